@@ -1,0 +1,1 @@
+"""conflictdb: a REST API over a relational conflict-events database."""

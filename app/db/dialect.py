@@ -1,0 +1,50 @@
+"""Every SQLite / PostgreSQL difference the app cares about, in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine, event
+from sqlalchemy.engine import make_url
+
+# Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
+WRITE_OPTION = "conflictdb_write"
+
+
+def engine_kwargs(url: str, *, pool_size: int) -> dict[str, Any]:
+    backend = make_url(url).get_backend_name()
+    if backend == "sqlite":
+        # The API serves requests from a thread pool; SQLAlchemy's pool hands each connection
+        # to one thread at a time, so sqlite3's same-thread check only gets in the way.
+        return {"connect_args": {"check_same_thread": False}}
+    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+
+
+def install(engine: Engine, *, busy_timeout_ms: int) -> None:
+    """Attach per-dialect connection set-up to a new engine."""
+    if engine.dialect.name != "sqlite":
+        return
+    in_memory = engine.url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not the sqlite3 module) decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if not in_memory:
+            # WAL lets readers run beside the single writer; FULL makes a commit durable
+            # before we answer 2xx.
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        # Write transactions take the write lock up front, so two writers queue on the busy
+        # timeout instead of failing with "database is locked" when a read lock upgrades.
+        if conn.get_execution_options().get(WRITE_OPTION):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")

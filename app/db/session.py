@@ -1,0 +1,55 @@
+"""Engines and sessions. A write happens inside ``write_session()``, which commits before returning."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
+
+from app.db import dialect
+
+
+def create_db_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000) -> Engine:
+    engine = create_engine(url, **dialect.engine_kwargs(url, pool_size=pool_size))
+    dialect.install(engine, busy_timeout_ms=busy_timeout_ms)
+    return engine
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises.
+
+    Callers build their response only after this block has exited, so a 2xx is sent only
+    for data that is already durable.
+    """
+    write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
+    with Session(write_engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+def get_read_session(request: Request) -> Iterator[Session]:
+    with read_session(get_engine(request)) as session:
+        yield session
+
+
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session)]

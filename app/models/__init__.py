@@ -1,0 +1,45 @@
+"""ORM models: the relational core. Imported together so Alembic and mappers see every table."""
+
+from app.models.actor import Actor, ActorAffiliation, ActorAlias
+from app.models.article import Article, Outlet, Report
+from app.models.event import Event, EventActor, EventMeasure, EventSource, EventSourceQuote
+from app.models.place import Place, PlaceAlias, PlaceAncestor
+from app.models.quote import Quote
+from app.models.vocabulary import (
+    ActorKind,
+    AffiliationRelation,
+    DatePrecision,
+    EventRole,
+    EventStatus,
+    EventType,
+    OutletKind,
+    PlaceKind,
+    SubEventType,
+)
+
+__all__ = [
+    "Actor",
+    "ActorAffiliation",
+    "ActorAlias",
+    "ActorKind",
+    "AffiliationRelation",
+    "Article",
+    "DatePrecision",
+    "Event",
+    "EventActor",
+    "EventMeasure",
+    "EventRole",
+    "EventSource",
+    "EventSourceQuote",
+    "EventStatus",
+    "EventType",
+    "Outlet",
+    "OutletKind",
+    "Place",
+    "PlaceAlias",
+    "PlaceAncestor",
+    "PlaceKind",
+    "Quote",
+    "Report",
+    "SubEventType",
+]

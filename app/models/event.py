@@ -1,0 +1,109 @@
+"""Events and what ties them to actors, measures and their evidence (articles and quotes)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import (
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db.base import Base, TimestampMixin
+
+
+class Event(TimestampMixin, Base):
+    __tablename__ = "event"
+    __table_args__ = (
+        # The sub-type must belong to the type: enforced by a composite key on the lookup table.
+        ForeignKeyConstraint(
+            ["event_type", "sub_event_type"],
+            ["sub_event_type.event_type", "sub_event_type.name"],
+        ),
+        CheckConstraint("date_end >= date_start", name="date_order"),
+        CheckConstraint("geo_precision IN (1, 2, 3)", name="geo_precision"),
+        # Sources publish low > best often enough that only the sign is enforced.
+        CheckConstraint("fatalities_low >= 0", name="fatalities_low_non_negative"),
+        CheckConstraint("fatalities_best >= 0", name="fatalities_best_non_negative"),
+        CheckConstraint("fatalities_high >= 0", name="fatalities_high_non_negative"),
+        Index("ix_event_date_start_id", "date_start", "id"),
+        Index("ix_event_event_type_date_start", "event_type", "date_start"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    event_type: Mapped[str] = mapped_column(ForeignKey("event_type.name"), nullable=False)
+    sub_event_type: Mapped[str | None] = mapped_column(String(80))
+    date_start: Mapped[date] = mapped_column(Date, nullable=False)
+    date_end: Mapped[date] = mapped_column(Date, nullable=False)
+    date_precision: Mapped[str] = mapped_column(ForeignKey("date_precision.name"), nullable=False)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)
+    geo_precision: Mapped[int | None] = mapped_column(SmallInteger)
+    summary: Mapped[str | None] = mapped_column(Text)
+    fatalities_low: Mapped[int | None] = mapped_column()
+    fatalities_best: Mapped[int | None] = mapped_column()
+    fatalities_high: Mapped[int | None] = mapped_column()
+    status: Mapped[str] = mapped_column(
+        ForeignKey("event_status.name"), nullable=False, default="active"
+    )
+
+
+class EventActor(Base):
+    __tablename__ = "event_actor"
+    __table_args__ = (CheckConstraint("side IN ('a', 'b')", name="side"),)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), primary_key=True
+    )
+    actor_id: Mapped[int] = mapped_column(ForeignKey("actor.id"), primary_key=True, index=True)
+    side: Mapped[str | None] = mapped_column(String(1))
+    role: Mapped[str] = mapped_column(ForeignKey("event_role.name"), nullable=False)
+
+
+class EventSource(Base):
+    """The evidence for an event: an article that reports it (the outlet comes through it)."""
+
+    __tablename__ = "event_source"
+    __table_args__ = (UniqueConstraint("event_id", "article_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), nullable=False
+    )
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("article.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
+class EventSourceQuote(Base):
+    """The exact quotes of a source's article that support the event."""
+
+    __tablename__ = "event_source_quote"
+    event_source_id: Mapped[int] = mapped_column(
+        ForeignKey("event_source.id", ondelete="CASCADE"), primary_key=True
+    )
+    quote_id: Mapped[int] = mapped_column(
+        ForeignKey("quote.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class EventMeasure(Base):
+    """A quantity an event reports ("over 75 barrel bombs"), optionally tied to its quote."""
+
+    __tablename__ = "event_measure"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    kind: Mapped[str] = mapped_column(String(200), nullable=False)
+    value: Mapped[float | None] = mapped_column(Float)
+    qualifier: Mapped[str | None] = mapped_column(String(100))
+    quote_id: Mapped[int | None] = mapped_column(
+        ForeignKey("quote.id", ondelete="SET NULL"), index=True
+    )
