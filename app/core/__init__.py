@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: problem details, pagination cursors, normalisation."""

@@ -1,0 +1,94 @@
+"""Keyset pagination: opaque cursors, the page envelope, and the WHERE clause that resumes a sort."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from datetime import date
+from typing import Any, Generic, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import ColumnElement, and_, or_
+
+from app.core.errors import ValidationProblem
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )
+    total: int | None = Field(
+        default=None, description="Number of matching rows; present only with `total=true`."
+    )
+
+
+class PageQuery(BaseModel):
+    """Query parameters every list shares. Unknown parameters are refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: int = Field(default=50, ge=1, le=1000, description="Page size (at most 1,000).")
+    cursor: str | None = Field(
+        default=None, description="Opaque cursor from a previous page's `next_cursor`."
+    )
+    total: bool = Field(default=False, description="Also count every matching row.")
+
+
+class NoQuery(BaseModel):
+    """For routes without query parameters: any parameter given is refused (422)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def encode_cursor(sort: str, values: Sequence[Any]) -> str:
+    payload = [sort, [v.isoformat() if isinstance(v, date) else v for v in values]]
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str, kinds: Sequence[type]) -> list[Any]:
+    """Decode a cursor made for ``sort``; ``kinds`` gives the Python type of each key."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, values = orjson.loads(raw)
+        if cursor_sort != sort or len(values) != len(kinds):
+            raise ValueError("cursor made for another sort")
+        out: list[Any] = []
+        for kind, value in zip(kinds, values, strict=True):
+            if value is None:
+                out.append(None)
+            elif kind is date:
+                out.append(date.fromisoformat(value))
+            elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+                out.append(value)
+            elif kind is float and isinstance(value, int | float) and not isinstance(value, bool):
+                out.append(float(value))
+            elif kind is str and isinstance(value, str):
+                out.append(value)
+            else:
+                raise ValueError("bad cursor value")
+        return out
+    except (ValueError, TypeError, binascii.Error, orjson.JSONDecodeError) as exc:
+        raise ValidationProblem(
+            "The cursor is invalid or was made for a different sort.",
+            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "cursor"}],
+        ) from exc
+
+
+def after(
+    columns: Sequence[ColumnElement[Any]], values: Sequence[Any], descending: bool
+) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order (columns..., all ascending or descending).
+
+    Columns must be non-null; the last one must be unique (the primary key).
+    """
+    clauses = []
+    for i, col in enumerate(columns):
+        prefix = [c == v for c, v in zip(columns[:i], values[:i], strict=True)]
+        step = col < values[i] if descending else col > values[i]
+        clauses.append(and_(*prefix, step))
+    return or_(*clauses)

@@ -1,0 +1,202 @@
+"""All SQL for reading events."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.core.pagination import after, decode_cursor, encode_cursor
+from app.events.schemas import EventFilter
+from app.models import (
+    Actor,
+    Article,
+    Event,
+    EventActor,
+    EventMeasure,
+    EventSource,
+    EventSourceQuote,
+    Outlet,
+    Place,
+    PlaceAncestor,
+    Quote,
+)
+from app.places import repository as place_repository
+
+LIST_COLUMNS = (
+    Event.id,
+    Event.external_id,
+    Event.event_type,
+    Event.sub_event_type,
+    Event.date_start,
+    Event.date_end,
+    Event.date_precision,
+    Event.place_id,
+    Place.name.label("place_name"),
+    Place.country.label("country"),
+    Place.latitude,
+    Place.longitude,
+    Event.geo_precision,
+    Event.summary,
+    Event.fatalities_low,
+    Event.fatalities_best,
+    Event.fatalities_high,
+    Event.status,
+    Event.created_at,
+    Event.updated_at,
+)
+
+# sort key -> (columns in order, Python types for the cursor, descending)
+SORTS: dict[str, tuple[tuple[ColumnElement[Any], ...], tuple[type, ...], bool]] = {
+    "date_start": ((Event.date_start, Event.id), (date, int), False),
+    "-date_start": ((Event.date_start, Event.id), (date, int), True),
+    "id": ((Event.id,), (int,), False),
+    "-id": ((Event.id,), (int,), True),
+}
+
+
+def filter_clauses(f: EventFilter) -> list[ColumnElement[bool]]:
+    """One parameterised WHERE clause per filter given."""
+    clauses: list[ColumnElement[bool]] = [Event.status == "active"]
+    if f.date_from is not None:
+        clauses.append(Event.date_start >= f.date_from)
+    if f.date_to is not None:
+        clauses.append(Event.date_start <= f.date_to)
+    if f.event_type:
+        clauses.append(Event.event_type.in_(f.event_type))
+    if f.place is not None:
+        inside = select(PlaceAncestor.place_id).where(PlaceAncestor.ancestor_id == f.place)
+        clauses.append(Event.place_id.in_(inside))
+    if f.actor is not None:
+        clauses.append(
+            exists().where(EventActor.event_id == Event.id, EventActor.actor_id == f.actor)
+        )
+    return clauses
+
+
+def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
+    columns, kinds, descending = SORTS[f.sort]
+    stmt: Select[Any] = select(*LIST_COLUMNS).outerjoin(Place, Place.id == Event.place_id)
+    stmt = stmt.where(*filter_clauses(f))
+    if f.cursor:
+        stmt = stmt.where(after(columns, decode_cursor(f.cursor, f.sort, kinds), descending))
+    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
+    rows = [dict(r) for r in session.execute(stmt.limit(f.limit + 1)).mappings()]
+    next_cursor = None
+    if len(rows) > f.limit:
+        rows = rows[: f.limit]
+        last = rows[-1]
+        next_cursor = encode_cursor(f.sort, [last[c.key] for c in columns])
+    return rows, next_cursor
+
+
+def count_events(session: Session, f: EventFilter) -> int:
+    stmt = select(func.count()).select_from(Event).where(*filter_clauses(f))
+    return int(session.execute(stmt).scalar_one())
+
+
+def get_event(session: Session, event_id: int) -> dict[str, Any] | None:
+    row = session.execute(select(Event.__table__).where(Event.id == event_id)).mappings().first()
+    if row is None:
+        return None
+    event = dict(row)
+    event["place"] = place_repository.place_with_ancestors(session, event.pop("place_id"))
+    event["actors"] = [
+        dict(r)
+        for r in session.execute(
+            select(
+                Actor.id, Actor.name, Actor.kind, Actor.country, EventActor.side, EventActor.role
+            )
+            .join(EventActor, EventActor.actor_id == Actor.id)
+            .where(EventActor.event_id == event_id)
+            .order_by(EventActor.side.nulls_last(), Actor.id)
+        ).mappings()
+    ]
+    event["sources"] = _sources(session, event_id)
+    event["measures"] = [
+        dict(r)
+        for r in session.execute(
+            select(
+                EventMeasure.kind, EventMeasure.value, EventMeasure.qualifier, EventMeasure.quote_id
+            )
+            .where(EventMeasure.event_id == event_id)
+            .order_by(EventMeasure.id)
+        ).mappings()
+    ]
+    return event
+
+
+def _sources(session: Session, event_id: int) -> list[dict[str, Any]]:
+    sources = (
+        session.execute(
+            select(
+                EventSource.id.label("source_id"),
+                Article.id.label("article_id"),
+                Article.title,
+                Article.url,
+                Article.published_date,
+                Outlet.id.label("outlet_id"),
+                Outlet.name.label("outlet_name"),
+            )
+            .join(Article, Article.id == EventSource.article_id)
+            .join(Outlet, Outlet.id == Article.outlet_id)
+            .where(EventSource.event_id == event_id)
+            .order_by(Article.published_date.nulls_last(), Article.id)
+        )
+        .mappings()
+        .all()
+    )
+    speaks_for = aliased(Actor)
+    quotes_by_source: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for q in session.execute(
+        select(
+            EventSourceQuote.event_source_id,
+            Quote.id,
+            Quote.text,
+            Quote.start_offset,
+            Quote.end_offset,
+            Quote.speaker_name,
+            Quote.speaker_role,
+            speaks_for.id.label("speaks_for_id"),
+            speaks_for.name.label("speaks_for_name"),
+        )
+        .join(Quote, Quote.id == EventSourceQuote.quote_id)
+        .outerjoin(speaks_for, speaks_for.id == Quote.speaks_for_actor_id)
+        .join(EventSource, EventSource.id == EventSourceQuote.event_source_id)
+        .where(EventSource.event_id == event_id)
+        .order_by(Quote.start_offset)
+    ).mappings():
+        quotes_by_source[q["event_source_id"]].append(quote_brief(q))
+    return [
+        {
+            "article_id": s["article_id"],
+            "title": s["title"],
+            "url": s["url"],
+            "published_date": s["published_date"],
+            "outlet": {"id": s["outlet_id"], "name": s["outlet_name"]},
+            "quotes": quotes_by_source.get(s["source_id"], []),
+        }
+        for s in sources
+    ]
+
+
+def quote_brief(q: Any) -> dict[str, Any]:
+    """A quote row (with speaks_for_id / speaks_for_name) in its API shape."""
+    return {
+        "id": q["id"],
+        "text": q["text"],
+        "start": q["start_offset"],
+        "end": q["end_offset"],
+        "speaker": {
+            "name": q["speaker_name"],
+            "role": q["speaker_role"],
+            "speaks_for": (
+                {"id": q["speaks_for_id"], "name": q["speaks_for_name"]}
+                if q["speaks_for_id"] is not None
+                else None
+            ),
+        },
+    }

@@ -1,0 +1,1 @@
+"""The report pipeline: validate -> resolve entities -> dedupe -> write, in one transaction."""

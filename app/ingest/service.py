@@ -1,0 +1,606 @@
+"""The report pipeline: validate the document, resolve actors and places, dedupe, write.
+
+Everything runs in one write transaction: the report is written whole, or a problem response
+is returned and nothing is. An identical re-post replays the stored response; a different
+report for the same article is a 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app import writer
+from app.core.errors import (
+    AmbiguousName,
+    ArticleConflict,
+    Conflict,
+    Unprocessable,
+    ValidationProblem,
+)
+from app.core.normalize import normalize_name, normalize_url, sha256_text
+from app.db.session import write_session
+from app.ingest import repository
+from app.ingest.schemas import (
+    ActorDescription,
+    ById,
+    EventReferenceIn,
+    NewEventIn,
+    OutletDescription,
+    PlaceDescription,
+    ReportCreate,
+)
+
+Loc = list[str | int]
+
+# A concurrent writer may create the same outlet, actor or place between our lookup and our
+# insert (PostgreSQL, READ COMMITTED). The unique keys catch it; resolving again then matches.
+MAX_ATTEMPTS = 3
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: dict[str, Any]
+
+
+def parse_report(raw: bytes) -> ReportCreate:
+    """Validate the JSON document strictly (JSON mode: ISO dates, no coercion of types)."""
+    try:
+        return ReportCreate.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [
+            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False, include_input=False)
+        ]
+        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+        raise ValidationProblem(detail, errors=errors) from None
+
+
+def payload_sha256(report: ReportCreate) -> str:
+    """Hash of the canonical JSON: the same report, however its keys are ordered or spaced."""
+    canonical = orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def ingest_report(engine: Engine, report: ReportCreate) -> Outcome:
+    spans = check_document(report)
+    digest = payload_sha256(report)
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with write_session(engine) as session:
+                return _write_report(session, report, digest, spans)
+        except IntegrityError as exc:
+            if attempt == MAX_ATTEMPTS:
+                raise Conflict(
+                    "The report collided with concurrent writes of the same records; retry it."
+                ) from exc
+    raise AssertionError("unreachable")
+
+
+def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:
+    """Checks that need no database: keys, references between parts, quote offsets.
+
+    Returns each quote key's (start, end) in code points.
+    """
+    errors: list[dict[str, Any]] = []
+
+    def err(loc: Loc, msg: str, type_: str) -> None:
+        errors.append({"loc": ["body", *loc], "msg": msg, "type": type_})
+
+    body = report.article.body
+    spans: dict[str, tuple[int, int]] = {}
+    for i, q in enumerate(report.quotes):
+        loc: Loc = ["quotes", i]
+        if q.key in spans:
+            err([*loc, "key"], f"duplicate quote key {q.key!r}", "duplicate_key")
+            continue
+        if body is None:
+            err(
+                loc, f"quote {q.key!r}: the article has no body to quote from", "quote_without_body"
+            )
+            continue
+        if (q.start is None) != (q.end is None):
+            err(loc, f"quote {q.key!r}: give both start and end, or neither", "quote_offsets")
+            continue
+        if q.start is not None and q.end is not None:
+            if body[q.start : q.end] != q.text:
+                err(
+                    loc,
+                    f"quote {q.key!r}: the body at [{q.start}:{q.end}] is not the quote text "
+                    "(offsets count Unicode code points)",
+                    "quote_mismatch",
+                )
+                continue
+            spans[q.key] = (q.start, q.end)
+        else:
+            first = body.find(q.text)
+            if first < 0:
+                err(loc, f"quote {q.key!r}: the text does not occur in the body", "quote_not_found")
+                continue
+            if body.find(q.text, first + 1) >= 0:
+                err(
+                    loc,
+                    f"quote {q.key!r}: the text occurs more than once in the body; give start and end",
+                    "quote_ambiguous",
+                )
+                continue
+            spans[q.key] = (first, first + len(q.text))
+    seen_spans: dict[tuple[int, int], str] = {}
+    for key, span in spans.items():
+        if span in seen_spans:
+            err(
+                ["quotes"],
+                f"quotes {seen_spans[span]!r} and {key!r} are the same span",
+                "duplicate_quote",
+            )
+        seen_spans[span] = key
+
+    quote_keys = {q.key for q in report.quotes}
+    event_keys: set[str] = set()
+    external_ids: set[str] = set()
+    referenced: set[tuple[str, object]] = set()
+    for i, ev in enumerate(report.events):
+        loc = ["events", i]
+        if ev.key is not None:
+            if ev.key in event_keys:
+                err([*loc, "key"], f"duplicate event key {ev.key!r}", "duplicate_key")
+            event_keys.add(ev.key)
+        for j, qk in enumerate(ev.quotes):
+            if qk not in quote_keys:
+                err(
+                    [*loc, "quotes", j], f"no quote with key {qk!r} in this report", "unknown_quote"
+                )
+        if isinstance(ev, EventReferenceIn):
+            ident = ("id", ev.id) if ev.id is not None else ("external_id", ev.external_id)
+            if ident in referenced:
+                err(
+                    loc, f"event {ident[0]}={ident[1]!r} is referenced twice", "duplicate_reference"
+                )
+            referenced.add(ident)
+            continue
+        if ev.external_id is not None:
+            if ev.external_id in external_ids:
+                err(
+                    [*loc, "external_id"],
+                    f"duplicate external_id {ev.external_id!r}",
+                    "duplicate_key",
+                )
+            external_ids.add(ev.external_id)
+        for j, m in enumerate(ev.measures):
+            if m.quote is not None and m.quote not in quote_keys:
+                err(
+                    [*loc, "measures", j, "quote"],
+                    f"no quote with key {m.quote!r}",
+                    "unknown_quote",
+                )
+    if errors:
+        raise ValidationProblem(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5]),
+            errors=errors,
+        )
+    return spans
+
+
+@dataclass
+class Resolver:
+    """Finds or creates the actors and places a report names, once each per report."""
+
+    session: Session
+    vocab: dict[str, Any]
+    actors: dict[int, dict[str, Any]] = field(default_factory=dict)
+    places: dict[int, dict[str, Any]] = field(default_factory=dict)
+    _actor_cache: dict[tuple[str, str | None, str | None], int] = field(default_factory=dict)
+    _place_cache: dict[tuple[str, int | None, str | None], int] = field(default_factory=dict)
+
+    def _note(self, book: dict[int, dict[str, Any]], id_: int, name: str, status: str) -> None:
+        book.setdefault(id_, {"name": name, "id": id_, "status": status})
+
+    # -- actors --------------------------------------------------------------------------
+    def actor(self, ref: ById | ActorDescription, loc: Loc) -> int:
+        if isinstance(ref, ById):
+            name = repository.actor_name(self.session, ref.id)
+            if name is None:
+                raise _unprocessable(loc, f"no actor with id {ref.id}", "unknown_actor")
+            self._note(self.actors, ref.id, name, "matched")
+            return ref.id
+        norm = normalize_name(ref.name)
+        if not norm:
+            raise _unprocessable(
+                [*loc, "name"], f"{ref.name!r} has no letters to match on", "empty_name"
+            )
+        if ref.kind is not None and ref.kind not in self.vocab["actor_kinds"]:
+            raise _unprocessable([*loc, "kind"], f"unknown actor kind {ref.kind!r}", "unknown_kind")
+        cache_key = (norm, ref.country, ref.kind)
+        actor_id = self._actor_cache.get(cache_key)
+        if actor_id is None:
+            candidates = repository.actor_candidates(self.session, norm, ref.country, ref.kind)
+            if len(candidates) > 1:
+                raise AmbiguousName(
+                    f"The actor name {ref.name!r} matches {len(candidates)} actors; "
+                    "refer to one by id or narrow it with country and kind.",
+                    candidates=candidates,
+                    errors=[
+                        {
+                            "loc": ["body", *loc],
+                            "msg": "ambiguous actor name",
+                            "type": "ambiguous_name",
+                        }
+                    ],
+                )
+            if candidates:
+                actor_id = candidates[0]["id"]
+                writer.add_actor_aliases(
+                    self.session,
+                    actor_id,
+                    ref.aliases,
+                    repository.actor_alias_norms(self.session, actor_id),
+                )
+                self._note(self.actors, actor_id, candidates[0]["name"], "matched")
+            else:
+                if ref.kind is None:
+                    raise _unprocessable(
+                        [*loc, "kind"],
+                        f"actor {ref.name!r} is new: its kind is required",
+                        "kind_required",
+                    )
+                (actor_id,) = writer.create_actors(
+                    self.session,
+                    [
+                        writer.NewActor(
+                            name=ref.name, kind=ref.kind, country=ref.country, aliases=ref.aliases
+                        )
+                    ],
+                )
+                self._note(self.actors, actor_id, ref.name, "created")
+            self._actor_cache[cache_key] = actor_id
+        if ref.affiliations:
+            existing = repository.affiliations_of(self.session, actor_id)
+            new: list[writer.NewAffiliation] = []
+            for j, aff in enumerate(ref.affiliations):
+                aff_loc: Loc = [*loc, "affiliations", j]
+                related = self.actor(aff.actor, [*aff_loc, "actor"])
+                if related == actor_id:
+                    raise _unprocessable(
+                        aff_loc, "an actor cannot be affiliated with itself", "self_affiliation"
+                    )
+                if aff.since and aff.until and aff.until < aff.since:
+                    raise _unprocessable(aff_loc, "until is before since", "date_order")
+                if (related, aff.relation) not in existing:
+                    existing.add((related, aff.relation))
+                    new.append(
+                        writer.NewAffiliation(actor_id, related, aff.relation, aff.since, aff.until)
+                    )
+            writer.add_affiliations(self.session, new)
+        return actor_id
+
+    # -- places --------------------------------------------------------------------------
+    def place(self, ref: ById | PlaceDescription, loc: Loc) -> int:
+        if isinstance(ref, ById):
+            row = repository.place_row(self.session, ref.id)
+            if row is None:
+                raise _unprocessable(loc, f"no place with id {ref.id}", "unknown_place")
+            self._note(self.places, ref.id, row["name"], "matched")
+            return ref.id
+        norm = normalize_name(ref.name)
+        if not norm:
+            raise _unprocessable(
+                [*loc, "name"], f"{ref.name!r} has no letters to match on", "empty_name"
+            )
+        parent_id = self.place(ref.parent, [*loc, "parent"]) if ref.parent is not None else None
+        cache_key = (norm, parent_id, ref.country if parent_id is None else None)
+        if cache_key in self._place_cache:
+            return self._place_cache[cache_key]
+        place_id: int | None = None
+        if ref.geonames_id is not None:
+            place_id = repository.place_by_geonames(self.session, ref.geonames_id)
+            if place_id is not None:
+                row = repository.place_row(self.session, place_id)
+                assert row is not None
+                self._note(self.places, place_id, row["name"], "matched")
+        if place_id is None:
+            candidates = repository.place_candidates(
+                self.session,
+                norm,
+                within=parent_id,
+                country=ref.country if parent_id is None else None,
+                kind=None,
+            )
+            if len(candidates) > 1:
+                raise AmbiguousName(
+                    f"The place name {ref.name!r} matches {len(candidates)} places; "
+                    "refer to one by id or give its parent.",
+                    candidates=candidates,
+                    errors=[
+                        {
+                            "loc": ["body", *loc],
+                            "msg": "ambiguous place name",
+                            "type": "ambiguous_name",
+                        }
+                    ],
+                )
+            if candidates:
+                place_id = candidates[0]["id"]
+                self._note(self.places, place_id, candidates[0]["name"], "matched")
+            else:
+                place_id = self._create_place(ref, parent_id, loc)
+        if ref.aliases:
+            writer.add_place_aliases(
+                self.session,
+                place_id,
+                ref.aliases,
+                repository.place_alias_norms(self.session, place_id),
+            )
+        self._place_cache[cache_key] = place_id
+        return place_id
+
+    def _create_place(self, ref: PlaceDescription, parent_id: int | None, loc: Loc) -> int:
+        if ref.kind is None:
+            raise _unprocessable(
+                [*loc, "kind"], f"place {ref.name!r} is new: its kind is required", "kind_required"
+            )
+        if ref.kind not in self.vocab["place_kinds"]:
+            raise _unprocessable([*loc, "kind"], f"unknown place kind {ref.kind!r}", "unknown_kind")
+        country = ref.country
+        if country is None and parent_id is not None:
+            parent = repository.place_row(self.session, parent_id)
+            country = parent["country"] if parent else None
+        (place_id,) = writer.create_places(
+            self.session,
+            [
+                writer.NewPlace(
+                    name=ref.name,
+                    kind=ref.kind,
+                    country=country,
+                    parent_id=parent_id,
+                    latitude=ref.latitude,
+                    longitude=ref.longitude,
+                    geonames_id=ref.geonames_id,
+                    aliases=ref.aliases,
+                )
+            ],
+        )
+        self._note(self.places, place_id, ref.name, "created")
+        return place_id
+
+
+def _unprocessable(loc: Loc, msg: str, type_: str) -> Unprocessable:
+    return ValidationProblem(
+        f"{'.'.join(map(str, ['body', *loc]))}: {msg}",
+        errors=[{"loc": ["body", *loc], "msg": msg, "type": type_}],
+    )
+
+
+def _resolve_outlet(session: Session, ref: ById | OutletDescription, vocab: dict[str, Any]) -> int:
+    loc: Loc = ["article", "outlet"]
+    if isinstance(ref, ById):
+        if not repository.outlet_exists(session, ref.id):
+            raise _unprocessable(loc, f"no outlet with id {ref.id}", "unknown_outlet")
+        return ref.id
+    norm = normalize_name(ref.name)
+    if not norm:
+        raise _unprocessable(
+            [*loc, "name"], f"{ref.name!r} has no letters to match on", "empty_name"
+        )
+    outlet_id = repository.outlet_by_norm(session, norm)
+    if outlet_id is not None:
+        return outlet_id
+    if ref.kind is not None and ref.kind not in vocab["outlet_kinds"]:
+        raise _unprocessable([*loc, "kind"], f"unknown outlet kind {ref.kind!r}", "unknown_kind")
+    (outlet_id,) = writer.create_outlets(
+        session,
+        [
+            writer.NewOutlet(
+                name=ref.name,
+                url=ref.url,
+                country=ref.country,
+                language=ref.language,
+                kind=ref.kind,
+            )
+        ],
+    )
+    return outlet_id
+
+
+def _existing_article(session: Session, report: ReportCreate, outlet_id: int) -> int | None:
+    article = report.article
+    if article.url:
+        return repository.article_by_url(session, normalize_url(article.url))
+    if article.body:
+        return repository.article_by_content(session, outlet_id, sha256_text(article.body))
+    return None  # neither URL nor body: always a new article
+
+
+def _write_report(
+    session: Session, report: ReportCreate, digest: str, spans: dict[str, tuple[int, int]]
+) -> Outcome:
+    vocab = repository.vocabulary(session)
+    outlet_id = _resolve_outlet(session, report.article.outlet, vocab)
+
+    existing = _existing_article(session, report, outlet_id)
+    if existing is not None:
+        stored = repository.report_for_article(session, existing)
+        if stored is not None and stored[0] == digest:
+            return Outcome(200, stored[1])
+        raise ArticleConflict(
+            f"Article {existing} already exists with a different report; "
+            "add evidence to its events from another article, or edit it.",
+            article_id=existing,
+        )
+
+    _check_vocabulary(report, vocab)
+    resolver = Resolver(session, vocab)
+
+    speaks_for: dict[str, int | None] = {}
+    for i, q in enumerate(report.quotes):
+        speaks_for[q.key] = (
+            resolver.actor(q.speaks_for, ["quotes", i, "speaks_for"]) if q.speaks_for else None
+        )
+
+    a = report.article
+    article_id = writer.create_article(
+        session,
+        writer.NewArticle(
+            outlet_id=outlet_id,
+            url=a.url,
+            title=a.title,
+            published_date=a.published_date,
+            dateline=a.dateline,
+            byline=a.byline,
+            language=a.language,
+            body=a.body,
+        ),
+    )
+    quote_ids = dict(
+        zip(
+            [q.key for q in report.quotes],
+            writer.create_quotes(
+                session,
+                [
+                    writer.NewQuote(
+                        article_id=article_id,
+                        text=q.text,
+                        start=spans[q.key][0],
+                        end=spans[q.key][1],
+                        speaker_name=q.speaker.name if q.speaker else None,
+                        speaker_role=q.speaker.role if q.speaker else None,
+                        speaks_for_actor_id=speaks_for[q.key],
+                    )
+                    for q in report.quotes
+                ],
+            ),
+            strict=True,
+        )
+    )
+
+    new_events: list[tuple[str, writer.NewEvent]] = []
+    evidence: list[tuple[str | None, int, writer.NewSource]] = []
+    for i, ev in enumerate(report.events):
+        loc: Loc = ["events", i]
+        source = writer.NewSource(article_id, [quote_ids[k] for k in ev.quotes])
+        if isinstance(ev, EventReferenceIn):
+            if ev.id is not None:
+                event_id = repository.event_by_id(session, ev.id)
+                if event_id is None:
+                    raise _unprocessable([*loc, "id"], f"no event with id {ev.id}", "unknown_event")
+            else:
+                assert ev.external_id is not None
+                event_id = repository.event_by_external_id(session, ev.external_id)
+                if event_id is None:
+                    raise _unprocessable(
+                        [*loc, "external_id"],
+                        f"no event with external_id {ev.external_id!r}",
+                        "unknown_event",
+                    )
+            evidence.append((ev.key, event_id, source))
+            continue
+        new_events.append((ev.key, _new_event(session, resolver, ev, loc, source, quote_ids)))
+
+    for i, ref in enumerate(report.actors):
+        resolver.actor(ref, ["actors", i])
+    for i, ref in enumerate(report.places):
+        resolver.place(ref, ["places", i])
+
+    event_ids = writer.create_events(session, [e for _, e in new_events])
+    writer.add_sources(session, [(event_id, src) for _, event_id, src in evidence])
+    events_out = {key: eid for (key, _), eid in zip(new_events, event_ids, strict=True)}
+    events_out.update({key: eid for key, eid, _ in evidence if key is not None})
+
+    body = {
+        "article": {"id": article_id},
+        "quotes": quote_ids,
+        "events": events_out,
+        "actors": list(resolver.actors.values()),
+        "places": list(resolver.places.values()),
+    }
+    writer.record_report(session, article_id, digest, body)
+    return Outcome(201, body)
+
+
+def _check_vocabulary(report: ReportCreate, vocab: dict[str, Any]) -> None:
+    errors = []
+    for i, ev in enumerate(report.events):
+        if not isinstance(ev, NewEventIn):
+            continue
+        subs = vocab["event_types"].get(ev.event_type)
+        if subs is None:
+            errors.append(
+                {
+                    "loc": ["body", "events", i, "event_type"],
+                    "msg": f"unknown event type {ev.event_type!r}",
+                    "type": "unknown_event_type",
+                }
+            )
+        elif ev.sub_event_type is not None and ev.sub_event_type not in subs:
+            errors.append(
+                {
+                    "loc": ["body", "events", i, "sub_event_type"],
+                    "msg": f"{ev.sub_event_type!r} is not a sub-type of {ev.event_type!r}",
+                    "type": "unknown_sub_event_type",
+                }
+            )
+    if errors:
+        raise ValidationProblem(
+            "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
+            + " (see GET /v1/vocabulary)",
+            errors=errors,
+        )
+
+
+def _new_event(
+    session: Session,
+    resolver: Resolver,
+    ev: NewEventIn,
+    loc: Loc,
+    source: writer.NewSource,
+    quote_ids: dict[str, int],
+) -> writer.NewEvent:
+    if ev.external_id is not None:
+        existing = repository.event_by_external_id(session, ev.external_id)
+        if existing is not None:
+            raise Conflict(
+                f"An event with external_id {ev.external_id!r} exists (id {existing}); "
+                'to add this article as evidence, refer to it as {"external_id": ...}.',
+                event_id=existing,
+            )
+    place_id = resolver.place(ev.place, [*loc, "place"]) if ev.place is not None else None
+    actors: dict[int, writer.NewEventActor] = {}
+    for j, ea in enumerate(ev.actors):
+        actor_id = resolver.actor(ea.actor, [*loc, "actors", j, "actor"])
+        if actor_id in actors:
+            raise _unprocessable(
+                [*loc, "actors", j], "this actor is already listed for the event", "duplicate_actor"
+            )
+        actors[actor_id] = writer.NewEventActor(actor_id=actor_id, role=ea.role, side=ea.side)
+    return writer.NewEvent(
+        event_type=ev.event_type,
+        sub_event_type=ev.sub_event_type,
+        external_id=ev.external_id,
+        date_start=ev.date_start,
+        date_end=ev.date_end or ev.date_start,
+        date_precision=ev.date_precision,
+        place_id=place_id,
+        geo_precision=ev.geo_precision,
+        summary=ev.summary,
+        fatalities_low=ev.fatalities.low,
+        fatalities_best=ev.fatalities.best,
+        fatalities_high=ev.fatalities.high,
+        actors=list(actors.values()),
+        measures=[
+            writer.NewMeasure(
+                kind=m.kind,
+                value=m.value,
+                qualifier=m.qualifier,
+                quote_id=quote_ids[m.quote] if m.quote else None,
+            )
+            for m in ev.measures
+        ],
+        sources=[source],
+    )

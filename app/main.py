@@ -1,0 +1,105 @@
+"""The FastAPI application: routers, problem-details error handlers, lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from pydantic import TypeAdapter
+
+from app.config import Settings, get_settings
+from app.core.errors import install_error_handlers
+from app.db.session import create_db_engine
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = """
+A conflict-events database where every event is traceable to the words that report it.
+
+Ingestion scripts `POST /v1/reports` (an article, its quotes and the events they support);
+dashboards read events, actors, places, articles and quotes. Errors are RFC 9457 problem
+details (`application/problem+json`).
+"""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    engine = create_db_engine(
+        settings.database_url,
+        pool_size=settings.db_pool_size,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.migrate_on_start:
+            from app.db import migrate
+
+            migrate.upgrade(engine)
+        if settings.demo:
+            from app.demo import load_demo_if_empty
+
+            load_demo_if_empty(engine)
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="conflictdb",
+        version="1.0.0",
+        summary="An open conflict-events API with source-level evidence.",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+
+    from app.actors.router import router as actors_router
+    from app.articles.router import router as articles_router
+    from app.events.router import router as events_router
+    from app.health.router import router as health_router
+    from app.ingest.router import router as ingest_router
+    from app.outlets.router import router as outlets_router
+    from app.places.router import router as places_router
+    from app.quotes.router import router as quotes_router
+    from app.vocabulary.router import router as vocabulary_router
+
+    for router in (
+        ingest_router,
+        events_router,
+        articles_router,
+        quotes_router,
+        outlets_router,
+        actors_router,
+        places_router,
+        vocabulary_router,
+        health_router,
+    ):
+        app.include_router(router)
+    _register_body_schemas(app)
+    return app
+
+
+def _register_body_schemas(app: FastAPI) -> None:
+    """Add the models of bodies that routes validate themselves (in JSON mode) to the OpenAPI."""
+    from app.ingest.schemas import ReportCreate
+
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = original()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        body = TypeAdapter(ReportCreate).json_schema(
+            ref_template="#/components/schemas/{model}", mode="validation"
+        )
+        for name, definition in body.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components["ReportCreate"] = body
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
