@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field, field_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./conflictdb.sqlite3"
@@ -38,6 +38,15 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
         return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production_defaults(self) -> Settings:
+        if self.environment == "production":
+            if self.database_url == DEFAULT_DATABASE_URL:
+                raise ValueError("production needs an explicit DATABASE_URL")
+            if self.demo:
+                raise ValueError("production must not load demo data (CONFLICTDB_DEMO=false)")
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -48,7 +48,7 @@ def list_events(session: ReadSessionDep, f: Annotated[EventFilter, Query()]) -> 
 )
 def get_event(
     session: ReadSessionDep,
-    event_id: Annotated[int, Path(ge=1, le=2**31 - 1, examples=[1])],
+    event_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="Event id.", examples=[1])],
     _: Annotated[NoQuery, Query()],
 ) -> dict[str, Any]:
     event = repository.get_event(session, event_id)

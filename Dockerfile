@@ -1,0 +1,31 @@
+# syntax=docker/dockerfile:1
+# Multi-stage: build a virtualenv with the project, then copy it into a slim runtime image.
+FROM python:3.11-slim AS build
+ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+RUN python -m venv /opt/venv
+ENV PATH=/opt/venv/bin:$PATH
+WORKDIR /src
+COPY pyproject.toml README.md alembic.ini ./
+COPY app ./app
+COPY migrations ./migrations
+RUN pip install .
+
+FROM python:3.11-slim
+RUN useradd --system --uid 10001 --create-home --home-dir /home/conflictdb conflictdb
+COPY --from=build /opt/venv /opt/venv
+WORKDIR /srv/conflictdb
+COPY alembic.ini ./
+COPY migrations ./migrations
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    CONFLICTDB_ENVIRONMENT=production \
+    CONFLICTDB_MIGRATE_ON_START=false \
+    CONFLICTDB_DEMO=false
+USER conflictdb
+EXPOSE 8000
+# /healthz runs SELECT 1 on the database: unhealthy when the database is unreachable.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
+# Migrations are their own step, before the server starts; with several replicas run
+# `conflictdb migrate` once as a job instead and start the containers with `serve` only.
+CMD ["sh", "-c", "conflictdb migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers"]

@@ -1,0 +1,1 @@
+"""Actors: armed groups, states, coalitions and persons, with aliases and affiliations."""

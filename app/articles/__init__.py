@@ -1,0 +1,1 @@
+"""Articles: the reports behind every event, with their body text and quotes."""

@@ -1,0 +1,1 @@
+"""Health check: is the API up and can it reach its database."""

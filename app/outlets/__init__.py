@@ -1,0 +1,1 @@
+"""Outlets: the publishers whose articles are the evidence."""

@@ -1,0 +1,98 @@
+"""Place response and query models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+from app.core.pagination import PageQuery
+from app.events import schemas as event_schemas
+
+
+class PlaceFilter(PageQuery):
+    """Filters for GET /v1/places. Each one narrows the result; together they combine with AND."""
+
+    name: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=300,
+        description=(
+            "Any name the place is known by, its aliases included, matched whole after "
+            "normalisation: case, accents, hyphens and transliterations of the Arabic article "
+            "are ignored, so `Ruheibah` finds `al-Ruheibah`."
+        ),
+        examples=["al-Rhaibeh"],
+    )
+    kind: str | None = Field(
+        default=None,
+        max_length=40,
+        description="Place kind, one of the `place_kinds` in GET /v1/vocabulary.",
+        examples=["populated_place"],
+    )
+    country: str | None = Field(
+        default=None,
+        pattern="^[A-Z]{2}$",
+        description="ISO 3166-1 alpha-2 code of the country the place is in, upper case.",
+        examples=["SY"],
+    )
+    parent: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Place id: only its direct children.",
+        examples=[3],
+    )
+    within: int | None = Field(
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Place id: every place inside it, at any depth (not the place itself).",
+        examples=[1],
+    )
+
+
+class PlaceRead(BaseModel):
+    """One place in the gazetteer."""
+
+    id: int = Field(examples=[5])
+    name: str = Field(description="The primary name.", examples=["al-Ruheibah"])
+    kind: str = Field(
+        description="One of the `place_kinds` in GET /v1/vocabulary.", examples=["populated_place"]
+    )
+    country: str | None = Field(
+        description="ISO 3166-1 alpha-2 code of the country the place is in.", examples=["SY"]
+    )
+    parent_id: int | None = Field(
+        description="The place directly containing it; null for a country.", examples=[4]
+    )
+    latitude: float | None = Field(description="WGS 84 degrees north.", examples=[33.7436])
+    longitude: float | None = Field(description="WGS 84 degrees east.", examples=[36.7003])
+    geonames_id: int | None = Field(
+        description="The place's GeoNames id, if known.", examples=[None]
+    )
+
+
+class PlaceChild(BaseModel):
+    id: int = Field(examples=[5])
+    name: str = Field(examples=["al-Ruheibah"])
+    kind: str = Field(examples=["populated_place"])
+
+
+class PlaceDetail(PlaceRead):
+    """One place with its other names, the places containing it, and those directly inside it."""
+
+    created_at: datetime
+    updated_at: datetime
+    aliases: list[str] = Field(
+        description="Other names the place is known by (the primary name left out).",
+        examples=[["Ruhaybah", "al-Rhaibeh"]],
+    )
+    ancestors: list[event_schemas.PlaceRef] = Field(
+        description="The places containing it, from the outermost (the country) inward."
+    )
+    children: list[PlaceChild] = Field(description="The places directly inside it, by name.")
+    event_count: int = Field(
+        description="Events at the place or anywhere inside it (retracted events left out).",
+        examples=[1],
+    )

@@ -1,0 +1,98 @@
+"""All SQL for reading quotes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, aliased
+
+from app.core.pagination import after, decode_cursor, encode_cursor
+from app.events import repository as event_repository
+from app.models import Actor, Article, Event, EventSource, EventSourceQuote, Outlet, Quote
+from app.quotes.schemas import QuoteFilter
+
+
+def _select_quotes(*extra: ColumnElement[Any]) -> Select[Any]:
+    """Quote rows in the shape ``quote_brief`` reads, with the organisation spoken for."""
+    speaks_for = aliased(Actor)
+    return select(
+        Quote.id,
+        Quote.text,
+        Quote.start_offset,
+        Quote.end_offset,
+        Quote.speaker_name,
+        Quote.speaker_role,
+        speaks_for.id.label("speaks_for_id"),
+        speaks_for.name.label("speaks_for_name"),
+        Quote.article_id,
+        *extra,
+    ).outerjoin(speaks_for, speaks_for.id == Quote.speaks_for_actor_id)
+
+
+def _quote(row: Any) -> dict[str, Any]:
+    return {**event_repository.quote_brief(row), "article_id": row["article_id"]}
+
+
+def filter_clauses(f: QuoteFilter) -> list[ColumnElement[bool]]:
+    """One parameterised WHERE clause per filter given."""
+    clauses: list[ColumnElement[bool]] = []
+    if f.article is not None:
+        clauses.append(Quote.article_id == f.article)
+    if f.speaks_for is not None:
+        clauses.append(Quote.speaks_for_actor_id == f.speaks_for)
+    return clauses
+
+
+def list_quotes(session: Session, f: QuoteFilter) -> tuple[list[dict[str, Any]], str | None]:
+    stmt = _select_quotes().where(*filter_clauses(f))
+    if f.cursor:
+        stmt = stmt.where(after((Quote.id,), decode_cursor(f.cursor, "id", (int,)), False))
+    stmt = stmt.order_by(Quote.id).limit(f.limit + 1)
+    rows = [_quote(r) for r in session.execute(stmt).mappings()]
+    next_cursor = None
+    if len(rows) > f.limit:
+        rows = rows[: f.limit]
+        next_cursor = encode_cursor("id", [rows[-1]["id"]])
+    return rows, next_cursor
+
+
+def count_quotes(session: Session, f: QuoteFilter) -> int:
+    stmt = select(func.count()).select_from(Quote).where(*filter_clauses(f))
+    return int(session.execute(stmt).scalar_one())
+
+
+def get_quote(session: Session, quote_id: int) -> dict[str, Any] | None:
+    stmt = (
+        _select_quotes(
+            Article.title,
+            Article.url,
+            Article.published_date,
+            Outlet.id.label("outlet_id"),
+            Outlet.name.label("outlet_name"),
+        )
+        .join(Article, Article.id == Quote.article_id)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .where(Quote.id == quote_id)
+    )
+    row = session.execute(stmt).mappings().first()
+    if row is None:
+        return None
+    quote = _quote(row)
+    quote["article"] = {
+        "id": row["article_id"],
+        "title": row["title"],
+        "url": row["url"],
+        "published_date": row["published_date"],
+        "outlet": {"id": row["outlet_id"], "name": row["outlet_name"]},
+    }
+    events = (
+        select(Event.id, Event.event_type, Event.date_start)
+        .join(EventSource, EventSource.event_id == Event.id)
+        .join(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+        .where(EventSourceQuote.quote_id == quote_id, Event.status == "active")
+        .distinct()
+        .order_by(Event.date_start, Event.id)
+    )
+    quote["events"] = [dict(e) for e in session.execute(events).mappings()]
+    return quote

@@ -1,0 +1,1 @@
+"""Vocabulary: the controlled lookup lists (event types, actor kinds, ...) in one response."""
