@@ -64,6 +64,9 @@ def decode_cursor(cursor: str, sort: str, kinds: Sequence[type]) -> list[Any]:
             elif kind is date:
                 out.append(date.fromisoformat(value))
             elif kind is int and isinstance(value, int) and not isinstance(value, bool):
+                # Ids are 32-bit: a forged cursor must not reach the database as an overflow.
+                if not -(2**31) <= value < 2**31:
+                    raise ValueError("cursor value out of range")
                 out.append(value)
             elif kind is float and isinstance(value, int | float) and not isinstance(value, bool):
                 out.append(float(value))

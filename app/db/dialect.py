@@ -17,7 +17,13 @@ def engine_kwargs(url: str, *, pool_size: int) -> dict[str, Any]:
         # The API serves requests from a thread pool; SQLAlchemy's pool hands each connection
         # to one thread at a time, so sqlite3's same-thread check only gets in the way.
         return {"connect_args": {"check_same_thread": False}}
-    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True}
+    # A host that does not answer must fail fast (503), not hang a request or the health check.
+    return {
+        "pool_size": pool_size,
+        "max_overflow": pool_size,
+        "pool_pre_ping": True,
+        "connect_args": {"connect_timeout": 5},
+    }
 
 
 def install(engine: Engine, *, busy_timeout_ms: int) -> None:

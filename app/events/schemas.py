@@ -27,9 +27,15 @@ class EventFilter(PageQuery):
         examples=[["Battles"]],
     )
     place: int | None = Field(
-        default=None, description="Place id: events there or anywhere inside it.", examples=[1]
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description="Place id: events there or anywhere inside it.",
+        examples=[1],
     )
-    actor: int | None = Field(default=None, description="Actor id taking part.", examples=[1])
+    actor: int | None = Field(
+        default=None, ge=1, le=2**31 - 1, description="Actor id taking part.", examples=[1]
+    )
     sort: EventSort = Field(default="-date_start", description="Sort key; `-` for descending.")
 
 

@@ -167,6 +167,10 @@ def test_total_is_only_present_when_asked(client: TestClient, events: dict[str, 
         ({"date_from": "yesterday"}, ["query", "date_from"]),
         ({"place": "x"}, ["query", "place"]),
         ({"cursor": "not-a-cursor"}, ["query", "cursor"]),
+        # A forged cursor or id past 32 bits must be refused, not overflow in PostgreSQL.
+        ({"cursor": "WyJpZCIsWzkyMjMzNzIwMzY4NTQ3NzU4MDddXQ", "sort": "id"}, ["query", "cursor"]),
+        ({"place": str(2**40)}, ["query", "place"]),
+        ({"actor": "-1"}, ["query", "actor"]),
     ],
 )
 def test_bad_query_parameters_are_422(
