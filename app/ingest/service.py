@@ -510,8 +510,10 @@ def _write_report(
 
     event_ids = writer.create_events(session, [e for _, e in new_events])
     writer.add_sources(session, [(event_id, src) for _, event_id, src in evidence])
-    events_out = {key: eid for (key, _), eid in zip(new_events, event_ids, strict=True)}
-    events_out.update({key: eid for key, eid, _ in evidence if key is not None})
+    # Answer in the order the client listed its events.
+    ids_by_key = {key: eid for (key, _), eid in zip(new_events, event_ids, strict=True)}
+    ids_by_key.update({key: eid for key, eid, _ in evidence if key is not None})
+    events_out = {ev.key: ids_by_key[ev.key] for ev in report.events if ev.key is not None}
 
     body = {
         "article": {"id": article_id},
