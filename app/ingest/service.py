@@ -42,7 +42,8 @@ Loc = list[str | int]
 
 # A concurrent writer may create the same outlet, actor or place between our lookup and our
 # insert (PostgreSQL, READ COMMITTED). The unique keys catch it; resolving again then matches.
-MAX_ATTEMPTS = 3
+# Each lost race means another writer committed one of our keys, so retries make progress.
+MAX_ATTEMPTS = 8
 
 
 @dataclass
