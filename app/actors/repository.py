@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.actors.schemas import ActorFilter
 from app.core.normalize import normalize_name
-from app.core.pagination import after, decode_cursor, encode_cursor
+from app.core.pagination import fetch_page
 from app.models import Actor, ActorAffiliation, ActorAlias, Event, EventActor
 
 COLUMNS = (Actor.id, Actor.name, Actor.kind, Actor.country, Actor.created_at, Actor.updated_at)
@@ -31,15 +31,7 @@ def filter_clauses(f: ActorFilter) -> list[ColumnElement[bool]]:
 
 def list_actors(session: Session, f: ActorFilter) -> tuple[list[dict[str, Any]], str | None]:
     stmt = select(*COLUMNS).where(*filter_clauses(f))
-    if f.cursor:
-        stmt = stmt.where(after((Actor.id,), decode_cursor(f.cursor, "id", (int,)), False))
-    stmt = stmt.order_by(Actor.id).limit(f.limit + 1)
-    rows = [dict(r) for r in session.execute(stmt).mappings()]
-    next_cursor = None
-    if len(rows) > f.limit:
-        rows = rows[: f.limit]
-        next_cursor = encode_cursor("id", [rows[-1]["id"]])
-    return rows, next_cursor
+    return fetch_page(session, stmt, f, columns=(Actor.id,))
 
 
 def count_actors(session: Session, f: ActorFilter) -> int:

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.articles.schemas import ArticleFilter
-from app.core.pagination import after, decode_cursor, encode_cursor
+from app.core.pagination import fetch_page
 from app.events import repository as event_repository
 from app.models import Actor, Article, Event, EventSource, EventSourceQuote, Outlet, Quote
 
@@ -50,15 +50,7 @@ def list_articles(session: Session, f: ArticleFilter) -> tuple[list[dict[str, An
     stmt = (
         select(*LIST_COLUMNS).join(Outlet, Outlet.id == Article.outlet_id).where(*filter_clauses(f))
     )
-    if f.cursor:
-        stmt = stmt.where(after((Article.id,), decode_cursor(f.cursor, "id", (int,)), False))
-    stmt = stmt.order_by(Article.id).limit(f.limit + 1)
-    rows = [_with_outlet(r) for r in session.execute(stmt).mappings()]
-    next_cursor = None
-    if len(rows) > f.limit:
-        rows = rows[: f.limit]
-        next_cursor = encode_cursor("id", [rows[-1]["id"]])
-    return rows, next_cursor
+    return fetch_page(session, stmt, f, columns=(Article.id,), row=_with_outlet)
 
 
 def count_articles(session: Session, f: ArticleFilter) -> int:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any, Generic, TypeVar
 
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.orm import Session
 
 from app.core.errors import ValidationProblem
 
@@ -95,3 +96,25 @@ def after(
         step = col < values[i] if descending else col > values[i]
         clauses.append(and_(*prefix, step))
     return or_(*clauses)
+
+
+def fetch_page(
+    session: Session,
+    stmt: Select[Any],
+    query: PageQuery,
+    *,
+    sort: str = "id",
+    columns: Sequence[ColumnElement[Any]],
+    kinds: Sequence[type] = (int,),
+    descending: bool = False,
+    row: Callable[[Any], dict[str, Any]] = dict,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One keyset page of ``stmt`` ordered by ``columns`` (the last one unique), and its cursor."""
+    if query.cursor:
+        stmt = stmt.where(after(columns, decode_cursor(query.cursor, sort, kinds), descending))
+    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
+    rows = [row(r) for r in session.execute(stmt.limit(query.limit + 1)).mappings()]
+    if len(rows) <= query.limit:
+        return rows, None
+    rows = rows[: query.limit]
+    return rows, encode_cursor(sort, [rows[-1][c.key] for c in columns])

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.core.pagination import after, decode_cursor, encode_cursor
+from app.core.pagination import fetch_page
 from app.events.schemas import EventFilter
 from app.models import (
     Actor,
@@ -81,16 +81,9 @@ def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]],
     columns, kinds, descending = SORTS[f.sort]
     stmt: Select[Any] = select(*LIST_COLUMNS).outerjoin(Place, Place.id == Event.place_id)
     stmt = stmt.where(*filter_clauses(f))
-    if f.cursor:
-        stmt = stmt.where(after(columns, decode_cursor(f.cursor, f.sort, kinds), descending))
-    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
-    rows = [dict(r) for r in session.execute(stmt.limit(f.limit + 1)).mappings()]
-    next_cursor = None
-    if len(rows) > f.limit:
-        rows = rows[: f.limit]
-        last = rows[-1]
-        next_cursor = encode_cursor(f.sort, [last[c.key] for c in columns])
-    return rows, next_cursor
+    return fetch_page(
+        session, stmt, f, sort=f.sort, columns=columns, kinds=kinds, descending=descending
+    )
 
 
 def count_events(session: Session, f: EventFilter) -> int:

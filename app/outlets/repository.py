@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.core.normalize import normalize_name
-from app.core.pagination import after, decode_cursor, encode_cursor
+from app.core.pagination import fetch_page
 from app.models import Article, Outlet
 from app.outlets.schemas import OutletFilter
 
@@ -39,15 +39,7 @@ def filter_clauses(f: OutletFilter) -> list[ColumnElement[bool]]:
 
 def list_outlets(session: Session, f: OutletFilter) -> tuple[list[dict[str, Any]], str | None]:
     stmt = select(*COLUMNS).where(*filter_clauses(f))
-    if f.cursor:
-        stmt = stmt.where(after((Outlet.id,), decode_cursor(f.cursor, "id", (int,)), False))
-    stmt = stmt.order_by(Outlet.id).limit(f.limit + 1)
-    rows = [dict(r) for r in session.execute(stmt).mappings()]
-    next_cursor = None
-    if len(rows) > f.limit:
-        rows = rows[: f.limit]
-        next_cursor = encode_cursor("id", [rows[-1]["id"]])
-    return rows, next_cursor
+    return fetch_page(session, stmt, f, columns=(Outlet.id,))
 
 
 def count_outlets(session: Session, f: OutletFilter) -> int:

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.core.normalize import normalize_name
-from app.core.pagination import after, decode_cursor, encode_cursor
+from app.core.pagination import fetch_page
 from app.models import Event, Place, PlaceAlias, PlaceAncestor
 from app.places.schemas import PlaceFilter
 
@@ -78,15 +78,7 @@ def filter_clauses(f: PlaceFilter) -> list[ColumnElement[bool]]:
 
 def list_places(session: Session, f: PlaceFilter) -> tuple[list[dict[str, Any]], str | None]:
     stmt = select(*LIST_COLUMNS).where(*filter_clauses(f))
-    if f.cursor:
-        stmt = stmt.where(after((Place.id,), decode_cursor(f.cursor, "id", (int,)), False))
-    stmt = stmt.order_by(Place.id).limit(f.limit + 1)
-    rows = [dict(r) for r in session.execute(stmt).mappings()]
-    next_cursor = None
-    if len(rows) > f.limit:
-        rows = rows[: f.limit]
-        next_cursor = encode_cursor("id", [rows[-1]["id"]])
-    return rows, next_cursor
+    return fetch_page(session, stmt, f, columns=(Place.id,))
 
 
 def count_places(session: Session, f: PlaceFilter) -> int:

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.core.pagination import after, decode_cursor, encode_cursor
+from app.core.pagination import fetch_page
 from app.events import repository as event_repository
 from app.models import Actor, Article, Event, EventSource, EventSourceQuote, Outlet, Quote
 from app.quotes.schemas import QuoteFilter
@@ -46,15 +46,7 @@ def filter_clauses(f: QuoteFilter) -> list[ColumnElement[bool]]:
 
 def list_quotes(session: Session, f: QuoteFilter) -> tuple[list[dict[str, Any]], str | None]:
     stmt = _select_quotes().where(*filter_clauses(f))
-    if f.cursor:
-        stmt = stmt.where(after((Quote.id,), decode_cursor(f.cursor, "id", (int,)), False))
-    stmt = stmt.order_by(Quote.id).limit(f.limit + 1)
-    rows = [_quote(r) for r in session.execute(stmt).mappings()]
-    next_cursor = None
-    if len(rows) > f.limit:
-        rows = rows[: f.limit]
-        next_cursor = encode_cursor("id", [rows[-1]["id"]])
-    return rows, next_cursor
+    return fetch_page(session, stmt, f, columns=(Quote.id,), row=_quote)
 
 
 def count_quotes(session: Session, f: QuoteFilter) -> int:
