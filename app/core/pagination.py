@@ -11,7 +11,7 @@ from typing import Any, Generic, TypeVar
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import ColumnElement, Select, and_, or_
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from app.core.errors import ValidationProblem
 
@@ -83,8 +83,12 @@ def decode_cursor(cursor: str, sort: str, kinds: Sequence[type]) -> list[Any]:
         ) from exc
 
 
+# A sort column: a mapped attribute (Event.date_start) or a labelled expression.
+SortColumn = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
 def after(
-    columns: Sequence[ColumnElement[Any]], values: Sequence[Any], descending: bool
+    columns: Sequence[SortColumn], values: Sequence[Any], descending: bool
 ) -> ColumnElement[bool]:
     """Rows strictly after ``values`` in the order (columns..., all ascending or descending).
 
@@ -100,11 +104,11 @@ def after(
 
 def fetch_page(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select[*tuple[Any, ...]],
     query: PageQuery,
     *,
     sort: str = "id",
-    columns: Sequence[ColumnElement[Any]],
+    columns: Sequence[SortColumn],
     kinds: Sequence[type] = (int,),
     descending: bool = False,
     row: Callable[[Any], dict[str, Any]] = dict,
@@ -117,4 +121,4 @@ def fetch_page(
     if len(rows) <= query.limit:
         return rows, None
     rows = rows[: query.limit]
-    return rows, encode_cursor(sort, [rows[-1][c.key] for c in columns])
+    return rows, encode_cursor(sort, [rows[-1][str(c.key)] for c in columns])

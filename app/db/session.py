@@ -43,7 +43,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine  # type: ignore[no-any-return]
+    return request.app.state.engine
 
 
 def get_read_session(request: Request) -> Iterator[Session]:

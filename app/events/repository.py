@@ -6,10 +6,10 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.core.pagination import fetch_page
+from app.core.pagination import SortColumn, fetch_page
 from app.events.schemas import EventFilter
 from app.models import (
     Actor,
@@ -50,7 +50,7 @@ LIST_COLUMNS = (
 )
 
 # sort key -> (columns in order, Python types for the cursor, descending)
-SORTS: dict[str, tuple[tuple[ColumnElement[Any], ...], tuple[type, ...], bool]] = {
+SORTS: dict[str, tuple[tuple[SortColumn, ...], tuple[type, ...], bool]] = {
     "date_start": ((Event.date_start, Event.id), (date, int), False),
     "-date_start": ((Event.date_start, Event.id), (date, int), True),
     "id": ((Event.id,), (int,), False),
@@ -79,7 +79,7 @@ def filter_clauses(f: EventFilter) -> list[ColumnElement[bool]]:
 
 def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
     columns, kinds, descending = SORTS[f.sort]
-    stmt: Select[Any] = select(*LIST_COLUMNS).outerjoin(Place, Place.id == Event.place_id)
+    stmt = select(*LIST_COLUMNS).outerjoin(Place, Place.id == Event.place_id)
     stmt = stmt.where(*filter_clauses(f))
     return fetch_page(
         session, stmt, f, sort=f.sort, columns=columns, kinds=kinds, descending=descending

@@ -504,10 +504,10 @@ def _write_report(
             continue
         new_events.append((ev.key, _new_event(session, resolver, ev, loc, source, quote_ids)))
 
-    for i, ref in enumerate(report.actors):
-        resolver.actor(ref, ["actors", i])
-    for i, ref in enumerate(report.places):
-        resolver.place(ref, ["places", i])
+    for i, actor_ref in enumerate(report.actors):
+        resolver.actor(actor_ref, ["actors", i])
+    for i, place_ref in enumerate(report.places):
+        resolver.place(place_ref, ["places", i])
 
     event_ids = writer.create_events(session, [e for _, e in new_events])
     writer.add_sources(session, [(event_id, src) for _, event_id, src in evidence])

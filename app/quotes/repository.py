@@ -7,13 +7,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.core.pagination import fetch_page
+from app.core.pagination import SortColumn, fetch_page
 from app.events import repository as event_repository
 from app.models import Actor, Article, Event, EventSource, EventSourceQuote, Outlet, Quote
 from app.quotes.schemas import QuoteFilter
 
 
-def _select_quotes(*extra: ColumnElement[Any]) -> Select[Any]:
+def _select_quotes(*extra: SortColumn) -> Select[*tuple[Any, ...]]:
     """Quote rows in the shape ``quote_brief`` reads, with the organisation spoken for."""
     speaks_for = aliased(Actor)
     return select(

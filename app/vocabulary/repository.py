@@ -58,6 +58,9 @@ def get_vocabulary(session: Session) -> dict[str, Any]:
             ),
         ),
     }
-    for key, table in _PLAIN.items():
-        vocabulary[key] = _rows(session, select(table.name, table.description).order_by(table.name))
+    for key, model in _PLAIN.items():
+        table = model.__table__
+        vocabulary[key] = _rows(
+            session, select(table.c.name, table.c.description).order_by(table.c.name)
+        )
     return vocabulary
