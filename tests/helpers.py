@@ -7,6 +7,7 @@ from typing import Any
 from httpx2 import Response
 from sqlalchemy import Engine, func, select
 
+import app.models  # noqa: F401  (every table registered before DATA_TABLES is computed)
 from app.db.base import Base
 from app.db.session import read_session
 
