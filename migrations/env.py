@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
 from app.config import get_settings
+from app.db import dialect
 from app.db.base import Base
 from app.db.session import create_db_engine
 
@@ -44,7 +45,7 @@ def run_migrations_online() -> None:
         return
     engine = create_db_engine(_url())
     try:
-        with engine.connect() as conn:
+        with engine.connect() as conn, dialect.migration_transaction(conn):
             _run(conn)
     finally:
         engine.dispose()

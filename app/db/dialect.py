@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Connection, Engine, event
 from sqlalchemy.engine import make_url
 
 # Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
@@ -54,3 +56,29 @@ def install(engine: Engine, *, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def migration_transaction(conn: Connection) -> Iterator[None]:
+    """The transaction a migration runs in; on SQLite, with foreign keys off, then checked.
+
+    Alembic's batch mode rebuilds a SQLite table (copy, drop, rename) to alter it; with foreign
+    keys on, dropping the old table would cascade into its children and delete their rows.
+    The pragma only takes effect outside a transaction, so it is set on the raw connection
+    before SQLAlchemy begins one, and the keys are checked before the commit.
+    """
+    if conn.dialect.name != "sqlite":
+        with conn.begin():
+            yield
+        return
+    raw = conn.connection.driver_connection
+    assert raw is not None
+    raw.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with conn.begin():
+            yield
+            problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if problems:
+                raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
+    finally:
+        raw.execute("PRAGMA foreign_keys = ON")

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
+from app.db import dialect
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -21,10 +23,10 @@ def alembic_config(connection: object | None = None) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    with engine.begin() as conn:
+    with engine.connect() as conn, dialect.migration_transaction(conn):
         command.upgrade(alembic_config(conn), revision)
 
 
 def downgrade(engine: Engine, revision: str = "base") -> None:
-    with engine.begin() as conn:
+    with engine.connect() as conn, dialect.migration_transaction(conn):
         command.downgrade(alembic_config(conn), revision)

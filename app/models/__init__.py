@@ -1,5 +1,6 @@
 """ORM models: the relational core. Imported together so Alembic and mappers see every table."""
 
+from app.models.access import ApiKey, AuditEntry, EventRevision, IdempotencyRecord
 from app.models.actor import Actor, ActorAffiliation, ActorAlias
 from app.models.article import Article, Outlet, Report
 from app.models.event import Event, EventActor, EventMeasure, EventSource, EventSourceQuote
@@ -23,16 +24,20 @@ __all__ = [
     "ActorAlias",
     "ActorKind",
     "AffiliationRelation",
+    "ApiKey",
     "Article",
+    "AuditEntry",
     "DatePrecision",
     "Event",
     "EventActor",
     "EventMeasure",
+    "EventRevision",
     "EventRole",
     "EventSource",
     "EventSourceQuote",
     "EventStatus",
     "EventType",
+    "IdempotencyRecord",
     "Outlet",
     "OutletKind",
     "Place",

@@ -18,6 +18,9 @@ class Actor(TimestampMixin, Base):
     name_norm: Mapped[str] = mapped_column(String(300), nullable=False)
     kind: Mapped[str] = mapped_column(ForeignKey("actor_kind.name"), nullable=False)
     country: Mapped[str | None] = mapped_column(String(2))
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+    # Set when merged into another actor: the old id keeps resolving to the survivor.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id"), index=True)
 
     aliases: Mapped[list[ActorAlias]] = relationship(
         back_populates="actor", lazy="raise", order_by="ActorAlias.id"

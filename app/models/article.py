@@ -24,6 +24,7 @@ class Outlet(TimestampMixin, Base):
     country: Mapped[str | None] = mapped_column(String(2))
     language: Mapped[str | None] = mapped_column(String(35))
     kind: Mapped[str | None] = mapped_column(ForeignKey("outlet_kind.name"))
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
 
     articles: Mapped[list[Article]] = relationship(back_populates="outlet", lazy="raise")
 
@@ -53,6 +54,7 @@ class Article(TimestampMixin, Base):
     language: Mapped[str | None] = mapped_column(String(35))
     body: Mapped[str | None] = mapped_column(Text)
     content_sha256: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
 
     outlet: Mapped[Outlet] = relationship(back_populates="articles", lazy="raise")
     quotes: Mapped[list[Quote]] = relationship(back_populates="article", lazy="raise")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import (
     CheckConstraint,
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, TimestampMixin
+from app.db.base import Base, TimestampMixin, UTCDateTime
 
 
 class Event(TimestampMixin, Base):
@@ -54,6 +54,9 @@ class Event(TimestampMixin, Base):
     status: Mapped[str] = mapped_column(
         ForeignKey("event_status.name"), nullable=False, default="active"
     )
+    retraction_reason: Mapped[str | None] = mapped_column(Text)
+    retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
 
 
 class EventActor(Base):

@@ -47,6 +47,9 @@ class Place(TimestampMixin, Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     geonames_id: Mapped[int | None] = mapped_column(unique=True)
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+    # Set when merged into another place: the old id keeps resolving to the survivor.
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)
 
 
 class PlaceAlias(Base):

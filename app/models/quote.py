@@ -31,5 +31,6 @@ class Quote(TimestampMixin, Base):
     speaker_name: Mapped[str | None] = mapped_column(String(300))
     speaker_role: Mapped[str | None] = mapped_column(String(300))
     speaks_for_actor_id: Mapped[int | None] = mapped_column(ForeignKey("actor.id"), index=True)
+    version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
 
     article: Mapped[Article] = relationship(back_populates="quotes", lazy="raise")
