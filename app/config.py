@@ -28,6 +28,11 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=1000, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
     db_pool_size: int = Field(default=10, ge=1)
+    auth_reads: bool = Field(default=False, description="Reads need a key with 'read' scope.")
+    local_key_file: str = Field(
+        default=".conflictdb-local-key",
+        description="Local mode: where the first start writes the local write key it creates.",
+    )
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Largest request body.")
 
     @field_validator("database_url")

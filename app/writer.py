@@ -23,9 +23,11 @@ from app.models import (
     ActorAffiliation,
     ActorAlias,
     Article,
+    AuditEntry,
     Event,
     EventActor,
     EventMeasure,
+    EventRevision,
     EventSource,
     EventSourceQuote,
     Outlet,
@@ -341,8 +343,84 @@ def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
     )
 
 
-def create_events(session: Session, events: Sequence[NewEvent]) -> list[int]:
-    """The batch API: events with their actors, measures and sources, a few statements per batch."""
+# The event fields a revision records (the before/after of each one that changed).
+REVISED_FIELDS = (
+    "external_id",
+    "event_type",
+    "sub_event_type",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "place_id",
+    "geo_precision",
+    "summary",
+    "fatalities_low",
+    "fatalities_best",
+    "fatalities_high",
+    "status",
+    "retraction_reason",
+)
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def record_revisions(
+    session: Session,
+    changes: Sequence[tuple[int, str, dict[str, tuple[Any, Any]]]],
+    api_key_id: int | None,
+) -> None:
+    """One revision per (event id, action, {field: (before, after)}), in the caller's transaction."""
+    if not changes:
+        return
+    now = utcnow()
+    session.execute(
+        insert(EventRevision),
+        [
+            {
+                "event_id": event_id,
+                "api_key_id": api_key_id,
+                "action": action,
+                "changes": {
+                    k: [_jsonable(before), _jsonable(after)] for k, (before, after) in diff.items()
+                },
+                "changed_at": now,
+            }
+            for event_id, action, diff in changes
+        ],
+    )
+
+
+def audit(
+    session: Session,
+    action: str,
+    *,
+    api_key_id: int | None,
+    entity: str | None = None,
+    entity_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append to the audit log, in the caller's transaction."""
+    session.execute(
+        insert(AuditEntry).values(
+            at=utcnow(),
+            api_key_id=api_key_id,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            detail=detail,
+        )
+    )
+
+
+def create_events(
+    session: Session, events: Sequence[NewEvent], *, api_key_id: int | None = None
+) -> list[int]:
+    """The batch API: events with their actors, measures and sources, a few statements per batch.
+
+    Each new event gets a 'create' revision carrying its initial fields.
+    """
     now = utcnow()
     ids = _insert_returning_ids(
         session,
@@ -389,6 +467,22 @@ def create_events(session: Session, events: Sequence[NewEvent]) -> list[int]:
     if measure_rows:
         session.execute(insert(EventMeasure), measure_rows)
     add_sources(session, [(eid, s) for eid, e in zip(ids, events, strict=True) for s in e.sources])
+    record_revisions(
+        session,
+        [
+            (
+                eid,
+                "create",
+                {
+                    f: (None, getattr(e, f, None) if f != "status" else "active")
+                    for f in REVISED_FIELDS
+                    if (getattr(e, f, None) is not None or f == "status")
+                },
+            )
+            for eid, e in zip(ids, events, strict=True)
+        ],
+        api_key_id,
+    )
     return ids
 
 

@@ -1,0 +1,63 @@
+"""All SQL for API keys."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import ApiKey
+
+COLUMNS = (
+    ApiKey.id,
+    ApiKey.name,
+    ApiKey.kind,
+    ApiKey.prefix,
+    ApiKey.scopes,
+    ApiKey.created_at,
+    ApiKey.expires_at,
+    ApiKey.revoked_at,
+    ApiKey.last_used_at,
+)
+
+
+def key_by_hash(session: Session, key_sha256: str) -> dict[str, Any] | None:
+    row = (
+        session.execute(select(*COLUMNS).where(ApiKey.key_sha256 == key_sha256)).mappings().first()
+    )
+    return dict(row) if row else None
+
+
+def touch(session: Session, key_id: int, now: datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+def list_keys(session: Session, include_revoked: bool = True) -> list[dict[str, Any]]:
+    stmt = select(*COLUMNS).where(ApiKey.kind == "key").order_by(ApiKey.id)
+    if not include_revoked:
+        stmt = stmt.where(ApiKey.revoked_at.is_(None))
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def get_key(session: Session, key_id: int) -> dict[str, Any] | None:
+    row = session.execute(select(*COLUMNS).where(ApiKey.id == key_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def key_by_prefix(session: Session, prefix: str) -> dict[str, Any] | None:
+    row = session.execute(select(*COLUMNS).where(ApiKey.prefix == prefix)).mappings().first()
+    return dict(row) if row else None
+
+
+def local_principal_id(session: Session, name: str) -> int | None:
+    return session.execute(
+        select(ApiKey.id).where(ApiKey.kind == "local", ApiKey.name == name)
+    ).scalar()
+
+
+def any_key(session: Session) -> bool:
+    return (
+        session.execute(select(ApiKey.id).where(ApiKey.kind == "key").limit(1)).first() is not None
+    )
