@@ -33,6 +33,12 @@ class Settings(BaseSettings):
         default=".conflictdb-local-key",
         description="Local mode: where the first start writes the local write key it creates.",
     )
+    idempotency_ttl_hours: float = Field(
+        default=24, gt=0, description="How long an Idempotency-Key's response is kept."
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests a minute per API key (or address); 0 is off."
+    )
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Largest request body.")
 
     @field_validator("database_url")

@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
-from pydantic import TypeAdapter
+from fastapi import Depends, FastAPI
 
+from app.auth.dependencies import read_access
 from app.config import Settings, get_settings
-from app.core.errors import install_error_handlers
+from app.core import bodies, ratelimit
+from app.core.errors import install_error_handlers, problem_responses
 from app.db.session import create_db_engine
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.demo import load_demo_if_empty
 
             load_demo_if_empty(engine)
+        if settings.environment == "local":
+            from app.auth.local import ensure_local_key
+
+            ensure_local_key(engine, settings.local_key_file)
         yield
         engine.dispose()
 
@@ -56,9 +61,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
+    ratelimit.install(app, settings.rate_limit_per_minute)
 
     from app.actors.router import router as actors_router
     from app.articles.router import router as articles_router
+    from app.auth.router import router as keys_router
     from app.events.router import router as events_router
     from app.health.router import router as health_router
     from app.ingest.router import router as ingest_router
@@ -67,6 +74,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.quotes.router import router as quotes_router
     from app.vocabulary.router import router as vocabulary_router
 
+    # Every API route: reads open unless CONFLICTDB_AUTH_READS, a key checked whenever one is
+    # sent (401/403), and the rate limit (429).
     for router in (
         ingest_router,
         events_router,
@@ -76,30 +85,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         actors_router,
         places_router,
         vocabulary_router,
-        health_router,
+        keys_router,
     ):
-        app.include_router(router)
+        app.include_router(
+            router,
+            dependencies=[Depends(read_access)],
+            responses=problem_responses(401, 403, 429),
+        )
+    app.include_router(health_router)
     _register_body_schemas(app)
     return app
 
 
 def _register_body_schemas(app: FastAPI) -> None:
     """Add the models of bodies that routes validate themselves (in JSON mode) to the OpenAPI."""
-    from app.ingest.schemas import ReportCreate
-
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = original()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        body = TypeAdapter(ReportCreate).json_schema(
-            ref_template="#/components/schemas/{model}", mode="validation"
-        )
-        for name, definition in body.pop("$defs", {}).items():
-            components.setdefault(name, definition)
-        components["ReportCreate"] = body
+        bodies.add_schemas(schema.setdefault("components", {}).setdefault("schemas", {}))
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

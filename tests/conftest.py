@@ -24,9 +24,10 @@ from psycopg import sql
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
+from app.auth import service as auth_service
 from app.config import Settings
 from app.db import migrate
-from app.db.session import create_db_engine
+from app.db.session import create_db_engine, write_session
 from app.main import create_app
 from tests.pgcluster import PostgresCluster, find_bin_dir
 
@@ -157,15 +158,47 @@ def empty_database_url(
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(
-        database_url=database_url, environment="test", demo=False, migrate_on_start=False
+        database_url=database_url,
+        environment="test",
+        demo=False,
+        migrate_on_start=False,
+        rate_limit_per_minute=0,
     )
 
 
+def make_key(database_url: str, scopes: list[str], name: str = "tests") -> str:
+    engine = create_db_engine(database_url)
+    try:
+        with write_session(engine) as session:
+            key, _ = auth_service.create_key(session, name=name, scopes=scopes)
+        return key
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def write_key(database_url: str) -> str:
+    """A raw API key with the 'write' scope (the client fixture sends it)."""
+    return make_key(database_url, ["write"], name="tests-write")
+
+
+@pytest.fixture
+def admin_key(database_url: str) -> str:
+    return make_key(database_url, ["admin"], name="tests-admin")
+
+
+@pytest.fixture
+def client(settings: Settings, write_key: str) -> Iterator[TestClient]:
+    """The app over HTTP, sending a write key on every request."""
     app = create_app(settings)
-    with TestClient(app) as test_client:
+    with TestClient(app, headers={"Authorization": f"Bearer {write_key}"}) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def anon_client(client: TestClient) -> TestClient:
+    """The same running app, without any key."""
+    return TestClient(client.app)
 
 
 @pytest.fixture

@@ -99,6 +99,46 @@ class AmbiguousName(Unprocessable):
     slug, title = "ambiguous-name", "Ambiguous name"
 
 
+class PayloadTooLarge(ProblemError):
+    status, slug, title = 413, "payload-too-large", "Payload too large"
+
+
+class TooManyRequests(ProblemError):
+    status, slug, title = 429, "rate-limited", "Too many requests"
+
+
+class PreconditionFailed(ProblemError):
+    """If-Match names a version that is no longer current: someone else changed the record."""
+
+    status, slug, title = 412, "precondition-failed", "The resource has changed"
+
+
+class PreconditionRequired(ProblemError):
+    """An edit without If-Match: it would overwrite changes the client has not seen."""
+
+    status, slug, title = 428, "precondition-required", "If-Match required"
+
+
+class NameTaken(Conflict):
+    slug, title = "name-taken", "The name is already taken"
+
+
+class StillReferenced(Conflict):
+    slug, title = "still-referenced", "The record is still referenced"
+
+
+class SoleEvidence(Conflict):
+    slug, title = "sole-evidence", "The record is the only evidence of an active event"
+
+
+class MergedRecord(Conflict):
+    slug, title = "merged", "The record was merged into another"
+
+
+class EventRetracted(Conflict):
+    slug, title = "retracted", "The event is retracted"
+
+
 class ServiceUnavailable(ProblemError):
     status, slug, title = 503, "service-unavailable", "Service temporarily unavailable"
 
@@ -198,7 +238,12 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         400: "Bad request",
         404: "Not found",
         409: "Conflict",
+        401: "No valid API key (see WWW-Authenticate)",
+        403: "The API key lacks the scope",
+        412: "If-Match does not match the current ETag",
         413: "Payload too large",
+        428: "If-Match is required",
+        429: "Rate limit exceeded; retry after Retry-After seconds",
         422: "Invalid or unprocessable request",
         503: "Database unavailable; retry after the given delay",
     }

@@ -7,7 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import Engine, select
 
-from app.db.session import read_session
+from app.auth import service as auth_service
+from app.db.session import read_session, write_session
+from app.idempotency.service import Outcome
 from app.ingest import service
 from app.models import Article
 
@@ -16,10 +18,12 @@ log = logging.getLogger(__name__)
 DEMO_REPORT = Path(__file__).with_name("east_qalamoun_2018_04_18.json")
 
 
-def load_demo(engine: Engine) -> service.Outcome:
+def load_demo(engine: Engine) -> Outcome:
     """Ingest the demo report through the same pipeline as POST /v1/reports."""
     report = service.parse_report(DEMO_REPORT.read_bytes())
-    return service.ingest_report(engine, report)
+    with write_session(engine) as session:
+        principal = auth_service.local_principal(session, "demo")
+    return service.ingest_report(engine, report, api_key_id=principal)
 
 
 def load_demo_if_empty(engine: Engine) -> bool:

@@ -10,18 +10,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.core.errors import ProblemError, problem_responses
+from app.auth.dependencies import WriteAccess
+from app.core import bodies
+from app.core.errors import problem_responses
 from app.db.session import EngineDep
+from app.idempotency import service as idempotency
 from app.ingest import service
-from app.ingest.schemas import ReportCreated
+from app.ingest.schemas import ReportCreate, ReportCreated
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 
 _DEMO = Path(__file__).resolve().parents[1] / "demo" / "east_qalamoun_2018_04_18.json"
-
-
-class PayloadTooLarge(ProblemError):
-    status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
 def _example() -> dict[str, Any]:
@@ -42,38 +41,27 @@ def _example() -> dict[str, Any]:
         "variants, hyphens) within their country or parent place, and created when new. "
         "Re-posting an identical report returns **200** with the first response and writes "
         "nothing; a different report for an existing article is a **409**. Quote offsets are "
-        "Unicode code points and are checked against the body."
+        "Unicode code points and are checked against the body. Needs a key with the `write` "
+        "scope. With an `Idempotency-Key` header, a retry of the same request replays the "
+        "stored response (with `Idempotent-Replayed: true`); the same key with another body "
+        "is a 422."
     ),
     responses={
         200: {
             "model": ReportCreated,
             "description": "An identical report was already stored: its response, replayed.",
         },
-        **problem_responses(409, 413, 422, 503),
+        **problem_responses(401, 403, 409, 413, 422, 429, 503),
     },
-    openapi_extra={
-        "requestBody": {
-            "required": True,
-            "content": {
-                "application/json": {
-                    "schema": {"$ref": "#/components/schemas/ReportCreate"},
-                    "example": _example(),
-                }
-            },
-        }
-    },
+    openapi_extra=bodies.openapi_body(ReportCreate, example=_example()),
 )
-async def post_report(request: Request, engine: EngineDep) -> JSONResponse:
-    # The body is validated from raw JSON (pydantic's JSON mode) rather than by FastAPI, whose
-    # Python-mode validation cannot tell "2018-04-18" from a date object in strict mode.
-    limit = request.app.state.settings.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
-    raw = await request.body()
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
+async def post_report(request: Request, engine: EngineDep, principal: WriteAccess) -> JSONResponse:
+    raw = await bodies.read_body(request)
     report = service.parse_report(raw)
-    outcome = await run_in_threadpool(service.ingest_report, engine, report)
+    idem = idempotency.from_request(request, raw, principal.api_key_id)
+    outcome = await run_in_threadpool(
+        service.ingest_report, engine, report, api_key_id=principal.api_key_id, idem=idem
+    )
     # The transaction has committed by now: the response is built from durable data.
-    return JSONResponse(outcome.body, status_code=outcome.status)
+    headers = {idempotency.REPLAY_HEADER: "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

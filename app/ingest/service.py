@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from pydantic import ValidationError
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app import writer
+from app.core import bodies
 from app.core.errors import (
     AmbiguousName,
     ArticleConflict,
@@ -26,7 +25,8 @@ from app.core.errors import (
     ValidationProblem,
 )
 from app.core.normalize import normalize_name, normalize_url, sha256_text
-from app.db.session import write_session
+from app.idempotency import service as idempotency
+from app.idempotency.service import Outcome
 from app.ingest import repository
 from app.ingest.schemas import (
     ActorDescription,
@@ -40,29 +40,10 @@ from app.ingest.schemas import (
 
 Loc = list[str | int]
 
-# A concurrent writer may create the same outlet, actor or place between our lookup and our
-# insert (PostgreSQL, READ COMMITTED). The unique keys catch it; resolving again then matches.
-# Each lost race means another writer committed one of our keys, so retries make progress.
-MAX_ATTEMPTS = 8
-
-
-@dataclass
-class Outcome:
-    status: int
-    body: dict[str, Any]
-
 
 def parse_report(raw: bytes) -> ReportCreate:
     """Validate the JSON document strictly (JSON mode: ISO dates, no coercion of types)."""
-    try:
-        return ReportCreate.model_validate_json(raw)
-    except ValidationError as exc:
-        errors = [
-            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_context=False, include_input=False)
-        ]
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        raise ValidationProblem(detail, errors=errors) from None
+    return bodies.validate_json(ReportCreate, raw)
 
 
 def payload_sha256(report: ReportCreate) -> str:
@@ -71,19 +52,19 @@ def payload_sha256(report: ReportCreate) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def ingest_report(engine: Engine, report: ReportCreate) -> Outcome:
+def ingest_report(
+    engine: Engine,
+    report: ReportCreate,
+    *,
+    api_key_id: int | None = None,
+    idem: idempotency.IdempotencyRequest | None = None,
+) -> Outcome:
+    """Write the report in one transaction (committed on return); retried on lost races."""
     spans = check_document(report)
     digest = payload_sha256(report)
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            with write_session(engine) as session:
-                return _write_report(session, report, digest, spans)
-        except IntegrityError as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise Conflict(
-                    "The report collided with concurrent writes of the same records; retry it."
-                ) from exc
-    raise AssertionError("unreachable")
+    return idempotency.run(
+        engine, idem, lambda session: _write_report(session, report, digest, spans, api_key_id)
+    )
 
 
 def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:
@@ -420,7 +401,11 @@ def _existing_article(session: Session, report: ReportCreate, outlet_id: int) ->
 
 
 def _write_report(
-    session: Session, report: ReportCreate, digest: str, spans: dict[str, tuple[int, int]]
+    session: Session,
+    report: ReportCreate,
+    digest: str,
+    spans: dict[str, tuple[int, int]],
+    api_key_id: int | None,
 ) -> Outcome:
     vocab = repository.vocabulary(session)
     outlet_id = _resolve_outlet(session, report.article.outlet, vocab)
@@ -509,7 +494,7 @@ def _write_report(
     for i, place_ref in enumerate(report.places):
         resolver.place(place_ref, ["places", i])
 
-    event_ids = writer.create_events(session, [e for _, e in new_events])
+    event_ids = writer.create_events(session, [e for _, e in new_events], api_key_id=api_key_id)
     writer.add_sources(session, [(event_id, src) for _, event_id, src in evidence])
     # Answer in the order the client listed its events.
     ids_by_key = {key: eid for (key, _), eid in zip(new_events, event_ids, strict=True)}
@@ -524,6 +509,14 @@ def _write_report(
         "places": list(resolver.places.values()),
     }
     writer.record_report(session, article_id, digest, body)
+    writer.audit(
+        session,
+        "report.create",
+        api_key_id=api_key_id,
+        entity="article",
+        entity_id=article_id,
+        detail={"events": sorted(set(events_out.values())), "quotes": len(quote_ids)},
+    )
     return Outcome(201, body)
 
 

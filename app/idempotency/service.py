@@ -1,0 +1,149 @@
+"""Run a write so that retries with the same Idempotency-Key are answered, not re-applied.
+
+The key is claimed (a row inserted) at the start of the write transaction and completed with
+the response in the same transaction, so the stored response exists exactly when the write
+does. A twin request arriving while the first runs blocks on the key's unique index (or, on
+SQLite, on the write lock taken at BEGIN) until the first commits, then replays its response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import orjson
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core.errors import Conflict, ProblemError, ValidationProblem
+from app.db.base import utcnow
+from app.db.session import write_session
+from app.idempotency import repository
+
+HEADER = "Idempotency-Key"
+REPLAY_HEADER = "Idempotent-Replayed"
+_VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+# Each lost race on a natural key means another writer committed it: retrying makes progress.
+MAX_ATTEMPTS = 8
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+class IdempotencyKeyReused(ProblemError):
+    status, slug, title = (
+        422,
+        "idempotency-key-reused",
+        "Idempotency-Key reused with another request",
+    )
+
+
+@dataclass(frozen=True)
+class IdempotencyRequest:
+    key: str
+    api_key_id: int
+    method: str
+    path: str
+    fingerprint: str
+    ttl: timedelta
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: Any
+    replayed: bool = False
+
+
+def fingerprint(raw: bytes) -> str:
+    """The request's identity: its canonical JSON (key order and spacing do not matter)."""
+    try:
+        canonical = orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONDecodeError:
+        canonical = raw
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def from_request(request: Request, raw: bytes, api_key_id: int | None) -> IdempotencyRequest | None:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return None
+    if not _VALID_KEY.match(key):
+        raise ValidationProblem(
+            f"{HEADER} must be 1 to 255 visible ASCII characters.",
+            errors=[{"loc": ["header", HEADER], "msg": "invalid key", "type": "idempotency_key"}],
+        )
+    if api_key_id is None:
+        raise ValidationProblem(f"{HEADER} needs an API key to be scoped to.")
+    hours = request.app.state.settings.idempotency_ttl_hours
+    return IdempotencyRequest(
+        key=key,
+        api_key_id=api_key_id,
+        method=request.method,
+        path=request.url.path,
+        fingerprint=fingerprint(raw),
+        ttl=timedelta(hours=hours),
+    )
+
+
+def run(
+    engine: Engine, idem: IdempotencyRequest | None, work: Callable[[Session], Outcome]
+) -> Outcome:
+    """``work`` inside one write transaction, committed before this returns; retried on races."""
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            with write_session(engine) as session:
+                return _run_once(session, idem, work)
+        except IntegrityError as exc:
+            if attempt == MAX_ATTEMPTS:
+                raise Conflict(
+                    "The write collided with concurrent writes of the same records; retry it."
+                ) from exc
+        except DBAPIError as exc:
+            # PostgreSQL may abort a transaction as a serialization failure or a deadlock
+            # victim; the whole transaction is safe to run again.
+            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
+                raise
+            if attempt == MAX_ATTEMPTS:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _run_once(
+    session: Session, idem: IdempotencyRequest | None, work: Callable[[Session], Outcome]
+) -> Outcome:
+    if idem is None:
+        return work(session)
+    now = utcnow()
+    record = repository.find(session, idem.api_key_id, idem.key)
+    if record is not None and record["expires_at"] <= now:
+        repository.delete_record(session, record["id"])
+        record = None
+    if record is not None:
+        same = (record["method"], record["path"], record["request_sha256"]) == (
+            idem.method,
+            idem.path,
+            idem.fingerprint,
+        )
+        if not same:
+            raise IdempotencyKeyReused(
+                f"{HEADER} {idem.key!r} was used for a different request; use a new key."
+            )
+        return Outcome(record["response_status"], record["response_body"], replayed=True)
+    record_id = repository.insert_pending(
+        session,
+        api_key_id=idem.api_key_id,
+        key=idem.key,
+        method=idem.method,
+        path=idem.path,
+        request_sha256=idem.fingerprint,
+        now=now,
+        expires_at=now + idem.ttl,
+    )
+    outcome = work(session)
+    repository.complete(session, record_id, outcome.status, outcome.body)
+    return outcome
