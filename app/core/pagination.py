@@ -9,7 +9,7 @@ from datetime import date
 from typing import Any, Generic, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -28,10 +28,31 @@ class Page(BaseModel, Generic[T]):
     )
 
 
-class PageQuery(BaseModel):
-    """Query parameters every list shares. Unknown parameters are refused (422)."""
+def _refuse_unstorable(data: Any) -> Any:
+    """NUL and lone surrogates cannot reach PostgreSQL: refuse them in any query value (422)."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, str) and (
+                    "\x00" in item or any("\ud800" <= ch <= "\udfff" for ch in item)
+                ):
+                    raise ValueError(f"{name}: NUL and lone surrogate characters are not allowed")
+    return data
+
+
+class StrictQuery(BaseModel):
+    """Base of every query model: unknown parameters and unstorable characters are a 422."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable(cls, data: Any) -> Any:
+        return _refuse_unstorable(data)
+
+
+class PageQuery(StrictQuery):
+    """Query parameters every list shares. Unknown parameters are refused (422)."""
 
     limit: int = Field(default=50, ge=1, le=1000, description="Page size (at most 1,000).")
     cursor: str | None = Field(
@@ -40,10 +61,8 @@ class PageQuery(BaseModel):
     total: bool = Field(default=False, description="Also count every matching row.")
 
 
-class NoQuery(BaseModel):
+class NoQuery(StrictQuery):
     """For routes without query parameters: any parameter given is refused (422)."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 def encode_cursor(sort: str, values: Sequence[Any]) -> str:

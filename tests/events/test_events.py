@@ -216,3 +216,9 @@ def test_detail_embeds_place_actors_sources_and_measures(
 def test_not_found_route_and_method_are_problems(client: TestClient) -> None:
     assert_problem(client.get("/v1/nothing-here"), 404)
     assert_problem(client.delete("/v1/events"), 405)
+
+
+@pytest.mark.parametrize("path", ["/v1/events", "/v1/actors", "/v1/places", "/v1/outlets"])
+def test_nul_in_query_values_is_422_on_both_databases(client: TestClient, path: str) -> None:
+    params = {"event_type": "Battles\x00"} if path == "/v1/events" else {"name": "x\x00y"}
+    assert_problem(client.get(path, params=params), 422)
