@@ -5,6 +5,7 @@ from app.models.actor import Actor, ActorAffiliation, ActorAlias
 from app.models.article import Article, Outlet, Report
 from app.models.event import Event, EventActor, EventMeasure, EventSource, EventSourceQuote
 from app.models.place import Place, PlaceAlias, PlaceAncestor
+from app.models.provenance import ActorExternalId, Dataset, EventProvenance
 from app.models.quote import Quote
 from app.models.vocabulary import (
     ActorKind,
@@ -22,15 +23,18 @@ __all__ = [
     "Actor",
     "ActorAffiliation",
     "ActorAlias",
+    "ActorExternalId",
     "ActorKind",
     "AffiliationRelation",
     "ApiKey",
     "Article",
     "AuditEntry",
+    "Dataset",
     "DatePrecision",
     "Event",
     "EventActor",
     "EventMeasure",
+    "EventProvenance",
     "EventRevision",
     "EventRole",
     "EventSource",
