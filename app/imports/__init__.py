@@ -1,0 +1,7 @@
+"""Bulk imports of UCDP GED and ACLED files, and the ACLED CSV layout for exports.
+
+The parsing half needs no database: ``ucdp.parse_rows`` and ``acled.parse_rows`` stream a file's
+rows into ``records.EventRecord`` (or ``records.RowError`` for a row that cannot be imported),
+``countries`` maps the datasets' country names and codes to ISO alpha-2, and
+``acled.write_acled_csv`` writes records back in ACLED's layout.
+"""

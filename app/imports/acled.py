@@ -1,0 +1,443 @@
+"""ACLED export rows -> EventRecords, and EventRecords -> ACLED's column layout (round trip).
+
+The layout is ACLED's codebook export (``ACLED_COLUMNS``). The mapping:
+
+- ``event_id_cnty`` -> ``external_id``; ``event_date`` (ISO, or "15 January 2020" as older
+  exports write it) -> ``date_start`` = ``date_end``: ACLED gives one date and says how far to
+  trust it, so no range is invented. ``time_precision`` 1 / 2 / 3 -> day / week / month.
+- ``event_type`` / ``sub_event_type``: ACLED's taxonomy is ours (``EVENT_TYPES``, the seeded
+  vocabulary); an unknown type, or a sub-type of another type, rejects the row.
+- ``actor1`` / ``actor2`` -> the primary actors of sides 'a' / 'b'; ``assoc_actor_1`` /
+  ``assoc_actor_2`` (``;``-joined) -> 'associated' actors of the same sides. ``inter1`` /
+  ``inter2`` (ACLED's codes 1-8, or the labels newer exports write) -> actor kinds
+  (``INTER_KINDS``); associated actors have no code of their own and take their side's kind.
+  ACLED has no actor ids and no actor countries: its names ("Civilians (Sudan)") are the
+  identities, so ``external_id`` and ``country`` stay None.
+- ``iso`` (ISO numeric, used first) and ``country`` -> the country code; places: country >
+  ``admin1`` > ``admin2`` > ``admin3`` > ``location`` (a populated_place), latitude/longitude
+  on the most precise. ACLED's ``geo_precision`` is our scale (1-3), taken as is.
+- ``source`` (``;``-joined) -> one SourceSpec per outlet. ``notes`` -> ``summary``;
+  ``fatalities`` -> ``fatalities_best`` (ACLED gives no low/high).
+- Kept in ``original``: ``year``, ``disorder_type``, ``inter1``/``inter2``, ``interaction``,
+  ``civilian_targeting``, ``iso``, ``region``, ``country``, ``source_scale``, ``tags``,
+  ``timestamp``, and any other column the file has.
+
+``write_acled_csv`` writes records back in this layout; parsing its output gives the same
+records (bar line numbers). Records from other datasets can be written too, with what ACLED's
+layout cannot hold left out (see ``acled_row``).
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
+from typing import IO, Final
+
+from app.imports import countries
+from app.imports.csvrows import (
+    Reject,
+    RowSource,
+    parse_coordinates,
+    parse_count,
+    parse_date,
+    read_rows,
+)
+from app.imports.records import (
+    ACLED,
+    ActorSpec,
+    EventRecord,
+    PlaceSpec,
+    RowError,
+    SourceSpec,
+    make_record,
+)
+
+DATASET: Final = ACLED.name
+
+# ACLED's export layout, in its order (codebook 2023).
+ACLED_COLUMNS: Final = (
+    "event_id_cnty",
+    "event_date",
+    "year",
+    "time_precision",
+    "disorder_type",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "interaction",
+    "civilian_targeting",
+    "iso",
+    "region",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "source_scale",
+    "notes",
+    "fatalities",
+    "tags",
+    "timestamp",
+)
+
+REQUIRED_COLUMNS: Final = (
+    "event_id_cnty",
+    "event_date",
+    "time_precision",
+    "event_type",
+    "sub_event_type",
+    "actor1",
+    "assoc_actor_1",
+    "inter1",
+    "actor2",
+    "assoc_actor_2",
+    "inter2",
+    "country",
+    "admin1",
+    "admin2",
+    "admin3",
+    "location",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "source",
+    "notes",
+    "fatalities",
+)
+
+# ACLED's event types and their sub-types: the vocabulary the initial migration seeds.
+EVENT_TYPES: Final[dict[str, frozenset[str]]] = {
+    "Battles": frozenset(
+        {"Armed clash", "Government regains territory", "Non-state actor overtakes territory"}
+    ),
+    "Explosions/Remote violence": frozenset(
+        {
+            "Chemical weapon",
+            "Air/drone strike",
+            "Suicide bomb",
+            "Shelling/artillery/missile attack",
+            "Remote explosive/landmine/IED",
+            "Grenade",
+        }
+    ),
+    "Violence against civilians": frozenset(
+        {"Sexual violence", "Attack", "Abduction/forced disappearance"}
+    ),
+    "Protests": frozenset(
+        {"Peaceful protest", "Protest with intervention", "Excessive force against protesters"}
+    ),
+    "Riots": frozenset({"Violent demonstration", "Mob violence"}),
+    "Strategic developments": frozenset(
+        {
+            "Agreement",
+            "Arrests",
+            "Change to group/activity",
+            "Disrupted weapons use",
+            "Headquarters or base established",
+            "Looting/property destruction",
+            "Non-violent transfer of territory",
+            "Other",
+        }
+    ),
+}
+
+# ACLED inter code -> actor kind (actor_kind.acled_inter in the seeded vocabulary).
+INTER_KINDS: Final = {
+    "1": "state_forces",
+    "2": "rebel_group",
+    "3": "political_militia",
+    "4": "identity_militia",
+    "5": "rioters",
+    "6": "protesters",
+    "7": "civilians",
+    "8": "external_forces",
+}
+# Newer exports write the category's name instead of its number.
+_INTER_LABELS: Final = {
+    "state forces": "1",
+    "rebel group": "2",
+    "rebel groups": "2",
+    "political militia": "3",
+    "political militias": "3",
+    "identity militia": "4",
+    "identity militias": "4",
+    "rioters": "5",
+    "protesters": "6",
+    "civilians": "7",
+    "external/other forces": "8",
+}
+# For writing: our kinds ACLED has no code for take the nearest category. UCDP's joint sides
+# fight as one armed opposition (2); a person fits none, and 8 is ACLED's "other".
+KIND_INTER: Final = {
+    **{kind: code for code, kind in INTER_KINDS.items()},
+    "coalition": "2",
+    "person": "8",
+}
+
+TIME_PRECISIONS: Final = {"1": "day", "2": "week", "3": "month"}
+# A year-precise date (from GED) is written as ACLED's coarsest precision, the month.
+PRECISION_CODES: Final = {"day": "1", "week": "2", "month": "3", "year": "3"}
+GEO_PRECISIONS: Final = {"1": 1, "2": 2, "3": 3}
+
+# Mapped to fields of their own; every other column is kept in `original`.
+_MAPPED_COLUMNS: Final = frozenset(
+    {
+        "event_id_cnty",
+        "event_date",
+        "time_precision",
+        "event_type",
+        "sub_event_type",
+        "actor1",
+        "assoc_actor_1",
+        "actor2",
+        "assoc_actor_2",
+        "admin1",
+        "admin2",
+        "admin3",
+        "location",
+        "latitude",
+        "longitude",
+        "geo_precision",
+        "source",
+        "notes",
+        "fatalities",
+    }
+)
+
+
+def parse_rows(source: RowSource, version: str | None = None) -> Iterator[EventRecord | RowError]:
+    """Map each ACLED row to an EventRecord, or a RowError saying why it cannot be imported.
+
+    ``source`` is a text file object (opened with ``newline=""``, streamed) or an iterable of
+    row dicts. ACLED files carry no version: pass the download date if it matters. Raises
+    LayoutError at once if the header is not ACLED's.
+    """
+    for line, row in read_rows(source, REQUIRED_COLUMNS, "ACLED"):
+        if isinstance(row, str):
+            yield RowError(line, row)
+            continue
+        try:
+            yield _map(row, line, version)
+        except Reject as exc:
+            yield RowError(line, str(exc), row.get("event_id_cnty", "").strip() or None)
+
+
+def _event_date(value: str) -> date:
+    text = value.strip()
+    if text[:1].isdigit() and " " in text:
+        try:
+            return datetime.strptime(text, "%d %B %Y").date()  # older exports: "15 January 2020"
+        except ValueError:
+            pass
+    return parse_date(text, "event_date")
+
+
+def _split(value: str) -> list[str]:
+    """``;``-joined names, each once, in order."""
+    return list(dict.fromkeys(part.strip() for part in value.split(";") if part.strip()))
+
+
+def _side(row: Mapping[str, str], n: str, side: str) -> list[ActorSpec]:
+    name = row[f"actor{n}"].strip()
+    associated = _split(row[f"assoc_actor_{n}"])
+    if not name:
+        if associated:
+            raise Reject(f"assoc_actor_{n} is given without actor{n}")
+        return []
+    inter = row[f"inter{n}"].strip()
+    code = _INTER_LABELS.get(inter.casefold(), inter)
+    kind = INTER_KINDS.get(code)
+    if kind is None:
+        raise Reject(f"inter{n} {inter!r} is not an ACLED actor category (1-8) for {name!r}")
+    actors = [ActorSpec(name=name, kind=kind, side=side)]
+    actors += [
+        ActorSpec(name=other, kind=kind, side=side, role="associated")
+        for other in associated
+        if other != name
+    ]
+    return actors
+
+
+def _places(
+    row: Mapping[str, str], country: str, latitude: float | None, longitude: float | None
+) -> tuple[PlaceSpec, ...]:
+    given = row["country"].strip()
+    display = countries.display_name(country)
+    levels: list[tuple[str, str]] = [
+        (row[column].strip(), kind)
+        for column, kind in (
+            ("admin1", "admin1"),
+            ("admin2", "admin2"),
+            ("admin3", "admin3"),
+            ("location", "populated_place"),
+        )
+    ]
+    places = [
+        PlaceSpec(
+            name=display,
+            kind="country",
+            country=country,
+            aliases=(given,) if given and given != display else (),
+        )
+    ]
+    places += [PlaceSpec(name=name, kind=kind, country=country) for name, kind in levels if name]
+    if latitude is not None:
+        last = places[-1]
+        places[-1] = PlaceSpec(
+            name=last.name,
+            kind=last.kind,
+            country=country,
+            latitude=latitude,
+            longitude=longitude,
+            aliases=last.aliases,
+        )
+    return tuple(places)
+
+
+def _map(row: Mapping[str, str], line: int, version: str | None) -> EventRecord:
+    external_id = row["event_id_cnty"].strip()
+    if not external_id:
+        raise Reject("event_id_cnty is empty")
+    event_date = _event_date(row["event_date"])
+    precision = row["time_precision"].strip()
+    if precision not in TIME_PRECISIONS:
+        raise Reject(f"time_precision {precision!r} is not 1, 2 or 3")
+    event_type = row["event_type"].strip()
+    sub_event_type = row["sub_event_type"].strip() or None
+    if event_type not in EVENT_TYPES:
+        raise Reject(f"unknown event_type {event_type!r}")
+    if sub_event_type is not None and sub_event_type not in EVENT_TYPES[event_type]:
+        raise Reject(f"sub_event_type {sub_event_type!r} is not a kind of {event_type!r}")
+    geo = row["geo_precision"].strip()
+    if geo and geo not in GEO_PRECISIONS:
+        raise Reject(f"geo_precision {geo!r} is not 1, 2 or 3")
+
+    country = countries.alpha2_from_numeric(row.get("iso", "")) or countries.alpha2_from_name(
+        row["country"]
+    )
+    if country is None:
+        raise Reject(f"unknown country {row['country'].strip()!r} (iso {row.get('iso', '')!r})")
+    latitude, longitude = parse_coordinates(row["latitude"], row["longitude"])
+
+    actors = _side(row, "1", "a") + _side(row, "2", "b")
+    if not actors:
+        raise Reject("actor1 is empty")
+    flags = []
+    names_a = {a.name for a in actors if a.side == "a"}
+    if any(a.side == "b" and a.name in names_a for a in actors):
+        flags.append("same_actor_both_sides")
+
+    return make_record(
+        dataset=DATASET,
+        dataset_version=version,
+        external_id=external_id,
+        line=line,
+        event_type=event_type,
+        sub_event_type=sub_event_type,
+        date_start=event_date,
+        date_end=event_date,
+        date_precision=TIME_PRECISIONS[precision],
+        geo_precision=GEO_PRECISIONS[geo] if geo else None,
+        summary=row["notes"].strip() or None,
+        fatalities_low=None,
+        fatalities_best=parse_count(row["fatalities"], "fatalities"),
+        fatalities_high=None,
+        places=_places(row, country, latitude, longitude),
+        actors=tuple(actors),
+        sources=tuple(SourceSpec(outlet=name) for name in _split(row["source"])),
+        original={k: v for k, v in row.items() if v and k not in _MAPPED_COLUMNS},
+        flags=tuple(flags),
+    )
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+
+def _coordinate(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def acled_row(record: EventRecord) -> dict[str, str]:
+    """One record as an ACLED row (``ACLED_COLUMNS`` -> text).
+
+    Values kept in ``original`` (inter codes, interaction, iso, region, tags, timestamp ...) are
+    written back as they came; what a record from another dataset lacks is derived (inter codes
+    from actor kinds, iso from the country) or left empty. What the layout cannot hold is left
+    out: a date range (ACLED has one date: the start is written), low/high fatalities, sources'
+    dates and headlines (only outlets, or the raw text of unattributed ones).
+    """
+    original = record.original
+    columns = dict.fromkeys(ACLED_COLUMNS, "")
+    for column in ACLED_COLUMNS:
+        if column in original:
+            columns[column] = original[column]
+
+    sides: dict[str, list[ActorSpec]] = {"a": [], "b": []}
+    for actor in record.actors:
+        # Primary actors first, so the first of each side is its actorN.
+        sides["b" if actor.side == "b" else "a"].append(actor)
+    for n, side in (("1", "a"), ("2", "b")):
+        actors = sorted(sides[side], key=lambda a: a.role == "associated")
+        if actors:
+            columns[f"actor{n}"] = actors[0].name
+            columns[f"assoc_actor_{n}"] = "; ".join(a.name for a in actors[1:])
+            if f"inter{n}" not in original:
+                columns[f"inter{n}"] = KIND_INTER.get(actors[0].kind, "")
+    if "interaction" not in original and columns["inter1"].isdigit():
+        # ACLED's interaction: both codes, lower first; a lone actor's code then 0 ("10").
+        first, second = int(columns["inter1"]), int(columns["inter2"] or 0)
+        low, high = (first, second) if second == 0 else sorted((first, second))
+        columns["interaction"] = f"{low}{high}"
+
+    columns["event_id_cnty"] = record.external_id
+    columns["event_date"] = record.date_start.isoformat()
+    columns["year"] = original.get("year") or str(record.date_start.year)
+    columns["time_precision"] = PRECISION_CODES[record.date_precision]
+    columns["event_type"] = record.event_type
+    columns["sub_event_type"] = record.sub_event_type or ""
+
+    for place in record.places:
+        if place.kind == "country":
+            columns["country"] = original.get("country") or place.name
+            if "iso" not in original and place.country:
+                columns["iso"] = countries.numeric_from_alpha2(place.country) or ""
+        elif place.kind in ("admin1", "admin2", "admin3"):
+            columns[place.kind] = place.name
+        else:
+            columns["location"] = place.name
+    located = next((p for p in reversed(record.places) if p.latitude is not None), None)
+    if located is not None:
+        columns["latitude"] = _coordinate(located.latitude)
+        columns["longitude"] = _coordinate(located.longitude)
+    columns["geo_precision"] = "" if record.geo_precision is None else str(record.geo_precision)
+
+    columns["source"] = "; ".join(
+        s.outlet or s.raw or "" for s in record.sources if s.outlet or s.raw
+    )
+    columns["notes"] = record.summary or ""
+    columns["fatalities"] = "" if record.fatalities_best is None else str(record.fatalities_best)
+    return columns
+
+
+def write_acled_csv(records: Iterable[EventRecord], file: IO[str]) -> int:
+    """Write records as an ACLED CSV (header first) to a text file opened with ``newline=""``.
+
+    Streams: one row is built and written at a time. Returns the number of rows written.
+    """
+    writer = csv.DictWriter(file, fieldnames=ACLED_COLUMNS)
+    writer.writeheader()
+    count = 0
+    for record in records:
+        writer.writerow(acled_row(record))
+        count += 1
+    return count
