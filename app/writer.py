@@ -1,21 +1,32 @@
-"""The one writer: every insert of conflict data goes through here, in batches.
+"""The one writer: every write of conflict data goes through here, inserts in batches.
 
 Ingestion, bulk importers, edits and the benchmark loader all call these functions inside a
-transaction they own (``write_session``), so derived state — the place closure table today;
-search index, rollups, change log and history as they arrive — is written in the same
-transaction as the rows it derives from and can never be skipped.
+transaction they own (``write_session``), so derived state — the place closure table, row
+versions (ETags), event revisions, the audit log; search index, rollups and change log as
+they arrive — is written in the same transaction as the rows it derives from and can never
+be skipped.
+
+Edits change a record only if its ``version`` is still the one the caller read
+(``UPDATE ... WHERE id = :id AND version = :expected``, then the row count is checked), so of
+two clients holding the same ETag exactly one wins. Every change to a record bumps its
+``version`` and ``updated_at``; every change to an event, its actors or its evidence writes an
+event revision; every edit appends to the audit log. Checks that need words for the client
+(404, 409, 422) are the services' job; the writer trusts its arguments, except for the
+version and merge guards, which only a statement can make atomic.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import insert, literal, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, delete, insert, literal, select, true, update
+from sqlalchemy.orm import Session, aliased
 
+from app.core.errors import MergedRecord, PreconditionFailed
 from app.core.normalize import normalize_name, normalize_url, sha256_text, url_domain
 from app.db.base import utcnow
 from app.models import (
@@ -142,6 +153,18 @@ class NewEvent:
     sources: Sequence[NewSource] = field(default_factory=list)
 
 
+# -- helpers -----------------------------------------------------------------------------------
+
+# Ids per IN (...) list: well under SQLite's bound-parameter limit.
+_CHUNK = 500
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), _CHUNK):
+        yield ordered[i : i + _CHUNK]
+
+
 def _insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
@@ -159,23 +182,169 @@ def _unique_aliases(names: Sequence[str]) -> dict[str, str]:
     return out
 
 
+def _rowcount(result: Any) -> int:
+    return int(cast(CursorResult[Any], result).rowcount)
+
+
+def bump(session: Session, model: Any, ids: Iterable[int]) -> None:
+    """A new version (and ``updated_at``) for records whose representation changed."""
+    now = utcnow()
+    for chunk in _chunks(ids):
+        session.execute(
+            update(model)
+            .where(model.id.in_(chunk))
+            .values(version=model.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def compare_and_set(
+    session: Session,
+    model: Any,
+    record_id: int,
+    expected_version: int,
+    values: Mapping[str, Any] | None = None,
+) -> int:
+    """Write ``values`` only if the record is still at ``expected_version``; the new version.
+
+    One statement, so two writers holding the same version cannot both pass: on PostgreSQL the
+    second waits for the first's row lock, then re-reads the row and no longer matches.
+    """
+    result = session.execute(
+        update(model)
+        .where(model.id == record_id, model.version == expected_version)
+        .values(**dict(values or {}), version=model.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise PreconditionFailed(
+            "The record has changed since the ETag in If-Match was read; GET it again, "
+            "re-apply your change and retry with the new ETag."
+        )
+    return expected_version + 1
+
+
+def _edit(
+    session: Session,
+    model: Any,
+    record_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    touched: bool = False,
+) -> tuple[int, dict[str, tuple[Any, Any]]]:
+    """Compare-and-set the fields of ``values`` that differ; (new version, {field: (before, after)}).
+
+    Nothing is written when nothing differs, unless ``touched`` (a related row changed).
+    """
+    columns = [getattr(model, name) for name in values]
+    row = (
+        session.execute(select(model.version, *columns).where(model.id == record_id))
+        .mappings()
+        .first()
+    )
+    if row is None or row["version"] != expected_version:
+        compare_and_set(session, model, record_id, expected_version)  # raises the 412
+    assert row is not None
+    changes = {k: (row[k], v) for k, v in values.items() if row[k] != v}
+    if not changes and not touched:
+        return expected_version, {}
+    version = compare_and_set(
+        session, model, record_id, expected_version, {k: after for k, (_, after) in changes.items()}
+    )
+    return version, changes
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _changes_json(changes: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    return {k: [_jsonable(before), _jsonable(after)] for k, (before, after) in changes.items()}
+
+
+# -- outlets -----------------------------------------------------------------------------------
+
+
+def _outlet_row(o: NewOutlet) -> dict[str, Any]:
+    return {
+        "name": o.name,
+        "name_norm": normalize_name(o.name),
+        "url": o.url,
+        "domain": url_domain(o.url) if o.url else None,
+        "country": o.country,
+        "language": o.language,
+        "kind": o.kind,
+    }
+
+
 def create_outlets(session: Session, outlets: Sequence[NewOutlet]) -> list[int]:
     now = utcnow()
-    rows = [
-        {
-            "name": o.name,
-            "name_norm": normalize_name(o.name),
-            "url": o.url,
-            "domain": url_domain(o.url) if o.url else None,
-            "country": o.country,
-            "language": o.language,
-            "kind": o.kind,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for o in outlets
-    ]
+    rows = [{**_outlet_row(o), "created_at": now, "updated_at": now} for o in outlets]
     return _insert_returning_ids(session, Outlet, rows)
+
+
+def create_outlet(session: Session, outlet: NewOutlet, *, api_key_id: int | None) -> int:
+    (outlet_id,) = create_outlets(session, [outlet])
+    audit(
+        session,
+        "outlet.create",
+        api_key_id=api_key_id,
+        entity="outlet",
+        entity_id=outlet_id,
+        detail={k: v for k, v in _outlet_row(outlet).items() if k != "name_norm"},
+    )
+    return outlet_id
+
+
+def update_outlet(
+    session: Session,
+    outlet_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    api_key_id: int | None,
+) -> int:
+    """Edit an outlet's fields; its normalised name and domain follow its name and URL."""
+    values = dict(values)
+    if "name" in values:
+        values["name_norm"] = normalize_name(values["name"])
+    if "url" in values:
+        values["domain"] = url_domain(values["url"]) if values["url"] else None
+    version, changes = _edit(session, Outlet, outlet_id, expected_version, values)
+    if changes:
+        audit(
+            session,
+            "outlet.update",
+            api_key_id=api_key_id,
+            entity="outlet",
+            entity_id=outlet_id,
+            detail={"changes": _changes_json(changes), "version": version},
+        )
+    return version
+
+
+def delete_outlet(
+    session: Session, outlet_id: int, expected_version: int, *, api_key_id: int | None
+) -> None:
+    """Delete an outlet no article refers to (the caller has checked; the foreign key agrees)."""
+    _delete_versioned(session, Outlet, outlet_id, expected_version)
+    audit(session, "outlet.delete", api_key_id=api_key_id, entity="outlet", entity_id=outlet_id)
+
+
+def _delete_versioned(session: Session, model: Any, record_id: int, expected_version: int) -> None:
+    result = session.execute(
+        delete(model)
+        .where(model.id == record_id, model.version == expected_version)
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise PreconditionFailed(
+            "The record has changed since it was read; GET it again and retry."
+        )
+
+
+# -- actors ------------------------------------------------------------------------------------
 
 
 def create_actors(session: Session, actors: Sequence[NewActor]) -> list[int]:
@@ -196,14 +365,31 @@ def create_actors(session: Session, actors: Sequence[NewActor]) -> list[int]:
         ],
     )
     for actor_id, actor in zip(ids, actors, strict=True):
-        add_actor_aliases(session, actor_id, [actor.name, *actor.aliases], existing=())
+        _insert_actor_aliases(session, actor_id, [actor.name, *actor.aliases], existing=())
     return ids
 
 
-def add_actor_aliases(
-    session: Session, actor_id: int, names: Sequence[str], existing: Sequence[str]
-) -> list[str]:
-    """Add the names not yet known for the actor (``existing``: its normalised names)."""
+def create_actor(session: Session, actor: NewActor, *, api_key_id: int | None) -> int:
+    (actor_id,) = create_actors(session, [actor])
+    audit(
+        session,
+        "actor.create",
+        api_key_id=api_key_id,
+        entity="actor",
+        entity_id=actor_id,
+        detail={
+            "name": actor.name,
+            "kind": actor.kind,
+            "country": actor.country,
+            "aliases": list(actor.aliases),
+        },
+    )
+    return actor_id
+
+
+def _insert_actor_aliases(
+    session: Session, actor_id: int, names: Sequence[str], existing: Iterable[str]
+) -> dict[str, str]:
     known = set(existing)
     new = {n: name for n, name in _unique_aliases(names).items() if n not in known}
     if new:
@@ -211,10 +397,24 @@ def add_actor_aliases(
             insert(ActorAlias),
             [{"actor_id": actor_id, "name": name, "name_norm": n} for n, name in new.items()],
         )
+    return new
+
+
+def add_actor_aliases(
+    session: Session, actor_id: int, names: Sequence[str], existing: Sequence[str]
+) -> list[str]:
+    """Add the names not yet known for an existing actor (``existing``: its normalised names).
+
+    The actor gets a new version when a name is added.
+    """
+    new = _insert_actor_aliases(session, actor_id, names, existing)
+    if new:
+        bump(session, Actor, [actor_id])
     return list(new.values())
 
 
 def add_affiliations(session: Session, affiliations: Sequence[NewAffiliation]) -> None:
+    """Insert ties between actors; both ends get a new version (each shows the tie)."""
     if affiliations:
         session.execute(
             insert(ActorAffiliation),
@@ -229,6 +429,327 @@ def add_affiliations(session: Session, affiliations: Sequence[NewAffiliation]) -
                 for a in affiliations
             ],
         )
+        bump(
+            session,
+            Actor,
+            {a.actor_id for a in affiliations} | {a.related_actor_id for a in affiliations},
+        )
+
+
+def update_actor(
+    session: Session,
+    actor_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    add_aliases: Sequence[str] = (),
+    remove_alias_norms: Sequence[str] = (),
+    api_key_id: int | None,
+) -> int:
+    """Edit an actor's fields and names. A new primary name is also an alias; the old one stays."""
+    values = dict(values)
+    if "name" in values:
+        values["name_norm"] = normalize_name(values["name"])
+    existing = set(
+        session.scalars(select(ActorAlias.name_norm).where(ActorAlias.actor_id == actor_id))
+    )
+    to_remove = sorted(set(remove_alias_norms) & existing)
+    remaining = existing - set(to_remove)
+    names = [*([values["name"]] if "name" in values else []), *add_aliases]
+    to_add = {n: name for n, name in _unique_aliases(names).items() if n not in remaining}
+    version, changes = _edit(
+        session,
+        Actor,
+        actor_id,
+        expected_version,
+        values,
+        touched=bool(to_add or to_remove),
+    )
+    if to_remove:
+        session.execute(
+            delete(ActorAlias).where(
+                ActorAlias.actor_id == actor_id, ActorAlias.name_norm.in_(to_remove)
+            )
+        )
+    _insert_actor_aliases(session, actor_id, list(to_add.values()), remaining)
+    if changes or to_add or to_remove:
+        audit(
+            session,
+            "actor.update",
+            api_key_id=api_key_id,
+            entity="actor",
+            entity_id=actor_id,
+            detail={
+                "changes": _changes_json(changes),
+                "aliases_added": list(to_add.values()),
+                "aliases_removed": to_remove,
+                "version": version,
+            },
+        )
+    return version
+
+
+def add_actor_alias(session: Session, actor_id: int, name: str, *, api_key_id: int | None) -> int:
+    """One more name for an actor (the caller has checked it is new to it); the alias id."""
+    (alias_id,) = _insert_returning_ids(
+        session,
+        ActorAlias,
+        [{"actor_id": actor_id, "name": name, "name_norm": normalize_name(name)}],
+    )
+    bump(session, Actor, [actor_id])
+    audit(
+        session,
+        "actor.alias.add",
+        api_key_id=api_key_id,
+        entity="actor",
+        entity_id=actor_id,
+        detail={"alias_id": alias_id, "name": name},
+    )
+    return alias_id
+
+
+def remove_actor_alias(
+    session: Session, actor_id: int, alias_id: int, name: str, *, api_key_id: int | None
+) -> None:
+    session.execute(
+        delete(ActorAlias).where(ActorAlias.id == alias_id, ActorAlias.actor_id == actor_id)
+    )
+    bump(session, Actor, [actor_id])
+    audit(
+        session,
+        "actor.alias.remove",
+        api_key_id=api_key_id,
+        entity="actor",
+        entity_id=actor_id,
+        detail={"alias_id": alias_id, "name": name},
+    )
+
+
+def add_affiliation(session: Session, tie: NewAffiliation, *, api_key_id: int | None) -> int:
+    (affiliation_id,) = _insert_returning_ids(
+        session,
+        ActorAffiliation,
+        [
+            {
+                "actor_id": tie.actor_id,
+                "related_actor_id": tie.related_actor_id,
+                "relation": tie.relation,
+                "since_date": tie.since,
+                "until_date": tie.until,
+            }
+        ],
+    )
+    bump(session, Actor, [tie.actor_id, tie.related_actor_id])
+    audit(
+        session,
+        "actor.affiliation.add",
+        api_key_id=api_key_id,
+        entity="actor",
+        entity_id=tie.actor_id,
+        detail={
+            "affiliation_id": affiliation_id,
+            "related_actor_id": tie.related_actor_id,
+            "relation": tie.relation,
+            "since": _jsonable(tie.since),
+            "until": _jsonable(tie.until),
+        },
+    )
+    return affiliation_id
+
+
+def remove_affiliation(
+    session: Session, affiliation_id: int, *, api_key_id: int | None, via_actor_id: int
+) -> None:
+    row = session.execute(
+        select(
+            ActorAffiliation.actor_id, ActorAffiliation.related_actor_id, ActorAffiliation.relation
+        ).where(ActorAffiliation.id == affiliation_id)
+    ).one()
+    detail = {
+        "affiliation_id": affiliation_id,
+        "actor_id": row.actor_id,
+        "related_actor_id": row.related_actor_id,
+        "relation": row.relation,
+    }
+    ends = [row.actor_id, row.related_actor_id]
+    session.execute(delete(ActorAffiliation).where(ActorAffiliation.id == affiliation_id))
+    bump(session, Actor, ends)
+    audit(
+        session,
+        "actor.affiliation.remove",
+        api_key_id=api_key_id,
+        entity="actor",
+        entity_id=via_actor_id,
+        detail=detail,
+    )
+
+
+def delete_actor(
+    session: Session, actor_id: int, expected_version: int, *, api_key_id: int | None
+) -> None:
+    """Delete an actor nothing refers to (the caller has checked); its aliases go with it."""
+    _delete_versioned(session, Actor, actor_id, expected_version)
+    audit(session, "actor.delete", api_key_id=api_key_id, entity="actor", entity_id=actor_id)
+
+
+def _lock_for_merge(session: Session, model: Any, loser_id: int) -> None:
+    """FOR UPDATE on the loser (PostgreSQL; SQLite's writers are serial already).
+
+    A transaction inserting a row that refers to the loser holds a KEY SHARE lock on it until
+    it commits; FOR UPDATE waits for it, so the rows it wrote are there to be moved.
+    """
+    session.execute(select(model.id).where(model.id == loser_id).with_for_update()).all()
+
+
+def _guard_survivor(session: Session, model: Any, survivor_id: int, kind: str) -> None:
+    """Bump the survivor only if it is not merged itself: a row lock, then the check.
+
+    A concurrent merge of the survivor into a third record either waits for this one or makes
+    this statement match nothing, so references never move to a merged record.
+    """
+    result = session.execute(
+        update(model)
+        .where(model.id == survivor_id, model.merged_into_id.is_(None))
+        .values(version=model.version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if _rowcount(result) != 1:
+        raise MergedRecord(f"The {kind} {survivor_id} has just been merged into another; retry.")
+
+
+def merge_actors(
+    session: Session,
+    loser_id: int,
+    survivor_id: int,
+    expected_version: int,
+    *,
+    api_key_id: int | None,
+) -> dict[str, Any]:
+    """Move every reference to ``loser_id`` onto ``survivor_id`` and mark the loser merged.
+
+    The loser's row stays (with ``merged_into_id``), so its id keeps resolving. Returns what
+    moved, as written to the audit log.
+    """
+    # The loser first: its version guards against a concurrent edit, its row lock against a
+    # concurrent merge; then the survivor must still be unmerged.
+    _lock_for_merge(session, Actor, loser_id)
+    compare_and_set(session, Actor, loser_id, expected_version, {"merged_into_id": survivor_id})
+    _guard_survivor(session, Actor, survivor_id, "actor")
+
+    # Events: where both took part, the survivor's row stays (event_actor's key is the pair).
+    event_ids = list(
+        session.scalars(select(EventActor.event_id).where(EventActor.actor_id == loser_id))
+    )
+    before = _event_actors(session, event_ids)
+    shared = select(EventActor.event_id).where(EventActor.actor_id == survivor_id)
+    session.execute(
+        delete(EventActor).where(EventActor.actor_id == loser_id, EventActor.event_id.in_(shared))
+    )
+    session.execute(
+        update(EventActor).where(EventActor.actor_id == loser_id).values(actor_id=survivor_id)
+    )
+    after = _event_actors(session, event_ids)
+    bump(session, Event, event_ids)
+    record_revisions(
+        session,
+        [(eid, "actor_merge", {"actors": (before[eid], after[eid])}) for eid in sorted(event_ids)],
+        api_key_id,
+    )
+
+    # Aliases: the survivor keeps its own spelling of a name both have.
+    survivor_norms = select(ActorAlias.name_norm).where(ActorAlias.actor_id == survivor_id)
+    dropped_aliases = _rowcount(
+        session.execute(
+            delete(ActorAlias).where(
+                ActorAlias.actor_id == loser_id, ActorAlias.name_norm.in_(survivor_norms)
+            )
+        )
+    )
+    moved_aliases = _rowcount(
+        session.execute(
+            update(ActorAlias).where(ActorAlias.actor_id == loser_id).values(actor_id=survivor_id)
+        )
+    )
+
+    # Affiliations, both directions: drop those that would tie the survivor to itself or
+    # repeat one it has.
+    ties = session.execute(
+        select(
+            ActorAffiliation.id,
+            ActorAffiliation.actor_id,
+            ActorAffiliation.related_actor_id,
+            ActorAffiliation.relation,
+        ).where(
+            (ActorAffiliation.actor_id.in_([loser_id, survivor_id]))
+            | (ActorAffiliation.related_actor_id.in_([loser_id, survivor_id]))
+        )
+    ).all()
+    keys = {
+        (t.actor_id, t.related_actor_id, t.relation)
+        for t in ties
+        if loser_id not in (t.actor_id, t.related_actor_id)
+    }
+    drop: list[int] = []
+    move: list[tuple[int, int, int]] = []
+    others: set[int] = set()
+    for t in ties:
+        if loser_id not in (t.actor_id, t.related_actor_id):
+            continue
+        a = survivor_id if t.actor_id == loser_id else t.actor_id
+        r = survivor_id if t.related_actor_id == loser_id else t.related_actor_id
+        others.update({a, r} - {survivor_id})
+        if a == r or (a, r, t.relation) in keys:
+            drop.append(t.id)
+        else:
+            keys.add((a, r, t.relation))
+            move.append((t.id, a, r))
+    if drop:
+        session.execute(delete(ActorAffiliation).where(ActorAffiliation.id.in_(drop)))
+    for tie_id, a, r in move:
+        session.execute(
+            update(ActorAffiliation)
+            .where(ActorAffiliation.id == tie_id)
+            .values(actor_id=a, related_actor_id=r)
+        )
+    bump(session, Actor, others)
+
+    # Quotes spoken for the loser now speak for the survivor.
+    quote_ids = list(session.scalars(select(Quote.id).where(Quote.speaks_for_actor_id == loser_id)))
+    for chunk in _chunks(quote_ids):
+        session.execute(
+            update(Quote)
+            .where(Quote.id.in_(chunk))
+            .values(speaks_for_actor_id=survivor_id, version=Quote.version + 1, updated_at=utcnow())
+        )
+
+    # Records merged into the loser earlier now point straight at the survivor: every merged
+    # id is one step from a live record, which is what the read filters assume.
+    earlier = list(session.scalars(select(Actor.id).where(Actor.merged_into_id == loser_id)))
+    for chunk in _chunks(earlier):
+        session.execute(update(Actor).where(Actor.id.in_(chunk)).values(merged_into_id=survivor_id))
+
+    summary = {
+        "into": survivor_id,
+        "events": sorted(event_ids),
+        "aliases_moved": moved_aliases,
+        "aliases_dropped": dropped_aliases,
+        "affiliations_moved": len(move),
+        "affiliations_dropped": len(drop),
+        "quotes": sorted(quote_ids),
+        "earlier_merges": sorted(earlier),
+    }
+    audit(
+        session,
+        "actor.merge",
+        api_key_id=api_key_id,
+        entity="actor",
+        entity_id=loser_id,
+        detail=summary,
+    )
+    return summary
+
+
+# -- places ------------------------------------------------------------------------------------
 
 
 def create_places(session: Session, places: Sequence[NewPlace]) -> list[int]:
@@ -279,13 +800,35 @@ def create_places(session: Session, places: Sequence[NewPlace]) -> list[int]:
                     ).where(PlaceAncestor.place_id == place.parent_id),
                 )
             )
-        add_place_aliases(session, place_id, [place.name, *place.aliases], existing=())
+        _insert_place_aliases(session, place_id, [place.name, *place.aliases], existing=())
     return ids
 
 
-def add_place_aliases(
-    session: Session, place_id: int, names: Sequence[str], existing: Sequence[str]
-) -> list[str]:
+def create_place(session: Session, place: NewPlace, *, api_key_id: int | None) -> int:
+    (place_id,) = create_places(session, [place])
+    audit(
+        session,
+        "place.create",
+        api_key_id=api_key_id,
+        entity="place",
+        entity_id=place_id,
+        detail={
+            "name": place.name,
+            "kind": place.kind,
+            "country": place.country,
+            "parent_id": place.parent_id,
+            "latitude": place.latitude,
+            "longitude": place.longitude,
+            "geonames_id": place.geonames_id,
+            "aliases": list(place.aliases),
+        },
+    )
+    return place_id
+
+
+def _insert_place_aliases(
+    session: Session, place_id: int, names: Sequence[str], existing: Iterable[str]
+) -> dict[str, str]:
     known = set(existing)
     new = {n: name for n, name in _unique_aliases(names).items() if n not in known}
     if new:
@@ -293,7 +836,217 @@ def add_place_aliases(
             insert(PlaceAlias),
             [{"place_id": place_id, "name": name, "name_norm": n} for n, name in new.items()],
         )
+    return new
+
+
+def add_place_aliases(
+    session: Session, place_id: int, names: Sequence[str], existing: Sequence[str]
+) -> list[str]:
+    """Add the names not yet known for an existing place; it gets a new version if any is."""
+    new = _insert_place_aliases(session, place_id, names, existing)
+    if new:
+        bump(session, Place, [place_id])
     return list(new.values())
+
+
+def _reparent_closure(session: Session, place_id: int, new_parent_id: int | None) -> None:
+    """Rewrite the closure rows of ``place_id``'s subtree for its new parent.
+
+    Links from the old ancestors into the subtree go; every ancestor of the new parent (itself
+    included) is linked to every member of the subtree. Links inside the subtree stay. The
+    descendants' ``depth`` follows, and they get a new version (their ancestry changed); the
+    place's own row is the caller's.
+    """
+    subtree = select(PlaceAncestor.place_id).where(PlaceAncestor.ancestor_id == place_id)
+    session.execute(
+        delete(PlaceAncestor)
+        .where(PlaceAncestor.place_id.in_(subtree), PlaceAncestor.ancestor_id.not_in(subtree))
+        .execution_options(synchronize_session=False)
+    )
+    old_depth = session.execute(select(Place.depth).where(Place.id == place_id)).scalar_one()
+    new_depth = 0
+    if new_parent_id is not None:
+        up, down = aliased(PlaceAncestor), aliased(PlaceAncestor)
+        session.execute(
+            insert(PlaceAncestor).from_select(
+                ["ancestor_id", "place_id", "depth"],
+                # Every (ancestor of the new parent) x (member of the subtree): a deliberate
+                # cross join.
+                select(up.ancestor_id, down.place_id, up.depth + down.depth + 1)
+                .select_from(up)
+                .join(down, true())
+                .where(up.place_id == new_parent_id, down.ancestor_id == place_id),
+            )
+        )
+        new_depth = (
+            session.execute(select(Place.depth).where(Place.id == new_parent_id)).scalar_one() + 1
+        )
+    descendants = select(PlaceAncestor.place_id).where(
+        PlaceAncestor.ancestor_id == place_id, PlaceAncestor.depth > 0
+    )
+    session.execute(
+        update(Place)
+        .where(Place.id.in_(descendants))
+        .values(
+            depth=Place.depth + (new_depth - old_depth),
+            version=Place.version + 1,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Place)
+        .where(Place.id == place_id)
+        .values(depth=new_depth)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def update_place(
+    session: Session,
+    place_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    api_key_id: int | None,
+) -> int:
+    """Edit a place. A new parent moves its whole subtree (closure rows and depths rewritten);
+    the caller has refused cycles. A new primary name is also an alias; the old one stays."""
+    values = dict(values)
+    if "name" in values:
+        values["name_norm"] = normalize_name(values["name"])
+    version, changes = _edit(session, Place, place_id, expected_version, values)
+    if "parent_id" in changes:
+        _reparent_closure(session, place_id, changes["parent_id"][1])
+    if "name" in changes:
+        existing = session.scalars(
+            select(PlaceAlias.name_norm).where(PlaceAlias.place_id == place_id)
+        )
+        _insert_place_aliases(session, place_id, [values["name"]], existing)
+    if changes:
+        audit(
+            session,
+            "place.update",
+            api_key_id=api_key_id,
+            entity="place",
+            entity_id=place_id,
+            detail={"changes": _changes_json(changes), "version": version},
+        )
+    return version
+
+
+def delete_place(
+    session: Session, place_id: int, expected_version: int, *, api_key_id: int | None
+) -> None:
+    """Delete a place nothing refers to (the caller has checked); aliases and closure rows go."""
+    _delete_versioned(session, Place, place_id, expected_version)
+    audit(session, "place.delete", api_key_id=api_key_id, entity="place", entity_id=place_id)
+
+
+def merge_places(
+    session: Session,
+    loser_id: int,
+    survivor_id: int,
+    expected_version: int,
+    *,
+    api_key_id: int | None,
+) -> dict[str, Any]:
+    """Move every reference to ``loser_id`` onto ``survivor_id`` and mark the loser merged.
+
+    Events move; the loser's children (and their subtrees) are re-parented under the survivor
+    with their closure rows rewritten; aliases move (the survivor's spelling wins); the
+    GeoNames id moves when the survivor has none. The caller has refused merging into a
+    descendant and children whose names collide.
+    """
+    _lock_for_merge(session, Place, loser_id)
+    loser = session.execute(select(Place.geonames_id).where(Place.id == loser_id)).one()
+    compare_and_set(
+        session,
+        Place,
+        loser_id,
+        expected_version,
+        {"merged_into_id": survivor_id, "geonames_id": None},
+    )
+    _guard_survivor(session, Place, survivor_id, "place")
+
+    event_ids = list(session.scalars(select(Event.id).where(Event.place_id == loser_id)))
+    for chunk in _chunks(event_ids):
+        session.execute(
+            update(Event)
+            .where(Event.id.in_(chunk))
+            .values(place_id=survivor_id, version=Event.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    record_revisions(
+        session,
+        [(eid, "place_merge", {"place_id": (loser_id, survivor_id)}) for eid in event_ids],
+        api_key_id,
+    )
+
+    children = list(
+        session.scalars(
+            select(Place.id).where(Place.parent_id == loser_id, Place.merged_into_id.is_(None))
+        )
+    )
+    for child in children:
+        _reparent_closure(session, child, survivor_id)
+        session.execute(
+            update(Place)
+            .where(Place.id == child)
+            .values(parent_id=survivor_id, version=Place.version + 1, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+
+    survivor_norms = select(PlaceAlias.name_norm).where(PlaceAlias.place_id == survivor_id)
+    dropped_aliases = _rowcount(
+        session.execute(
+            delete(PlaceAlias).where(
+                PlaceAlias.place_id == loser_id, PlaceAlias.name_norm.in_(survivor_norms)
+            )
+        )
+    )
+    moved_aliases = _rowcount(
+        session.execute(
+            update(PlaceAlias).where(PlaceAlias.place_id == loser_id).values(place_id=survivor_id)
+        )
+    )
+
+    geonames_moved = None
+    if loser.geonames_id is not None:
+        result = session.execute(
+            update(Place)
+            .where(Place.id == survivor_id, Place.geonames_id.is_(None))
+            .values(geonames_id=loser.geonames_id)
+            .execution_options(synchronize_session=False)
+        )
+        geonames_moved = loser.geonames_id if _rowcount(result) else None
+
+    earlier = list(session.scalars(select(Place.id).where(Place.merged_into_id == loser_id)))
+    for chunk in _chunks(earlier):
+        session.execute(update(Place).where(Place.id.in_(chunk)).values(merged_into_id=survivor_id))
+
+    summary = {
+        "into": survivor_id,
+        "events": sorted(event_ids),
+        "children": sorted(children),
+        "aliases_moved": moved_aliases,
+        "aliases_dropped": dropped_aliases,
+        "geonames_id": loser.geonames_id,
+        "geonames_id_moved": geonames_moved is not None,
+        "earlier_merges": sorted(earlier),
+    }
+    audit(
+        session,
+        "place.merge",
+        api_key_id=api_key_id,
+        entity="place",
+        entity_id=loser_id,
+        detail=summary,
+    )
+    return summary
+
+
+# -- articles and quotes -----------------------------------------------------------------------
 
 
 def create_article(session: Session, article: NewArticle) -> int:
@@ -321,6 +1074,75 @@ def create_article(session: Session, article: NewArticle) -> int:
     return article_id
 
 
+def update_article(
+    session: Session,
+    article_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    api_key_id: int | None,
+) -> int:
+    """Edit an article; its normalised URL and content hash follow its URL and body."""
+    values = dict(values)
+    if "url" in values:
+        values["url_norm"] = normalize_url(values["url"]) if values["url"] else None
+    if "body" in values:
+        values["content_sha256"] = sha256_text(values["body"]) if values["body"] else None
+    version, changes = _edit(session, Article, article_id, expected_version, values)
+    if changes:
+        # The audit log keeps the body's hash, not the text.
+        logged = {k: v for k, v in changes.items() if k != "body"}
+        audit(
+            session,
+            "article.update",
+            api_key_id=api_key_id,
+            entity="article",
+            entity_id=article_id,
+            detail={"changes": _changes_json(logged), "version": version},
+        )
+    return version
+
+
+def delete_article(
+    session: Session, article_id: int, expected_version: int, *, api_key_id: int | None
+) -> list[int]:
+    """Delete an article with its quotes and its place among events' sources; the events it
+    was a source for get a revision. The caller has checked none is left without a source.
+    Returns those events' ids."""
+    event_ids = list(
+        session.scalars(select(EventSource.event_id).where(EventSource.article_id == article_id))
+    )
+    before = _event_evidence(session, event_ids)
+    quote_ids = list(session.scalars(select(Quote.id).where(Quote.article_id == article_id)))
+    measured = list(
+        session.scalars(
+            select(EventMeasure.event_id).where(EventMeasure.quote_id.in_(quote_ids)).distinct()
+        )
+    )
+    # Dependent rows go by their foreign keys' ON DELETE (sources, quotes, the report; a
+    # measure keeps its figure and loses its quote), in this one statement.
+    _delete_versioned(session, Article, article_id, expected_version)
+    after = _event_evidence(session, event_ids)
+    bump(session, Event, set(event_ids) | set(measured))
+    record_revisions(
+        session,
+        [
+            (eid, "remove_source", _evidence_changes(before[eid], after[eid]))
+            for eid in sorted(event_ids)
+        ],
+        api_key_id,
+    )
+    audit(
+        session,
+        "article.delete",
+        api_key_id=api_key_id,
+        entity="article",
+        entity_id=article_id,
+        detail={"events": sorted(event_ids), "quotes": sorted(quote_ids)},
+    )
+    return event_ids
+
+
 def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
     now = utcnow()
     return _insert_returning_ids(
@@ -343,6 +1165,66 @@ def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
     )
 
 
+def update_quote(
+    session: Session,
+    quote_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    api_key_id: int | None,
+) -> int:
+    version, changes = _edit(session, Quote, quote_id, expected_version, values)
+    if changes:
+        audit(
+            session,
+            "quote.update",
+            api_key_id=api_key_id,
+            entity="quote",
+            entity_id=quote_id,
+            detail={"changes": _changes_json(changes), "version": version},
+        )
+    return version
+
+
+def delete_quote(
+    session: Session, quote_id: int, expected_version: int, *, api_key_id: int | None
+) -> list[int]:
+    """Delete a quote; the events citing it get a revision. Returns their ids."""
+    event_ids = list(
+        session.scalars(
+            select(EventSource.event_id)
+            .join(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+            .where(EventSourceQuote.quote_id == quote_id)
+        )
+    )
+    measured = list(
+        session.scalars(select(EventMeasure.event_id).where(EventMeasure.quote_id == quote_id))
+    )
+    before = _event_evidence(session, event_ids)
+    _delete_versioned(session, Quote, quote_id, expected_version)
+    after = _event_evidence(session, event_ids)
+    bump(session, Event, set(event_ids) | set(measured))
+    record_revisions(
+        session,
+        [
+            (eid, "remove_quote", _evidence_changes(before[eid], after[eid]))
+            for eid in sorted(set(event_ids))
+        ],
+        api_key_id,
+    )
+    audit(
+        session,
+        "quote.delete",
+        api_key_id=api_key_id,
+        entity="quote",
+        entity_id=quote_id,
+        detail={"events": sorted(set(event_ids))},
+    )
+    return event_ids
+
+
+# -- events ------------------------------------------------------------------------------------
+
 # The event fields a revision records (the before/after of each one that changed).
 REVISED_FIELDS = (
     "external_id",
@@ -362,10 +1244,6 @@ REVISED_FIELDS = (
 )
 
 
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
 def record_revisions(
     session: Session,
     changes: Sequence[tuple[int, str, dict[str, tuple[Any, Any]]]],
@@ -382,9 +1260,7 @@ def record_revisions(
                 "event_id": event_id,
                 "api_key_id": api_key_id,
                 "action": action,
-                "changes": {
-                    k: [_jsonable(before), _jsonable(after)] for k, (before, after) in diff.items()
-                },
+                "changes": _changes_json(diff),
                 "changed_at": now,
             }
             for event_id, action, diff in changes
@@ -414,12 +1290,51 @@ def audit(
     )
 
 
+def _event_actors(session: Session, event_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each event's actors as a revision records them: [{actor_id, side, role}] by actor id."""
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in _chunks(event_ids):
+        for row in session.execute(
+            select(EventActor.event_id, EventActor.actor_id, EventActor.side, EventActor.role)
+            .where(EventActor.event_id.in_(chunk))
+            .order_by(EventActor.event_id, EventActor.actor_id)
+        ):
+            out[row.event_id].append({"actor_id": row.actor_id, "side": row.side, "role": row.role})
+    return out
+
+
+def _event_evidence(session: Session, event_ids: Iterable[int]) -> dict[int, dict[str, list[int]]]:
+    """Each event's sources (article ids) and cited quotes (quote ids), sorted."""
+    out: dict[int, dict[str, list[int]]] = defaultdict(lambda: {"sources": [], "quotes": []})
+    for chunk in _chunks(event_ids):
+        for event_id, article_id in session.execute(
+            select(EventSource.event_id, EventSource.article_id)
+            .where(EventSource.event_id.in_(chunk))
+            .order_by(EventSource.event_id, EventSource.article_id)
+        ):
+            out[event_id]["sources"].append(article_id)
+        for event_id, quote_id in session.execute(
+            select(EventSource.event_id, EventSourceQuote.quote_id)
+            .join(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+            .where(EventSource.event_id.in_(chunk))
+            .order_by(EventSource.event_id, EventSourceQuote.quote_id)
+        ):
+            out[event_id]["quotes"].append(quote_id)
+    return out
+
+
+def _evidence_changes(
+    before: Mapping[str, list[int]], after: Mapping[str, list[int]]
+) -> dict[str, tuple[Any, Any]]:
+    return {k: (before[k], after[k]) for k in ("sources", "quotes") if before[k] != after[k]}
+
+
 def create_events(
     session: Session, events: Sequence[NewEvent], *, api_key_id: int | None = None
 ) -> list[int]:
     """The batch API: events with their actors, measures and sources, a few statements per batch.
 
-    Each new event gets a 'create' revision carrying its initial fields.
+    Each new event gets a 'create' revision carrying its initial fields, actors and evidence.
     """
     now = utcnow()
     ids = _insert_returning_ids(
@@ -466,28 +1381,35 @@ def create_events(
     ]
     if measure_rows:
         session.execute(insert(EventMeasure), measure_rows)
-    add_sources(session, [(eid, s) for eid, e in zip(ids, events, strict=True) for s in e.sources])
-    record_revisions(
-        session,
-        [
-            (
-                eid,
-                "create",
-                {
-                    f: (None, getattr(e, f, None) if f != "status" else "active")
-                    for f in REVISED_FIELDS
-                    if (getattr(e, f, None) is not None or f == "status")
-                },
-            )
-            for eid, e in zip(ids, events, strict=True)
-        ],
-        api_key_id,
+    _insert_sources(
+        session, [(eid, s) for eid, e in zip(ids, events, strict=True) for s in e.sources]
     )
+    revisions = []
+    for eid, e in zip(ids, events, strict=True):
+        diff: dict[str, tuple[Any, Any]] = {
+            f: (None, getattr(e, f, None) if f != "status" else "active")
+            for f in REVISED_FIELDS
+            if (getattr(e, f, None) is not None or f == "status")
+        }
+        if e.actors:
+            diff["actors"] = (
+                None,
+                [
+                    {"actor_id": a.actor_id, "side": a.side, "role": a.role}
+                    for a in sorted(e.actors, key=lambda a: a.actor_id)
+                ],
+            )
+        if e.sources:
+            diff["sources"] = (None, sorted({s.article_id for s in e.sources}))
+            quotes = sorted({q for s in e.sources for q in s.quote_ids})
+            if quotes:
+                diff["quotes"] = (None, quotes)
+        revisions.append((eid, "create", diff))
+    record_revisions(session, revisions, api_key_id)
     return ids
 
 
-def add_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) -> None:
-    """Attach evidence (an article and its supporting quotes) to existing or new events."""
+def _insert_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) -> None:
     if not sources:
         return
     source_ids = _insert_returning_ids(
@@ -502,6 +1424,78 @@ def add_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) -> N
     ]
     if quote_rows:
         session.execute(insert(EventSourceQuote), quote_rows)
+
+
+def add_sources(
+    session: Session, sources: Sequence[tuple[int, NewSource]], *, api_key_id: int | None = None
+) -> None:
+    """Attach evidence (an article and its supporting quotes) to existing events.
+
+    Each event gets a new version and an 'add_source' revision with its sources before/after.
+    """
+    if not sources:
+        return
+    event_ids = {event_id for event_id, _ in sources}
+    before = _event_evidence(session, event_ids)
+    _insert_sources(session, sources)
+    after = _event_evidence(session, event_ids)
+    bump(session, Event, event_ids)
+    record_revisions(
+        session,
+        [
+            (eid, "add_source", _evidence_changes(before[eid], after[eid]))
+            for eid in sorted(event_ids)
+        ],
+        api_key_id,
+    )
+
+
+def update_event(
+    session: Session,
+    event_id: int,
+    expected_version: int,
+    values: Mapping[str, Any],
+    *,
+    api_key_id: int | None,
+) -> int:
+    """Edit an event's fields: a revision with the before/after of each one that changed."""
+    version, changes = _edit(session, Event, event_id, expected_version, values)
+    if changes:
+        record_revisions(session, [(event_id, "update", changes)], api_key_id)
+        audit(
+            session,
+            "event.update",
+            api_key_id=api_key_id,
+            entity="event",
+            entity_id=event_id,
+            detail={"changes": _changes_json(changes), "version": version},
+        )
+    return version
+
+
+def retract_event(
+    session: Session, event_id: int, expected_version: int, reason: str, *, api_key_id: int | None
+) -> int:
+    """Retract an event: kept, with its reason, and left out of lists from now on."""
+    version, changes = _edit(
+        session,
+        Event,
+        event_id,
+        expected_version,
+        {"status": "retracted", "retraction_reason": reason, "retracted_at": utcnow()},
+    )
+    # The timestamp is the revision's own changed_at; the revision records what a reader sees.
+    changes.pop("retracted_at", None)
+    record_revisions(session, [(event_id, "retract", changes)], api_key_id)
+    audit(
+        session,
+        "event.retract",
+        api_key_id=api_key_id,
+        entity="event",
+        entity_id=event_id,
+        detail={"reason": reason, "version": version},
+    )
+    return version
 
 
 def record_report(

@@ -1,23 +1,34 @@
-"""All SQL for reading actors."""
+"""All SQL for actors: the list and its filters, the detail, aliases, and what edits check."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from app.actors.schemas import ActorFilter
 from app.core.normalize import normalize_name
-from app.core.pagination import fetch_page
-from app.models import Actor, ActorAffiliation, ActorAlias, Event, EventActor
+from app.core.pagination import PageQuery, fetch_page
+from app.models import Actor, ActorAffiliation, ActorAlias, ActorKind, Event, EventActor, Quote
 
 COLUMNS = (Actor.id, Actor.name, Actor.kind, Actor.country, Actor.created_at, Actor.updated_at)
 
 
+def resolved_id(actor_id: int) -> ColumnElement[int]:
+    """The live actor an id stands for, as SQL: itself, or the actor it was merged into.
+
+    Merges repoint earlier merges at the new survivor and never merge into a merged actor, so
+    a merged id is always one step from a live one.
+    """
+    merged_into = select(Actor.merged_into_id).where(Actor.id == actor_id).scalar_subquery()
+    return func.coalesce(merged_into, literal(actor_id))
+
+
 def filter_clauses(f: ActorFilter) -> list[ColumnElement[bool]]:
     """One parameterised WHERE clause per filter given."""
-    clauses: list[ColumnElement[bool]] = []
+    # Merged actors live on only as redirects to the actor they were merged into.
+    clauses: list[ColumnElement[bool]] = [Actor.merged_into_id.is_(None)]
     if f.name is not None:
         # actor_alias holds every name, the primary one included.
         named = select(ActorAlias.actor_id).where(ActorAlias.name_norm == normalize_name(f.name))
@@ -47,9 +58,13 @@ def get_actor(session: Session, actor_id: int) -> dict[str, Any] | None:
         .where(EventActor.actor_id == actor_id, Event.status == "active")
         .scalar_subquery()
     )
-    stmt = select(*COLUMNS, Actor.name_norm, event_count.label("event_count")).where(
-        Actor.id == actor_id
-    )
+    stmt = select(
+        *COLUMNS,
+        Actor.name_norm,
+        Actor.version,
+        Actor.merged_into_id,
+        event_count.label("event_count"),
+    ).where(Actor.id == actor_id)
     row = session.execute(stmt).mappings().first()
     if row is None:
         return None
@@ -80,6 +95,7 @@ def _ties(session: Session, actor_id: int, *, outgoing: bool) -> list[dict[str, 
     )
     stmt = (
         select(
+            ActorAffiliation.id.label("affiliation_id"),
             other.id,
             other.name,
             other.kind,
@@ -93,6 +109,7 @@ def _ties(session: Session, actor_id: int, *, outgoing: bool) -> list[dict[str, 
     )
     return [
         {
+            "id": r["affiliation_id"],
             "actor": {"id": r["id"], "name": r["name"], "kind": r["kind"]},
             "relation": r["relation"],
             "since": r["since_date"],
@@ -100,3 +117,145 @@ def _ties(session: Session, actor_id: int, *, outgoing: bool) -> list[dict[str, 
         }
         for r in session.execute(stmt).mappings()
     ]
+
+
+def affiliation(session: Session, actor_id: int, affiliation_id: int) -> dict[str, Any] | None:
+    """One tie of the actor's, read from its side (in either direction), or None."""
+    for outgoing in (True, False):
+        for tie in _ties(session, actor_id, outgoing=outgoing):
+            if tie["id"] == affiliation_id:
+                return tie
+    return None
+
+
+# -- edits -------------------------------------------------------------------------------------
+
+
+def actor_for_edit(session: Session, actor_id: int) -> dict[str, Any] | None:
+    """The fields an edit is checked against, with the version its ETag names."""
+    row = (
+        session.execute(
+            select(
+                Actor.id,
+                Actor.version,
+                Actor.merged_into_id,
+                Actor.name,
+                Actor.name_norm,
+                Actor.kind,
+                Actor.country,
+            ).where(Actor.id == actor_id)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def merge_state(session: Session, actor_id: int) -> dict[str, Any] | None:
+    """{id, merged_into_id} of an actor, or None when there is no such actor."""
+    row = (
+        session.execute(select(Actor.id, Actor.merged_into_id).where(Actor.id == actor_id))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def actor_kind_exists(session: Session, kind: str) -> bool:
+    return session.execute(select(ActorKind.name).where(ActorKind.name == kind)).first() is not None
+
+
+def alias_rows(session: Session, actor_id: int) -> list[dict[str, Any]]:
+    stmt = (
+        select(ActorAlias.id, ActorAlias.name, ActorAlias.name_norm)
+        .where(ActorAlias.actor_id == actor_id)
+        .order_by(ActorAlias.id)
+    )
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def list_aliases(
+    session: Session, actor_id: int, query: PageQuery
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Every name of the actor, the primary one (``primary``) included, in the order added."""
+    stmt = (
+        select(
+            ActorAlias.id,
+            ActorAlias.actor_id,
+            ActorAlias.name,
+            (ActorAlias.name_norm == Actor.name_norm).label("primary"),
+        )
+        .join(Actor, Actor.id == ActorAlias.actor_id)
+        .where(ActorAlias.actor_id == actor_id)
+    )
+    return fetch_page(session, stmt, query, columns=(ActorAlias.id,))
+
+
+def affiliation_row(session: Session, affiliation_id: int) -> dict[str, Any] | None:
+    row = (
+        session.execute(
+            select(
+                ActorAffiliation.id,
+                ActorAffiliation.actor_id,
+                ActorAffiliation.related_actor_id,
+                ActorAffiliation.relation,
+            ).where(ActorAffiliation.id == affiliation_id)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def affiliation_between(
+    session: Session, actor_id: int, related_actor_id: int, relation: str
+) -> int | None:
+    return session.execute(
+        select(ActorAffiliation.id).where(
+            ActorAffiliation.actor_id == actor_id,
+            ActorAffiliation.related_actor_id == related_actor_id,
+            ActorAffiliation.relation == relation,
+        )
+    ).scalar()
+
+
+def references(session: Session, actor_id: int, limit: int = 10) -> dict[str, list[int]]:
+    """What refers to an actor, a few ids of each: events, quotes spoken for it, affiliations
+    (either direction), actors merged into it."""
+    return {
+        "events": list(
+            session.scalars(
+                select(EventActor.event_id)
+                .where(EventActor.actor_id == actor_id)
+                .order_by(EventActor.event_id)
+                .limit(limit)
+            )
+        ),
+        "quotes": list(
+            session.scalars(
+                select(Quote.id)
+                .where(Quote.speaks_for_actor_id == actor_id)
+                .order_by(Quote.id)
+                .limit(limit)
+            )
+        ),
+        "affiliations": list(
+            session.scalars(
+                select(ActorAffiliation.id)
+                .where(
+                    (ActorAffiliation.actor_id == actor_id)
+                    | (ActorAffiliation.related_actor_id == actor_id)
+                )
+                .order_by(ActorAffiliation.id)
+                .limit(limit)
+            )
+        ),
+        "merged": list(
+            session.scalars(
+                select(Actor.id)
+                .where(Actor.merged_into_id == actor_id)
+                .order_by(Actor.id)
+                .limit(limit)
+            )
+        ),
+    }

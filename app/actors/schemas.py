@@ -1,12 +1,15 @@
-"""Actor response and query models."""
+"""Actor request, response and query models."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from app.core.edits import Patch, absent
 from app.core.pagination import PageQuery
+from app.ingest.schemas import Country, Id, Name, Strict, Text
 
 
 class ActorFilter(PageQuery):
@@ -61,6 +64,7 @@ class ActorRef(BaseModel):
 class AffiliationRead(BaseModel):
     """A tie between two actors, read from the side of the actor asked for."""
 
+    id: int = Field(description="The tie's id (to delete it).", examples=[2])
     actor: ActorRef = Field(description="The actor at the other end of the tie.")
     relation: str = Field(
         description=(
@@ -76,6 +80,10 @@ class AffiliationRead(BaseModel):
 class ActorDetail(ActorRead):
     """One actor with its other names, its ties to other actors, and how many events it is in."""
 
+    version: int = Field(
+        description="Bumped by every change to the actor; the ETag header is built from it.",
+        examples=[1],
+    )
     aliases: list[str] = Field(
         description="Other names the actor is known by (the primary name left out).",
         examples=[["Ahmad al-Abdo brigade", "Ahmad al-Abdo"]],
@@ -89,3 +97,62 @@ class ActorDetail(ActorRead):
     event_count: int = Field(
         description="Events the actor takes part in (retracted events left out).", examples=[3]
     )
+
+
+Kind = Annotated[Text, StringConstraints(min_length=1, max_length=40)]
+Relation = Literal["member_of", "allied_with", "commanded_by"]
+
+
+class ActorCreate(Strict):
+    """POST /v1/actors: a new actor, checked and normalised as ingestion does."""
+
+    name: Name = Field(examples=["Jaish Tahrir a-Sham"])
+    kind: Kind = Field(
+        description="One of the `actor_kinds` in GET /v1/vocabulary.", examples=["rebel_group"]
+    )
+    country: Country | None = Field(default=None, examples=["SY"])
+    aliases: list[Name] = Field(
+        default_factory=list, max_length=50, examples=[["Jaish Tahrir al-Sham"]]
+    )
+
+
+class ActorUpdate(Patch):
+    """PATCH /v1/actors/{id}: the fields given replace the actor's; null clears `country`.
+
+    A new name keeps the old one as an alias. `add_aliases` and `remove_aliases` change the
+    other names (matched after normalisation); the primary name cannot be removed.
+    """
+
+    name: Name = absent(examples=["Jaish Tahrir al-Sham"])
+    kind: Kind = absent(examples=["rebel_group"])
+    country: Country | None = Field(default=None, examples=["SY"])
+    add_aliases: list[Name] = absent(max_length=50, examples=[["JTS"]])
+    remove_aliases: list[Name] = absent(max_length=50, examples=[["Jaish Tahrir"]])
+
+
+class ActorAliasCreate(Strict):
+    """POST /v1/actors/{id}/aliases: one more name for the actor."""
+
+    name: Name = Field(examples=["Jaish Tahrir al-Sham"])
+
+
+class ActorAliasRead(BaseModel):
+    id: int = Field(description="The alias's id (to delete it).", examples=[9])
+    actor_id: int = Field(examples=[3])
+    name: str = Field(examples=["Jaish Tahrir al-Sham"])
+    primary: bool = Field(description="Whether this is the actor's primary name.")
+
+
+class AffiliationCreate(Strict):
+    """POST /v1/actors/{id}/affiliations: this actor is `relation` the actor `actor_id`."""
+
+    actor_id: Id = Field(description="The actor at the other end of the tie.", examples=[4])
+    relation: Relation = Field(examples=["member_of"])
+    since: date | None = Field(default=None, examples=["2016-01-01"])
+    until: date | None = Field(default=None, examples=[None])
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> AffiliationCreate:
+        if self.since is not None and self.until is not None and self.until < self.since:
+            raise ValueError("until is before since")
+        return self

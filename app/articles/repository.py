@@ -1,4 +1,4 @@
-"""All SQL for reading articles."""
+"""All SQL for articles: the list and its filters, the detail, and what edits check."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def count_articles(session: Session, f: ArticleFilter) -> int:
 def get_article(session: Session, article_id: int) -> dict[str, Any] | None:
     row = (
         session.execute(
-            select(*LIST_COLUMNS, Article.body, Article.content_sha256)
+            select(*LIST_COLUMNS, Article.body, Article.content_sha256, Article.version)
             .join(Outlet, Outlet.id == Article.outlet_id)
             .where(Article.id == article_id)
         )
@@ -117,3 +117,43 @@ def _events(session: Session, article_id: int) -> list[dict[str, Any]]:
         {**dict(e), "quote_ids": quote_ids.get(e["id"], [])}
         for e in session.execute(stmt).mappings()
     ]
+
+
+# -- edits -------------------------------------------------------------------------------------
+
+
+def article_for_edit(session: Session, article_id: int) -> dict[str, Any] | None:
+    row = (
+        session.execute(
+            select(
+                Article.id,
+                Article.version,
+                Article.outlet_id,
+                Article.url_norm,
+                Article.content_sha256,
+            ).where(Article.id == article_id)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def article_by_url(session: Session, url_norm: str) -> int | None:
+    return session.execute(select(Article.id).where(Article.url_norm == url_norm)).scalar()
+
+
+def article_by_content(session: Session, outlet_id: int, content_sha256: str) -> int | None:
+    """The article without a URL identified by its outlet and body hash."""
+    return session.execute(
+        select(Article.id).where(
+            Article.outlet_id == outlet_id,
+            Article.content_sha256 == content_sha256,
+            Article.url_norm.is_(None),
+        )
+    ).scalar()
+
+
+def quote_ids(session: Session, article_id: int) -> list[int]:
+    stmt = select(Quote.id).where(Quote.article_id == article_id).order_by(Quote.id)
+    return list(session.scalars(stmt))

@@ -1,13 +1,16 @@
-"""Article response and query models."""
+"""Article request, response and query models."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
+from app.core.edits import Patch
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
+from app.ingest.schemas import Language, Text, Url
 
 ARTICLE_URL = "https://syriadirect.org/air-raids-and-clashes-in-east-qalamoun-amid-negotiations-for-rebel-surrender/"
 ARTICLE_TITLE = "Air raids and clashes in East Qalamoun amid negotiations for rebel surrender"
@@ -86,4 +89,31 @@ class ArticleDetail(ArticleRead):
     quotes: list[event_schemas.QuoteBrief] = Field(description="In order of position in the body.")
     events: list[ArticleEvent] = Field(
         description="Events this article is a source for (retracted events left out)."
+    )
+    version: int = Field(
+        description="Bumped by every change to the article; the ETag header is built from it.",
+        examples=[1],
+    )
+
+
+class ArticleUpdate(Patch):
+    """PATCH /v1/articles/{id}: the fields given replace the article's; null clears one.
+
+    The body can change only while no quote points into it (quotes are offsets into it).
+    """
+
+    title: Annotated[Text, StringConstraints(max_length=2000)] | None = Field(
+        default=None, examples=[ARTICLE_TITLE]
+    )
+    published_date: date | None = Field(default=None, examples=["2018-04-18"])
+    dateline: Annotated[Text, StringConstraints(max_length=200)] | None = Field(
+        default=None, examples=["Amman"]
+    )
+    byline: Annotated[Text, StringConstraints(max_length=500)] | None = None
+    language: Language | None = Field(default=None, examples=["en"])
+    url: Url | None = Field(
+        default=None, description="Unique after normalisation.", examples=[ARTICLE_URL]
+    )
+    body: Annotated[Text, StringConstraints(max_length=1_000_000)] | None = Field(
+        default=None, description="Only while the article has no quotes."
     )

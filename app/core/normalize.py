@@ -49,7 +49,9 @@ _WORD_SPLIT = re.compile(r"\s+")
 
 def normalize_name(name: str) -> str:
     """A matching key for an actor, place or outlet name."""
-    text = unicodedata.normalize("NFKD", name.casefold())
+    # Compatibility-decompose first ("𝕊" -> "S"), then fold case, so the result is lower case.
+    text = unicodedata.normalize("NFKD", name).casefold()
+    text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     for ch in _APOSTROPHES:
         text = text.replace(ch, "")

@@ -1,4 +1,4 @@
-"""All SQL for reading events."""
+"""All SQL for events: the list and its filters, the detail, edits' lookups and history."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
-from app.core.pagination import SortColumn, fetch_page
+from app.actors import repository as actor_repository
+from app.core.pagination import PageQuery, SortColumn, fetch_page
 from app.events.schemas import EventFilter
 from app.models import (
     Actor,
@@ -17,13 +18,16 @@ from app.models import (
     Event,
     EventActor,
     EventMeasure,
+    EventRevision,
     EventSource,
     EventSourceQuote,
     Outlet,
     Place,
     PlaceAncestor,
     Quote,
+    SubEventType,
 )
+from app.models import EventType as EventTypeRow
 from app.places import repository as place_repository
 
 LIST_COLUMNS = (
@@ -60,7 +64,9 @@ SORTS: dict[str, tuple[tuple[SortColumn, ...], tuple[type, ...], bool]] = {
 
 def filter_clauses(f: EventFilter) -> list[ColumnElement[bool]]:
     """One parameterised WHERE clause per filter given."""
-    clauses: list[ColumnElement[bool]] = [Event.status == "active"]
+    clauses: list[ColumnElement[bool]] = []
+    if not f.include_retracted:
+        clauses.append(Event.status == "active")
     if f.date_from is not None:
         clauses.append(Event.date_start >= f.date_from)
     if f.date_to is not None:
@@ -68,11 +74,16 @@ def filter_clauses(f: EventFilter) -> list[ColumnElement[bool]]:
     if f.event_type:
         clauses.append(Event.event_type.in_(f.event_type))
     if f.place is not None:
-        inside = select(PlaceAncestor.place_id).where(PlaceAncestor.ancestor_id == f.place)
+        inside = select(PlaceAncestor.place_id).where(
+            PlaceAncestor.ancestor_id == place_repository.resolved_id(f.place)
+        )
         clauses.append(Event.place_id.in_(inside))
     if f.actor is not None:
         clauses.append(
-            exists().where(EventActor.event_id == Event.id, EventActor.actor_id == f.actor)
+            exists().where(
+                EventActor.event_id == Event.id,
+                EventActor.actor_id == actor_repository.resolved_id(f.actor),
+            )
         )
     return clauses
 
@@ -193,3 +204,143 @@ def quote_brief(q: Any) -> dict[str, Any]:
             ),
         },
     }
+
+
+# -- edits -------------------------------------------------------------------------------------
+
+
+def event_for_edit(session: Session, event_id: int) -> dict[str, Any] | None:
+    """The fields an edit is checked against, with the version its ETag names."""
+    row = (
+        session.execute(
+            select(
+                Event.id,
+                Event.version,
+                Event.status,
+                Event.event_type,
+                Event.sub_event_type,
+                Event.date_start,
+                Event.date_end,
+                Event.external_id,
+                Event.retraction_reason,
+                Event.retracted_at,
+            ).where(Event.id == event_id)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def sub_event_types(session: Session, event_type: str) -> set[str] | None:
+    """The sub-types of an event type; None when the type is unknown."""
+    if session.execute(select(EventTypeRow.name).where(EventTypeRow.name == event_type)).first():
+        return set(
+            session.scalars(select(SubEventType.name).where(SubEventType.event_type == event_type))
+        )
+    return None
+
+
+def event_by_external_id(session: Session, external_id: str) -> int | None:
+    return session.execute(select(Event.id).where(Event.external_id == external_id)).scalar()
+
+
+def event_exists(session: Session, event_id: int) -> bool:
+    return session.execute(select(Event.id).where(Event.id == event_id)).first() is not None
+
+
+def lock_events(session: Session, event_ids: list[int]) -> None:
+    """Row locks on events (PostgreSQL; SQLite's writers already hold the database lock), so
+    checks on their evidence hold until this transaction ends."""
+    if event_ids:
+        session.execute(
+            select(Event.id).where(Event.id.in_(sorted(event_ids))).with_for_update()
+        ).all()
+
+
+def events_citing_article(session: Session, article_id: int) -> list[int]:
+    return sorted(
+        session.scalars(select(EventSource.event_id).where(EventSource.article_id == article_id))
+    )
+
+
+def events_citing_quote(session: Session, quote_id: int) -> list[int]:
+    return sorted(
+        session.scalars(
+            select(EventSource.event_id)
+            .join(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+            .where(EventSourceQuote.quote_id == quote_id)
+            .distinct()
+        )
+    )
+
+
+def active_events_only_sourced_by(session: Session, article_id: int) -> list[int]:
+    """Active events whose every source is this article."""
+    source = aliased(EventSource)
+    other = (
+        select(source.id)
+        .where(source.event_id == Event.id, source.article_id != article_id)
+        .exists()
+    )
+    stmt = (
+        select(Event.id)
+        .join(EventSource, EventSource.event_id == Event.id)
+        .where(EventSource.article_id == article_id, Event.status == "active", ~other)
+        .order_by(Event.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def active_events_only_quoting(session: Session, quote_id: int) -> list[int]:
+    """Active events citing this quote and no other."""
+    cited = (
+        select(EventSource.event_id)
+        .join(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+        .where(EventSourceQuote.quote_id == quote_id)
+    )
+    source, cites = aliased(EventSource), aliased(EventSourceQuote)
+    other = (
+        select(cites.quote_id)
+        .join(source, source.id == cites.event_source_id)
+        .where(source.event_id == Event.id, cites.quote_id != quote_id)
+        .exists()
+    )
+    stmt = (
+        select(Event.id)
+        .where(Event.id.in_(cited), Event.status == "active", ~other)
+        .order_by(Event.id)
+    )
+    return list(session.scalars(stmt))
+
+
+# -- history -----------------------------------------------------------------------------------
+
+
+def _revision(row: Any) -> dict[str, Any]:
+    revision = dict(row)
+    revision["changes"] = {
+        field: {"before": before, "after": after}
+        for field, (before, after) in (revision["changes"] or {}).items()
+    }
+    return revision
+
+
+def list_revisions(
+    session: Session, event_id: int, query: PageQuery
+) -> tuple[list[dict[str, Any]], str | None]:
+    """The event's revisions, oldest first (newest last)."""
+    stmt = select(
+        EventRevision.id,
+        EventRevision.event_id,
+        EventRevision.action,
+        EventRevision.api_key_id,
+        EventRevision.changed_at,
+        EventRevision.changes,
+    ).where(EventRevision.event_id == event_id)
+    return fetch_page(session, stmt, query, columns=(EventRevision.id,), row=_revision)
+
+
+def count_revisions(session: Session, event_id: int) -> int:
+    stmt = select(func.count()).select_from(EventRevision).where(EventRevision.event_id == event_id)
+    return int(session.execute(stmt).scalar_one())

@@ -1,13 +1,15 @@
-"""Event response and query models."""
+"""Event request, response and query models."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
-from app.core.pagination import PageQuery
+from app.core.edits import Patch, absent
+from app.core.pagination import PageQuery, StrictQuery
+from app.ingest.schemas import Id, Text
 
 EventSort = Literal["date_start", "-date_start", "id", "-id"]
 
@@ -30,13 +32,25 @@ class EventFilter(PageQuery):
         default=None,
         ge=1,
         le=2**31 - 1,
-        description="Place id: events there or anywhere inside it.",
+        description=(
+            "Place id: events there or anywhere inside it. A merged place's id stands for the "
+            "place it was merged into."
+        ),
         examples=[1],
     )
     actor: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="Actor id taking part.", examples=[1]
+        default=None,
+        ge=1,
+        le=2**31 - 1,
+        description=(
+            "Actor id taking part. A merged actor's id stands for the actor it was merged into."
+        ),
+        examples=[1],
     )
     sort: EventSort = Field(default="-date_start", description="Sort key; `-` for descending.")
+    include_retracted: bool = Field(
+        default=False, description="Also list retracted events (left out by default)."
+    )
 
 
 class EventRead(BaseModel):
@@ -139,7 +153,15 @@ class EventDetail(BaseModel):
     fatalities_low: int | None
     fatalities_best: int | None
     fatalities_high: int | None
-    status: str
+    status: str = Field(description="`active`, or `retracted` (see the reason).")
+    retraction_reason: str | None = Field(
+        default=None, description="Why the event was retracted; null while active."
+    )
+    retracted_at: datetime | None = Field(default=None, description="When it was retracted.")
+    version: int = Field(
+        description="Bumped by every change to the event; the ETag header is built from it.",
+        examples=[1],
+    )
     created_at: datetime
     updated_at: datetime
     place: EventPlace | None
@@ -149,3 +171,88 @@ class EventDetail(BaseModel):
 
 
 Speaker.model_rebuild()
+
+
+Fatality = Annotated[int, Field(ge=0, le=10_000_000)]
+TypeName = Annotated[Text, StringConstraints(min_length=1, max_length=80)]
+
+
+class EventUpdate(Patch):
+    """PATCH /v1/events/{id}: the fields given replace the event's; null clears a nullable one.
+
+    Actors, sources and measures change through reports and merges, not here.
+    """
+
+    event_type: TypeName = absent(
+        description="One of the event types in GET /v1/vocabulary.", examples=["Battles"]
+    )
+    sub_event_type: TypeName | None = Field(
+        default=None,
+        description=(
+            "A sub-type of the event type. Changing the type without it keeps the current "
+            "sub-type only if it belongs to the new type."
+        ),
+        examples=["Armed clash"],
+    )
+    date_start: date = absent(examples=["2018-04-17"])
+    date_end: date = absent(examples=["2018-04-18"])
+    date_precision: Literal["day", "week", "month", "year"] = absent(examples=["day"])
+    place_id: Id | None = Field(default=None, description="An existing place's id.", examples=[4])
+    geo_precision: Literal[1, 2, 3] | None = Field(default=None, examples=[2])
+    summary: Annotated[Text, StringConstraints(max_length=20_000)] | None = None
+    fatalities_low: Fatality | None = Field(default=None, examples=[2])
+    fatalities_best: Fatality | None = Field(default=None, examples=[3])
+    fatalities_high: Fatality | None = Field(default=None, examples=[5])
+    external_id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = Field(
+        default=None, description="An id in another dataset; unique.", examples=["SYR12345"]
+    )
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> EventUpdate:
+        start, end = self.date_start, self.date_end
+        if start is not None and end is not None and end < start:
+            raise ValueError("date_end is before date_start")
+        return self
+
+
+class EventRetraction(StrictQuery):
+    """DELETE /v1/events/{id}: a retraction needs its reason."""
+
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")] = (
+        Field(
+            description="Why the event is retracted (shown with it and kept in its history).",
+            examples=["Duplicate of event 7: the same air raids, reported twice."],
+        )
+    )
+
+
+class FieldChange(BaseModel):
+    before: Any = Field(description="The value before the change (null when created).")
+    after: Any = Field(description="The value after the change.")
+
+
+class EventRevisionRead(BaseModel):
+    """One change to an event: who made it (API key id), when, and each changed field."""
+
+    id: int = Field(examples=[7])
+    event_id: int = Field(examples=[1])
+    action: str = Field(
+        description=(
+            "create, update, retract, add_source, remove_source, remove_quote, actor_merge or "
+            "place_merge."
+        ),
+        examples=["update"],
+    )
+    api_key_id: int | None = Field(
+        description="The API key that made the change (null for the command-line tools' "
+        "imports before keys existed).",
+        examples=[1],
+    )
+    changed_at: datetime
+    changes: dict[str, FieldChange] = Field(
+        description=(
+            "Each changed field's before and after. `actors` is a list of "
+            "{actor_id, side, role}; `sources` and `quotes` are lists of article and quote ids."
+        ),
+        examples=[{"fatalities_best": {"before": None, "after": 3}}],
+    )

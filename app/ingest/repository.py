@@ -76,11 +76,14 @@ def actor_name(session: Session, actor_id: int) -> str | None:
 def actor_candidates(
     session: Session, name_norm: str, country: str | None, kind: str | None
 ) -> list[dict[str, Any]]:
-    """Actors known by this normalised name (or alias), within the country and kind given."""
+    """Live actors known by this normalised name (or alias), within the country and kind given.
+
+    Merged actors are never matched: their names moved to the actor they were merged into.
+    """
     stmt = (
         select(Actor.id, Actor.name, Actor.kind, Actor.country)
         .join(ActorAlias, ActorAlias.actor_id == Actor.id)
-        .where(ActorAlias.name_norm == name_norm)
+        .where(ActorAlias.name_norm == name_norm, Actor.merged_into_id.is_(None))
         .distinct()
         .order_by(Actor.id)
     )
@@ -120,11 +123,14 @@ def place_row(session: Session, place_id: int) -> dict[str, Any] | None:
 def place_candidates(
     session: Session, name_norm: str, *, within: int | None, country: str | None, kind: str | None
 ) -> list[dict[str, Any]]:
-    """Places known by this normalised name: inside ``within`` if given, else in ``country``."""
+    """Live places known by this normalised name: inside ``within`` if given, else in ``country``.
+
+    Merged places are never matched: their names moved to the place they were merged into.
+    """
     stmt = (
         select(Place.id, Place.name, Place.kind, Place.country, Place.parent_id)
         .join(PlaceAlias, PlaceAlias.place_id == Place.id)
-        .where(PlaceAlias.name_norm == name_norm)
+        .where(PlaceAlias.name_norm == name_norm, Place.merged_into_id.is_(None))
         .distinct()
         .order_by(Place.id)
     )

@@ -1,4 +1,4 @@
-"""All SQL for reading outlets."""
+"""All SQL for outlets: the list and its filters, the detail, and what edits check."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.core.normalize import normalize_name
 from app.core.pagination import fetch_page
-from app.models import Article, Outlet
+from app.models import Article, Outlet, OutletKind
 from app.outlets.schemas import OutletFilter
 
 COLUMNS = (
@@ -51,6 +51,44 @@ def get_outlet(session: Session, outlet_id: int) -> dict[str, Any] | None:
     article_count = (
         select(func.count()).select_from(Article).where(Article.outlet_id == outlet_id)
     ).scalar_subquery()
-    stmt = select(*COLUMNS, article_count.label("article_count")).where(Outlet.id == outlet_id)
+    stmt = select(*COLUMNS, Outlet.version, article_count.label("article_count")).where(
+        Outlet.id == outlet_id
+    )
     row = session.execute(stmt).mappings().first()
     return dict(row) if row is not None else None
+
+
+# -- edits -------------------------------------------------------------------------------------
+
+
+def outlet_for_edit(session: Session, outlet_id: int) -> dict[str, Any] | None:
+    row = (
+        session.execute(
+            select(Outlet.id, Outlet.version, Outlet.name, Outlet.name_norm).where(
+                Outlet.id == outlet_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def outlet_by_norm(session: Session, name_norm: str) -> dict[str, Any] | None:
+    row = (
+        session.execute(select(Outlet.id, Outlet.name).where(Outlet.name_norm == name_norm))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def outlet_kind_exists(session: Session, kind: str) -> bool:
+    return (
+        session.execute(select(OutletKind.name).where(OutletKind.name == kind)).first() is not None
+    )
+
+
+def article_ids(session: Session, outlet_id: int, limit: int = 10) -> list[int]:
+    stmt = select(Article.id).where(Article.outlet_id == outlet_id).order_by(Article.id)
+    return list(session.scalars(stmt.limit(limit)))

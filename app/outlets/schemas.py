@@ -1,12 +1,15 @@
-"""Outlet response and query models."""
+"""Outlet request, response and query models."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
+from app.core.edits import Patch, absent
 from app.core.pagination import PageQuery
+from app.ingest.schemas import Country, Language, Name, Strict, Text, Url
 
 
 class OutletFilter(PageQuery):
@@ -64,3 +67,34 @@ class OutletDetail(OutletRead):
     """One outlet with the number of its articles held."""
 
     article_count: int = Field(description="Articles of this outlet in the database.", examples=[1])
+    version: int = Field(
+        description="Bumped by every change to the outlet; the ETag header is built from it.",
+        examples=[1],
+    )
+
+
+Kind = Annotated[Text, StringConstraints(min_length=1, max_length=40)]
+
+
+class OutletCreate(Strict):
+    """POST /v1/outlets: a new outlet, checked and normalised as ingestion does."""
+
+    name: Name = Field(examples=["Syria Direct"])
+    url: Url | None = Field(default=None, examples=["https://syriadirect.org"])
+    country: Country | None = Field(default=None, examples=["SY"])
+    language: Language | None = Field(default=None, examples=["en"])
+    kind: Kind | None = Field(
+        default=None,
+        description="One of the `outlet_kinds` in GET /v1/vocabulary.",
+        examples=["national"],
+    )
+
+
+class OutletUpdate(Patch):
+    """PATCH /v1/outlets/{id}: the fields given replace the outlet's; null clears one."""
+
+    name: Name = absent(examples=["Syria Direct"])
+    url: Url | None = Field(default=None, examples=["https://syriadirect.org"])
+    country: Country | None = Field(default=None, examples=["SY"])
+    language: Language | None = Field(default=None, examples=["en"])
+    kind: Kind | None = Field(default=None, examples=["national"])

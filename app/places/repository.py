@@ -1,15 +1,15 @@
-"""All SQL for reading places."""
+"""All SQL for places: the list and its filters, the detail, and what edits check."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session
 
 from app.core.normalize import normalize_name
 from app.core.pagination import fetch_page
-from app.models import Event, Place, PlaceAlias, PlaceAncestor
+from app.models import Event, Place, PlaceAlias, PlaceAncestor, PlaceKind
 from app.places.schemas import PlaceFilter
 
 LIST_COLUMNS = (
@@ -22,6 +22,16 @@ LIST_COLUMNS = (
     Place.longitude,
     Place.geonames_id,
 )
+
+
+def resolved_id(place_id: int) -> ColumnElement[int]:
+    """The live place an id stands for, as SQL: itself, or the place it was merged into.
+
+    Merges repoint earlier merges at the new survivor and never merge into a merged place, so
+    a merged id is always one step from a live one.
+    """
+    merged_into = select(Place.merged_into_id).where(Place.id == place_id).scalar_subquery()
+    return func.coalesce(merged_into, literal(place_id))
 
 
 def place_with_ancestors(session: Session, place_id: int | None) -> dict[str, Any] | None:
@@ -57,7 +67,8 @@ def ancestors(session: Session, place_id: int) -> list[dict[str, Any]]:
 
 def filter_clauses(f: PlaceFilter) -> list[ColumnElement[bool]]:
     """One parameterised WHERE clause per filter given."""
-    clauses: list[ColumnElement[bool]] = []
+    # Merged places live on only as redirects to the place they were merged into.
+    clauses: list[ColumnElement[bool]] = [Place.merged_into_id.is_(None)]
     if f.name is not None:
         # place_alias holds every name, the primary one included.
         named = select(PlaceAlias.place_id).where(PlaceAlias.name_norm == normalize_name(f.name))
@@ -67,10 +78,10 @@ def filter_clauses(f: PlaceFilter) -> list[ColumnElement[bool]]:
     if f.country is not None:
         clauses.append(Place.country == f.country)
     if f.parent is not None:
-        clauses.append(Place.parent_id == f.parent)
+        clauses.append(Place.parent_id == resolved_id(f.parent))
     if f.within is not None:
         inside = select(PlaceAncestor.place_id).where(
-            PlaceAncestor.ancestor_id == f.within, PlaceAncestor.depth > 0
+            PlaceAncestor.ancestor_id == resolved_id(f.within), PlaceAncestor.depth > 0
         )
         clauses.append(Place.id.in_(inside))
     return clauses
@@ -98,6 +109,8 @@ def get_place(session: Session, place_id: int) -> dict[str, Any] | None:
     stmt = select(
         *LIST_COLUMNS,
         Place.name_norm,
+        Place.version,
+        Place.merged_into_id,
         Place.created_at,
         Place.updated_at,
         event_count.label("event_count"),
@@ -122,8 +135,107 @@ def get_place(session: Session, place_id: int) -> dict[str, Any] | None:
         dict(r)
         for r in session.execute(
             select(Place.id, Place.name, Place.kind)
-            .where(Place.parent_id == place_id)
+            .where(Place.parent_id == place_id, Place.merged_into_id.is_(None))
             .order_by(Place.name, Place.id)
         ).mappings()
     ]
     return place
+
+
+# -- edits -------------------------------------------------------------------------------------
+
+EDIT_COLUMNS = (
+    Place.id,
+    Place.version,
+    Place.merged_into_id,
+    Place.name,
+    Place.name_norm,
+    Place.kind,
+    Place.country,
+    Place.parent_id,
+    Place.latitude,
+    Place.longitude,
+    Place.geonames_id,
+)
+
+
+def place_for_edit(session: Session, place_id: int) -> dict[str, Any] | None:
+    """The fields an edit is checked against, with the version its ETag names."""
+    row = session.execute(select(*EDIT_COLUMNS).where(Place.id == place_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def merge_state(session: Session, place_id: int) -> dict[str, Any] | None:
+    """{id, merged_into_id} of a place, or None when there is no such place."""
+    row = (
+        session.execute(select(Place.id, Place.merged_into_id).where(Place.id == place_id))
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def place_kind_exists(session: Session, kind: str) -> bool:
+    return session.execute(select(PlaceKind.name).where(PlaceKind.name == kind)).first() is not None
+
+
+def is_inside(session: Session, place_id: int, ancestor_id: int) -> bool:
+    """Whether ``place_id`` is ``ancestor_id`` or anywhere inside it."""
+    stmt = select(PlaceAncestor.place_id).where(
+        PlaceAncestor.ancestor_id == ancestor_id, PlaceAncestor.place_id == place_id
+    )
+    return session.execute(stmt).first() is not None
+
+
+def holder_of_name(
+    session: Session, name_norm: str, *, parent_id: int | None, country: str | None
+) -> dict[str, Any] | None:
+    """The place holding this name in its slot (under the parent, or at the top of the country),
+    merged places included: the unique key counts them too."""
+    stmt = select(Place.id, Place.name, Place.merged_into_id).where(Place.name_norm == name_norm)
+    if parent_id is not None:
+        stmt = stmt.where(Place.parent_id == parent_id)
+    else:
+        stmt = stmt.where(Place.parent_id.is_(None), Place.country == country)
+    row = session.execute(stmt.order_by(Place.id).limit(1)).mappings().first()
+    return dict(row) if row else None
+
+
+def place_by_geonames(session: Session, geonames_id: int) -> int | None:
+    return session.execute(select(Place.id).where(Place.geonames_id == geonames_id)).scalar()
+
+
+def children_by_name(
+    session: Session, place_id: int, *, live_only: bool
+) -> dict[str, dict[str, Any]]:
+    """The places directly inside this one, by normalised name."""
+    stmt = select(Place.id, Place.name, Place.name_norm, Place.merged_into_id).where(
+        Place.parent_id == place_id
+    )
+    if live_only:
+        stmt = stmt.where(Place.merged_into_id.is_(None))
+    return {r["name_norm"]: dict(r) for r in session.execute(stmt).mappings()}
+
+
+def references(session: Session, place_id: int, limit: int = 10) -> dict[str, list[int]]:
+    """What refers to a place, a few ids of each: events, places inside it, places merged into it."""
+    return {
+        "events": list(
+            session.scalars(
+                select(Event.id).where(Event.place_id == place_id).order_by(Event.id).limit(limit)
+            )
+        ),
+        "children": list(
+            session.scalars(
+                select(Place.id).where(Place.parent_id == place_id).order_by(Place.id).limit(limit)
+            )
+        ),
+        "merged": list(
+            session.scalars(
+                select(Place.id)
+                .where(Place.merged_into_id == place_id)
+                .order_by(Place.id)
+                .limit(limit)
+            )
+        ),
+    }

@@ -1,13 +1,16 @@
-"""Place response and query models."""
+"""Place request, response and query models."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from app.core.edits import Patch, absent
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
+from app.ingest.schemas import Country, Id, Name, Strict, Text
 
 
 class PlaceFilter(PageQuery):
@@ -40,14 +43,17 @@ class PlaceFilter(PageQuery):
         default=None,
         ge=1,
         le=2**31 - 1,
-        description="Place id: only its direct children.",
+        description="Place id: only its direct children (a merged place's id stands for its survivor).",
         examples=[3],
     )
     within: int | None = Field(
         default=None,
         ge=1,
         le=2**31 - 1,
-        description="Place id: every place inside it, at any depth (not the place itself).",
+        description=(
+            "Place id: every place inside it, at any depth (not the place itself); a merged "
+            "place's id stands for its survivor."
+        ),
         examples=[1],
     )
 
@@ -82,6 +88,10 @@ class PlaceChild(BaseModel):
 class PlaceDetail(PlaceRead):
     """One place with its other names, the places containing it, and those directly inside it."""
 
+    version: int = Field(
+        description="Bumped by every change to the place; the ETag header is built from it.",
+        examples=[1],
+    )
     created_at: datetime
     updated_at: datetime
     aliases: list[str] = Field(
@@ -96,3 +106,53 @@ class PlaceDetail(PlaceRead):
         description="Events at the place or anywhere inside it (retracted events left out).",
         examples=[1],
     )
+
+
+Kind = Annotated[Text, StringConstraints(min_length=1, max_length=40)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
+
+
+class PlaceCreate(Strict):
+    """POST /v1/places: a new place, checked and normalised as ingestion does."""
+
+    name: Name = Field(examples=["al-Ruheibah"])
+    kind: Kind = Field(
+        description="One of the `place_kinds` in GET /v1/vocabulary.", examples=["populated_place"]
+    )
+    country: Country | None = Field(
+        default=None, description="Defaults to the parent's country.", examples=["SY"]
+    )
+    parent_id: Id | None = Field(
+        default=None, description="The place directly containing it.", examples=[4]
+    )
+    latitude: Latitude | None = Field(default=None, examples=[33.7436])
+    longitude: Longitude | None = Field(default=None, examples=[36.7003])
+    geonames_id: Id | None = Field(default=None, examples=[170592])
+    aliases: list[Name] = Field(default_factory=list, max_length=50, examples=[["Ruhaybah"]])
+
+    @model_validator(mode="after")
+    def _coordinates_together(self) -> PlaceCreate:
+        if (self.latitude is None) != (self.longitude is None):
+            raise ValueError("latitude and longitude come together")
+        return self
+
+
+class PlaceUpdate(Patch):
+    """PATCH /v1/places/{id}: the fields given replace the place's; null clears a nullable one.
+
+    A new `parent_id` moves the place with everything inside it. A new name keeps the old one
+    as an alias.
+    """
+
+    name: Name = absent(examples=["al-Ruheibah"])
+    kind: Kind = absent(examples=["populated_place"])
+    country: Country | None = Field(default=None, examples=["SY"])
+    parent_id: Id | None = Field(
+        default=None, description="null makes it a top-level place.", examples=[4]
+    )
+    latitude: Latitude | None = Field(
+        default=None, description="Given or cleared together with longitude.", examples=[33.74]
+    )
+    longitude: Longitude | None = Field(default=None, examples=[36.7])
+    geonames_id: Id | None = Field(default=None, examples=[170592])

@@ -1,4 +1,4 @@
-"""All SQL for reading quotes."""
+"""All SQL for quotes: the list and its filters, the detail, and what edits check."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
+from app.actors import repository as actor_repository
 from app.core.pagination import SortColumn, fetch_page
 from app.events import repository as event_repository
 from app.models import Actor, Article, Event, EventSource, EventSourceQuote, Outlet, Quote
@@ -40,7 +41,7 @@ def filter_clauses(f: QuoteFilter) -> list[ColumnElement[bool]]:
     if f.article is not None:
         clauses.append(Quote.article_id == f.article)
     if f.speaks_for is not None:
-        clauses.append(Quote.speaks_for_actor_id == f.speaks_for)
+        clauses.append(Quote.speaks_for_actor_id == actor_repository.resolved_id(f.speaks_for))
     return clauses
 
 
@@ -57,6 +58,7 @@ def count_quotes(session: Session, f: QuoteFilter) -> int:
 def get_quote(session: Session, quote_id: int) -> dict[str, Any] | None:
     stmt = (
         _select_quotes(
+            Quote.version,
             Article.title,
             Article.url,
             Article.published_date,
@@ -71,6 +73,7 @@ def get_quote(session: Session, quote_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     quote = _quote(row)
+    quote["version"] = row["version"]
     quote["article"] = {
         "id": row["article_id"],
         "title": row["title"],
@@ -88,3 +91,14 @@ def get_quote(session: Session, quote_id: int) -> dict[str, Any] | None:
     )
     quote["events"] = [dict(e) for e in session.execute(events).mappings()]
     return quote
+
+
+def quote_for_edit(session: Session, quote_id: int) -> dict[str, Any] | None:
+    row = (
+        session.execute(
+            select(Quote.id, Quote.version, Quote.article_id).where(Quote.id == quote_id)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None

@@ -1,14 +1,17 @@
-"""Quote response and query models."""
+"""Quote request, response and query models."""
 
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from app.articles import schemas as article_schemas
+from app.core.edits import Patch
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
+from app.ingest.schemas import Id, Name, Text
 
 
 class QuoteFilter(PageQuery):
@@ -21,7 +24,10 @@ class QuoteFilter(PageQuery):
         default=None,
         ge=1,
         le=2**31 - 1,
-        description="Actor id the speaker speaks for (an organisation, not the speaker).",
+        description=(
+            "Actor id the speaker speaks for (an organisation, not the speaker). A merged "
+            "actor's id stands for the actor it was merged into."
+        ),
         examples=[5],
     )
 
@@ -55,4 +61,22 @@ class QuoteDetail(QuoteRead):
     article: article_schemas.ArticleBrief
     events: list[QuoteEvent] = Field(
         description="Events citing this quote as evidence (retracted events left out)."
+    )
+    version: int = Field(
+        description="Bumped by every change to the quote; the ETag header is built from it.",
+        examples=[1],
+    )
+
+
+class QuoteUpdate(Patch):
+    """PATCH /v1/quotes/{id}: who said it. The text and offsets are the article's and stay."""
+
+    speaker_name: Name | None = Field(default=None, examples=["Marwan al-Qadi"])
+    speaker_role: Annotated[Text, StringConstraints(max_length=300)] | None = Field(
+        default=None, examples=["spokesperson for the Unified Command"]
+    )
+    speaks_for_id: Id | None = Field(
+        default=None,
+        description="The actor (an organisation) the speaker speaks for; null for none.",
+        examples=[5],
     )

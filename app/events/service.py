@@ -1,0 +1,140 @@
+"""Rules for editing and retracting events; the writes themselves go through ``app.writer``.
+
+Each edit runs in one write transaction (committed before the response is read back), and
+changes the event only if its version is still the one the client's If-Match names.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app import writer
+from app.core import etag
+from app.core.edits import invalid
+from app.core.errors import Conflict, EventRetracted, NotFound
+from app.core.pagination import PageQuery
+from app.db.session import read_session
+from app.events import repository
+from app.events.schemas import EventUpdate
+from app.idempotency import service as idempotency
+from app.idempotency.service import Outcome
+from app.places import repository as place_repository
+
+KIND = "event"
+
+
+def tag(event: dict[str, Any]) -> str:
+    return etag.make(KIND, event["id"], event["version"])
+
+
+def _current(session: Session, event_id: int, if_match: str | None) -> dict[str, Any]:
+    current = repository.event_for_edit(session, event_id)
+    if current is None:
+        raise NotFound(f"No event with id {event_id}.")
+    etag.check(if_match, tag(current))
+    return current
+
+
+def _read_back(engine: Engine, event_id: int) -> dict[str, Any]:
+    with read_session(engine) as session:
+        event = repository.get_event(session, event_id)
+    if event is None:  # pragma: no cover - events are never deleted
+        raise NotFound(f"No event with id {event_id}.")
+    return event
+
+
+def update_event(
+    engine: Engine, event_id: int, patch: EventUpdate, if_match: str | None, api_key_id: int | None
+) -> dict[str, Any]:
+    """Apply a PATCH; returns the event as committed."""
+    etag.require(if_match)
+    values = patch.given()
+
+    def work(session: Session) -> Outcome:
+        current = _current(session, event_id, if_match)
+        if current["status"] != "active":
+            raise EventRetracted(
+                f"Event {event_id} is retracted ({current['retraction_reason']}); it is kept "
+                "as it was and cannot be edited."
+            )
+        _check_update(session, event_id, current, values)
+        writer.update_event(session, event_id, current["version"], values, api_key_id=api_key_id)
+        return Outcome(200, None)
+
+    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    return _read_back(engine, event_id)
+
+
+def _check_update(
+    session: Session, event_id: int, current: dict[str, Any], values: dict[str, Any]
+) -> None:
+    event_type = values.get("event_type", current["event_type"])
+    sub_type = values.get("sub_event_type", current["sub_event_type"])
+    if "event_type" in values or "sub_event_type" in values:
+        subs = repository.sub_event_types(session, event_type)
+        if subs is None:
+            raise invalid(
+                "event_type",
+                f"unknown event type {event_type!r} (see GET /v1/vocabulary)",
+                "unknown_event_type",
+            )
+        if sub_type is not None and sub_type not in subs:
+            field = "sub_event_type" if "sub_event_type" in values else "event_type"
+            raise invalid(
+                field,
+                f"{sub_type!r} is not a sub-type of {event_type!r}; give a sub_event_type of "
+                "the new type (see GET /v1/vocabulary)",
+                "unknown_sub_event_type",
+            )
+    start = values.get("date_start", current["date_start"])
+    end = values.get("date_end", current["date_end"])
+    if end < start:
+        field = "date_end" if "date_end" in values else "date_start"
+        raise invalid(field, f"date_end {end} is before date_start {start}", "date_order")
+    place_id = values.get("place_id")
+    if place_id is not None:
+        place = place_repository.merge_state(session, place_id)
+        if place is None:
+            raise invalid("place_id", f"no place with id {place_id}", "unknown_place")
+        if place["merged_into_id"] is not None:
+            raise invalid(
+                "place_id",
+                f"place {place_id} was merged into place {place['merged_into_id']}; use that id",
+                "merged_place",
+            )
+    external_id = values.get("external_id")
+    if external_id is not None and external_id != current["external_id"]:
+        holder = repository.event_by_external_id(session, external_id)
+        if holder is not None and holder != event_id:
+            raise Conflict(
+                f"Event {holder} already has external_id {external_id!r}.", event_id=holder
+            )
+
+
+def retract_event(
+    engine: Engine, event_id: int, reason: str, if_match: str | None, api_key_id: int | None
+) -> dict[str, Any]:
+    """Retract an event (kept, with its reason); returns it as committed."""
+
+    def work(session: Session) -> Outcome:
+        current = _current(session, event_id, if_match)
+        if current["status"] != "active":
+            raise EventRetracted(
+                f"Event {event_id} is already retracted: {current['retraction_reason']}"
+            )
+        writer.retract_event(session, event_id, current["version"], reason, api_key_id=api_key_id)
+        return Outcome(200, None)
+
+    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    return _read_back(engine, event_id)
+
+
+def history(
+    session: Session, event_id: int, query: PageQuery
+) -> tuple[list[dict[str, Any]], str | None]:
+    if not repository.event_exists(session, event_id):
+        raise NotFound(f"No event with id {event_id}.")
+    return repository.list_revisions(session, event_id, query)
