@@ -69,8 +69,16 @@ def report_for_article(session: Session, article_id: int) -> tuple[str, dict[str
     return (row[0], row[1]) if row else None
 
 
-def actor_name(session: Session, actor_id: int) -> str | None:
-    return session.execute(select(Actor.name).where(Actor.id == actor_id)).scalar()
+def live_actor(session: Session, actor_id: int) -> tuple[int, str] | None:
+    """(id, name) of the actor, or of its survivor when it was merged (merges keep one step)."""
+    row = session.execute(
+        select(Actor.id, Actor.name, Actor.merged_into_id).where(Actor.id == actor_id)
+    ).first()
+    if row is None:
+        return None
+    if row.merged_into_id is not None:
+        return live_actor(session, row.merged_into_id)
+    return row.id, row.name
 
 
 def actor_candidates(
@@ -112,12 +120,21 @@ def affiliations_of(session: Session, actor_id: int) -> set[tuple[int, str]]:
 
 
 def place_row(session: Session, place_id: int) -> dict[str, Any] | None:
+    """The place (id, name, country), or its survivor when it was merged."""
     row = (
-        session.execute(select(Place.id, Place.name, Place.country).where(Place.id == place_id))
+        session.execute(
+            select(Place.id, Place.name, Place.country, Place.merged_into_id).where(
+                Place.id == place_id
+            )
+        )
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    if row is None:
+        return None
+    if row["merged_into_id"] is not None:
+        return place_row(session, row["merged_into_id"])
+    return {"id": row["id"], "name": row["name"], "country": row["country"]}
 
 
 def place_candidates(

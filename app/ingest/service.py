@@ -188,11 +188,12 @@ class Resolver:
     # -- actors --------------------------------------------------------------------------
     def actor(self, ref: ById | ActorDescription, loc: Loc) -> int:
         if isinstance(ref, ById):
-            name = repository.actor_name(self.session, ref.id)
-            if name is None:
+            live = repository.live_actor(self.session, ref.id)
+            if live is None:
                 raise _unprocessable(loc, f"no actor with id {ref.id}", "unknown_actor")
-            self._note(self.actors, ref.id, name, "matched")
-            return ref.id
+            # A merged actor's id keeps working: it stands for the survivor.
+            self._note(self.actors, live[0], live[1], "matched")
+            return live[0]
         norm = normalize_name(ref.name)
         if not norm:
             raise _unprocessable(
@@ -269,8 +270,8 @@ class Resolver:
             row = repository.place_row(self.session, ref.id)
             if row is None:
                 raise _unprocessable(loc, f"no place with id {ref.id}", "unknown_place")
-            self._note(self.places, ref.id, row["name"], "matched")
-            return ref.id
+            self._note(self.places, row["id"], row["name"], "matched")
+            return int(row["id"])
         norm = normalize_name(ref.name)
         if not norm:
             raise _unprocessable(
@@ -286,6 +287,7 @@ class Resolver:
             if place_id is not None:
                 row = repository.place_row(self.session, place_id)
                 assert row is not None
+                place_id = int(row["id"])  # the survivor, if it was merged
                 self._note(self.places, place_id, row["name"], "matched")
         if place_id is None:
             candidates = repository.place_candidates(
@@ -495,7 +497,9 @@ def _write_report(
         resolver.place(place_ref, ["places", i])
 
     event_ids = writer.create_events(session, [e for _, e in new_events], api_key_id=api_key_id)
-    writer.add_sources(session, [(event_id, src) for _, event_id, src in evidence])
+    writer.add_sources(
+        session, [(event_id, src) for _, event_id, src in evidence], api_key_id=api_key_id
+    )
     # Answer in the order the client listed its events.
     ids_by_key = {key: eid for (key, _), eid in zip(new_events, event_ids, strict=True)}
     ids_by_key.update({key: eid for key, eid, _ in evidence if key is not None})

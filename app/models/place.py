@@ -19,22 +19,23 @@ class Place(TimestampMixin, Base):
         ),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="lat_lon_together"),
         CheckConstraint("depth >= 0", name="depth_non_negative"),
-        # A name is unique among its siblings; top-level names are unique within their country.
+        # A live name is unique among its siblings; top-level names are unique within their
+        # country. A merged place keeps its row (its id redirects) but frees its name.
         Index(
             "uq_place_parent_id_name_norm",
             "parent_id",
             "name_norm",
             unique=True,
-            sqlite_where=text("parent_id IS NOT NULL"),
-            postgresql_where=text("parent_id IS NOT NULL"),
+            sqlite_where=text("parent_id IS NOT NULL AND merged_into_id IS NULL"),
+            postgresql_where=text("parent_id IS NOT NULL AND merged_into_id IS NULL"),
         ),
         Index(
             "uq_place_country_name_norm",
             "country",
             "name_norm",
             unique=True,
-            sqlite_where=text("parent_id IS NULL"),
-            postgresql_where=text("parent_id IS NULL"),
+            sqlite_where=text("parent_id IS NULL AND merged_into_id IS NULL"),
+            postgresql_where=text("parent_id IS NULL AND merged_into_id IS NULL"),
         ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

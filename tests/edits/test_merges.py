@@ -319,3 +319,35 @@ def test_place_merge_refusals(
     )
     assert "Dumayr" in problem["detail"]
     assert row_counts(engine) == counts
+
+
+def test_reports_naming_a_merged_record_by_id_reach_the_survivor(
+    client: TestClient, demo: dict[str, Any], actors: dict[str, int]
+) -> None:
+    loser, survivor = actors["Jaish Tahrir a-Sham"], actors["Free Syrian Army"]
+    assert client.post(f"/v1/actors/{loser}/merge", json={"into": survivor}).status_code == 200
+    places = {p["name"]: p["id"] for p in demo["places"]}
+    merged_place, kept_place = places["al-Ruheibah"], places["Jabal Sharqi"]
+    merge = client.post(f"/v1/places/{merged_place}/merge", json={"into": kept_place})
+    assert merge.status_code == 200, merge.text
+    report = small_report(
+        url="https://example.org/after-merge",
+        place={"id": merged_place},
+        actors=[{"actor": {"id": loser}, "side": "a"}],
+    )
+    response = client.post("/v1/reports", json=report)
+    assert response.status_code == 201, response.text
+    event = client.get(f"/v1/events/{response.json()['events']['e1']}").json()
+    assert [a["id"] for a in event["actors"]] == [survivor]
+    assert event["place"]["id"] == kept_place
+    # The merged place's name is free again under its old parent.
+    again = small_report(
+        url="https://example.org/new-ruheibah",
+        place={
+            "name": "al-Ruheibah",
+            "kind": "populated_place",
+            "parent": {"id": places["Jabal Sharqi"]},
+        },
+    )
+    created = client.post("/v1/reports", json=again)
+    assert created.status_code == 201, created.text
