@@ -59,3 +59,10 @@ def test_docs_page_is_served(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
     assert "swagger" in response.text.lower()
+
+
+def test_405_names_every_method_the_path_has(client: TestClient) -> None:
+    response = client.put("/v1/events/1")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
+    assert client.delete("/v1/events").headers["allow"] == "GET"
