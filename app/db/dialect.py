@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
 # Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
 WRITE_OPTION = "conflictdb_write"
@@ -82,3 +84,23 @@ def migration_transaction(conn: Connection) -> Iterator[None]:
                 raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
     finally:
         raw.execute("PRAGMA foreign_keys = ON")
+
+
+def lock_name(session: Session, namespace: str, *parts: str | None) -> None:
+    """Serialise writers that may create the same named record, until their commit.
+
+    PostgreSQL (READ COMMITTED) lets two transactions both find no actor called X and both
+    create one, since an actor's name is not unique (two actors may share a name, which makes a
+    later match ambiguous). A transaction-scoped advisory lock on the name makes the second
+    writer wait for the first to commit; its lookup then sees the new row. SQLite needs nothing:
+    write transactions already hold the database's single write lock from BEGIN IMMEDIATE.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b(
+        "\x1f".join([namespace, *(p or "" for p in parts)]).encode(), digest_size=8
+    ).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest, "big", signed=True)},
+    )

@@ -25,6 +25,7 @@ from app.core.errors import (
     ValidationProblem,
 )
 from app.core.normalize import normalize_name, normalize_url, sha256_text
+from app.db import dialect
 from app.idempotency import service as idempotency
 from app.idempotency.service import Outcome
 from app.ingest import repository
@@ -204,6 +205,7 @@ class Resolver:
         cache_key = (norm, ref.country, ref.kind)
         actor_id = self._actor_cache.get(cache_key)
         if actor_id is None:
+            dialect.lock_name(self.session, "actor", norm, ref.country)
             candidates = repository.actor_candidates(self.session, norm, ref.country, ref.kind)
             if len(candidates) > 1:
                 raise AmbiguousName(

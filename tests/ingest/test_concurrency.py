@@ -52,3 +52,30 @@ def test_different_reports_sharing_new_entities_racing(client: TestClient, engin
     assert counts["article"] == counts["event"] == WRITERS
     assert counts["outlet"] == counts["actor"] == 1
     assert counts["place"] == 2  # Syria and al-Bab
+
+
+def test_racing_reports_create_a_new_actor_once(client: TestClient, engine: Engine) -> None:
+    # The outlet and places exist already, so nothing but the new actor's name is contended
+    # (an actor's name is no unique key: only the writer's name lock keeps this to one actor).
+    assert (
+        client.post("/v1/reports", json=small_report(url="https://example.org/seed")).status_code
+        == 201
+    )
+    reports = []
+    for i in range(WRITERS):
+        doc = small_report(url=f"https://example.org/race/{i}")
+        doc["events"][0]["actors"] = [
+            {"actor": {"name": "Brand New Brigade", "kind": "rebel_group", "country": "SY"}}
+        ]
+        reports.append(service.parse_report(json.dumps(doc).encode()))
+    barrier = Barrier(WRITERS)
+
+    def post(i: int) -> service.Outcome:
+        barrier.wait()
+        return service.ingest_report(engine, reports[i])
+
+    with ThreadPoolExecutor(WRITERS) as pool:
+        outcomes = list(pool.map(post, range(WRITERS)))
+    assert [o.status for o in outcomes] == [201] * WRITERS
+    found = client.get("/v1/actors", params={"name": "Brand New Brigade"}).json()["data"]
+    assert len(found) == 1
