@@ -8,12 +8,13 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.core.pagination import NoQuery
+from app.ingest.schemas import Name
 
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: str = Field(min_length=1, max_length=200, examples=["ucdp-importer"])
+    name: Name = Field(examples=["ucdp-importer"])
     scopes: list[Literal["read", "write", "admin"]] = Field(
         min_length=1, max_length=3, examples=[["write"]]
     )
