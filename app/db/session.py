@@ -23,6 +23,10 @@ def create_db_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30
 def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
+        # End a read with COMMIT, not the implicit ROLLBACK of close(): psycopg drops its
+        # prepared statements on every rollback, so queries would be re-planned each time
+        # (measured: +25% list throughput on PostgreSQL, bench/README.md).
+        session.commit()
 
 
 @contextmanager
@@ -33,7 +37,7 @@ def write_session(engine: Engine) -> Iterator[Session]:
     for data that is already durable.
     """
     write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
-    with Session(write_engine, expire_on_commit=False) as session:
+    with dialect.writer_queue(engine), Session(write_engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()
