@@ -90,7 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(
             router,
             dependencies=[Depends(read_access)],
-            responses=problem_responses(401, 403, 429),
+            responses=problem_responses(401, 403, 415, 429),
         )
     app.include_router(health_router)
     _register_body_schemas(app)

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import NoQuery
-from app.ingest.schemas import Name
+from app.ingest.schemas import Text
 
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    name: Name = Field(examples=["ucdp-importer"])
+    name: Annotated[
+        Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+    ] = Field(examples=["ucdp-importer"])
     scopes: list[Literal["read", "write", "admin"]] = Field(
         min_length=1, max_length=3, examples=[["write"]]
     )

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.core.errors import PayloadTooLarge, ValidationProblem
+from app.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationProblem
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -40,6 +40,9 @@ def add_schemas(components: dict[str, Any]) -> None:
 
 
 async def read_body(request: Request) -> bytes:
+    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
     limit: int = request.app.state.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:

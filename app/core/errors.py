@@ -104,6 +104,10 @@ class PayloadTooLarge(ProblemError):
     status, slug, title = 413, "payload-too-large", "Payload too large"
 
 
+class UnsupportedMediaType(ProblemError):
+    status, slug, title = 415, "unsupported-media-type", "Unsupported media type"
+
+
 class TooManyRequests(ProblemError):
     status, slug, title = 429, "rate-limited", "Too many requests"
 
@@ -263,6 +267,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "The API key lacks the scope",
         412: "If-Match does not match the current ETag",
         413: "Payload too large",
+        415: "The body is not JSON (Content-Type)",
         428: "If-Match is required",
         429: "Rate limit exceeded; retry after Retry-After seconds",
         422: "Invalid or unprocessable request",

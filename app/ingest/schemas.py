@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -15,6 +18,8 @@ from pydantic import (
     Tag,
     model_validator,
 )
+
+from app.core.normalize import normalize_name, normalize_url
 
 MAX_QUOTES = 500
 MAX_EVENTS = 500
@@ -31,19 +36,52 @@ def _storable(value: str) -> str:
     return value
 
 
+def _normal_form_fits(value: str) -> str:
+    # Normalisation can lengthen a name ("ß" -> "ss", ligatures decompose); the key column
+    # holds 300 characters, so refuse what would not fit rather than fail in the database.
+    if len(normalize_name(value)) > 300:
+        raise ValueError("the name's normalised form is longer than 300 characters")
+    return value
+
+
+def _url_fits(value: str) -> str:
+    host = urlsplit(value).hostname or ""
+    if len(host) > 253:
+        raise ValueError("the host name is longer than 253 characters")
+    if len(normalize_url(value)) > 2048:
+        raise ValueError("the normalised URL is longer than 2048 characters")
+    return value
+
+
+def _iso_date_only(value: object) -> object:
+    # Pydantic reads a string of digits as a Unix timestamp; a date here is YYYY-MM-DD.
+    if isinstance(value, str):
+        if not _ISO_DATE.match(value):
+            raise ValueError("dates are written YYYY-MM-DD")
+        # Parsed here: after a before-validator the strict date check sees a Python str.
+        return date.fromisoformat(value)
+    return value
+
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 Text = Annotated[str, AfterValidator(_storable)]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
     AfterValidator(_storable),
+    AfterValidator(_normal_form_fits),
 ]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_storable)]
 Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")]
+Language = Annotated[
+    str, StringConstraints(max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+]
 Url = Annotated[
     str,
     StringConstraints(max_length=2048, pattern=r"^(?i:https?)://[^\s/$.?#][^\s]*$"),
     AfterValidator(_storable),
+    AfterValidator(_url_fits),
 ]
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
@@ -71,8 +109,8 @@ class OutletDescription(Strict):
 class AffiliationIn(Strict):
     actor: ActorRef
     relation: Literal["member_of", "allied_with", "commanded_by"]
-    since: date | None = None
-    until: date | None = None
+    since: IsoDate | None = None
+    until: IsoDate | None = None
 
 
 class ActorDescription(Strict):
@@ -139,7 +177,7 @@ class ArticleIn(Strict):
         default=None, examples=["https://syriadirect.org/air-raids-and-clashes-in-east-qalamoun/"]
     )
     title: Text | None = Field(default=None, max_length=2000)
-    published_date: date | None = Field(default=None, examples=["2018-04-18"])
+    published_date: IsoDate | None = Field(default=None, examples=["2018-04-18"])
     outlet: OutletRef
     dateline: Annotated[Text, StringConstraints(max_length=200)] | None = Field(
         default=None, examples=["Amman"]
@@ -182,7 +220,7 @@ class EventActorIn(Strict):
 
 
 class MeasureIn(Strict):
-    kind: Name = Field(examples=["barrel bombs"])
+    kind: Annotated[Name, StringConstraints(max_length=200)] = Field(examples=["barrel bombs"])
     value: float | None = Field(default=None, allow_inf_nan=False, examples=[75])
     qualifier: Annotated[Text, StringConstraints(max_length=100)] | None = Field(
         default=None, examples=["over"]
@@ -195,8 +233,8 @@ class NewEventIn(Strict):
     external_id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = None
     event_type: str = Field(examples=["Explosions/Remote violence"])
     sub_event_type: str | None = Field(default=None, examples=["Air/drone strike"])
-    date_start: date
-    date_end: date | None = Field(default=None, description="Defaults to date_start.")
+    date_start: IsoDate
+    date_end: IsoDate | None = Field(default=None, description="Defaults to date_start.")
     date_precision: Literal["day", "week", "month", "year"] = "day"
     place: PlaceRef | None = None
     geo_precision: Literal[1, 2, 3] | None = None
