@@ -1,6 +1,23 @@
-"""The command-line entry point: ``conflictdb serve | migrate | load-demo``."""
+"""The command-line entry point: ``conflictdb serve | db upgrade | import | export | keys``.
+
+Commands that write act as a recorded local principal (``app.auth.service.local_principal``),
+so revisions and the audit log say the command line made the change. Progress and summaries
+go to standard error; standard output carries only data (an export, a new key).
+"""
 
 from __future__ import annotations
+
+import io
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, Final
 
 import typer
 from rich.console import Console
@@ -10,10 +27,17 @@ from app.config import get_settings
 from app.db import migrate as db_migrate
 from app.db.session import create_db_engine
 
+# Markdown: docstrings wrapped at 100 columns read as paragraphs, not as broken lines.
+MARKUP: Final = "markdown"
 cli = typer.Typer(
-    help="conflictdb: a conflict-events API with source-level evidence.", no_args_is_help=True
+    help="conflictdb: a conflict-events API with source-level evidence.",
+    no_args_is_help=True,
+    rich_markup_mode=MARKUP,
 )
 err = Console(stderr=True)
+
+# How many rejected rows and conflicts the summary shows (the audit log keeps the counts).
+SHOWN = 20
 
 
 @cli.command()
@@ -22,7 +46,10 @@ def serve(
     port: int = typer.Option(8000, envvar="PORT", help="Port to bind."),
     workers: int = typer.Option(1, envvar="WEB_CONCURRENCY", help="uvicorn worker processes."),
 ) -> None:
-    """Serve the API (migrating the database and loading the demo first, unless disabled)."""
+    """Serve the API (migrating the database and loading the demo first, unless disabled).
+
+    Example: conflictdb serve --port 8000
+    """
     import uvicorn
 
     settings = get_settings()
@@ -31,9 +58,15 @@ def serve(
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 
-@cli.command()
-def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
-    """Upgrade the database schema (alembic upgrade)."""
+# -- the schema --------------------------------------------------------------------------------
+
+db_cli = typer.Typer(
+    help="The database schema (Alembic migrations).", no_args_is_help=True, rich_markup_mode=MARKUP
+)
+cli.add_typer(db_cli, name="db")
+
+
+def _upgrade(revision: str) -> None:
     engine = create_db_engine(get_settings().database_url)
     try:
         db_migrate.upgrade(engine, revision)
@@ -42,7 +75,27 @@ def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> 
     err.print(f"migrated to {revision}")
 
 
-keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True)
+@db_cli.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Upgrade the schema of the database in DATABASE_URL (alembic upgrade).
+
+    Example: conflictdb db upgrade
+    """
+    _upgrade(revision)
+
+
+@cli.command()
+def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Upgrade the database schema: the same as `conflictdb db upgrade`.
+
+    Example: conflictdb migrate
+    """
+    _upgrade(revision)
+
+
+# -- API keys ----------------------------------------------------------------------------------
+
+keys_cli = typer.Typer(help="Manage API keys.", no_args_is_help=True, rich_markup_mode=MARKUP)
 cli.add_typer(keys_cli, name="keys")
 
 
@@ -82,7 +135,10 @@ def keys_create(
 
 @keys_cli.command("list")
 def keys_list() -> None:
-    """List keys: id, prefix, name, scopes, dates (never the keys themselves)."""
+    """List keys: id, prefix, name, scopes, dates (never the keys themselves).
+
+    Example: conflictdb keys list
+    """
     from rich.table import Table
 
     from app.auth import repository
@@ -118,7 +174,10 @@ def keys_list() -> None:
 def keys_revoke(
     key: str = typer.Argument(..., help="The key's id or prefix (cdb_xxxxxxxx)."),
 ) -> None:
-    """Revoke a key: it stops working at once. Example: conflictdb keys revoke cdb_1a2b3c4d"""
+    """Revoke a key: it stops working at once.
+
+    Example: conflictdb keys revoke cdb_1a2b3c4d
+    """
     from app.auth import repository, service
     from app.db.session import write_session
 
@@ -145,7 +204,10 @@ def _engine() -> Engine:
 
 @cli.command("load-demo")
 def load_demo() -> None:
-    """Ingest the demo report (Syria Direct, East Qalamoun, 18 April 2018)."""
+    """Ingest the demo report (Syria Direct, East Qalamoun, 18 April 2018).
+
+    Example: conflictdb load-demo
+    """
     from app.demo import load_demo as _load
 
     engine = create_db_engine(get_settings().database_url)
@@ -155,6 +217,381 @@ def load_demo() -> None:
     finally:
         engine.dispose()
     err.print("stored" if outcome.status == 201 else "already present", outcome.body["events"])
+
+
+# -- imports -----------------------------------------------------------------------------------
+
+import_cli = typer.Typer(
+    help=(
+        "Bulk imports: UCDP GED and ACLED files, and report documents (JSON Lines). "
+        "Re-importing a file is safe: unchanged rows are skipped."
+    ),
+    no_args_is_help=True,
+    rich_markup_mode=MARKUP,
+)
+cli.add_typer(import_cli, name="import")
+
+FileArgument = typer.Argument(
+    ..., exists=True, dir_okay=False, readable=True, help="The file to import."
+)
+StrictOption = typer.Option(
+    False,
+    "--strict",
+    help="One transaction for the whole file: any bad row and nothing is written.",
+)
+PruneOption = typer.Option(
+    False,
+    "--prune",
+    help="Retract (never delete) this dataset's events the file no longer contains.",
+)
+BatchSizeOption = typer.Option(
+    2000, "--batch-size", min=1, help="Rows per transaction (and per set-based insert)."
+)
+
+
+class _CountingReader(io.RawIOBase):
+    """Counts the bytes read from the file, for a progress bar by position in the file."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        n = self.raw.readinto(buffer)  # type: ignore[attr-defined]
+        self.count += n or 0
+        return int(n or 0)
+
+
+@contextmanager
+def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar (rows, rows/s, ETA by position in the file) when standard error is a
+    terminal; None when it is piped or redirected, so logs stay clean."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:>12,} rows"),
+        TextColumn("{task.fields[rate]:>8,.0f} rows/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task(label, total=max(total, 1), rows=0, rate=0.0)
+        started = time.monotonic()
+
+        def update(rows: int, position: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            bar.update(task, completed=position, rows=rows, rate=rows / elapsed)
+
+        yield update
+
+
+def _principal(engine: Engine) -> int:
+    from app.auth import service as auth_service
+    from app.db.session import write_session
+
+    with write_session(engine) as session:
+        return auth_service.local_principal(session)
+
+
+def _line(text: str) -> None:
+    """Data on standard error, never read as rich markup (reasons quote the file's text)."""
+    err.print(text, markup=False, highlight=False, soft_wrap=True)
+
+
+def _print_summary(summary: Any, file: Path, elapsed: float) -> None:
+    label = f"{summary.dataset} {summary.version or ''}".strip()
+    rate = summary.rows / elapsed if elapsed > 0 else 0.0
+    _line(f"{label} ({file.name}): {summary.rows:,} rows in {elapsed:,.1f} s ({rate:,.0f} rows/s)")
+    _line(
+        f"created {summary.created:,}, updated {summary.updated:,}, "
+        f"unchanged {summary.unchanged:,}, conflicts {summary.conflict_count:,}, "
+        f"rejected {summary.rejected_count:,}, retracted {summary.retracted:,}"
+    )
+    if summary.rejected:
+        _line(
+            f"rejected (first {min(SHOWN, summary.rejected_count)} of {summary.rejected_count:,}):"
+        )
+        for error in summary.rejected[:SHOWN]:
+            _line(f"  line {error.line}: {error.reason}")
+    if summary.conflicts:
+        _line(
+            f"conflicts (first {min(SHOWN, summary.conflict_count)} of {summary.conflict_count:,}):"
+        )
+        for c in summary.conflicts[:SHOWN]:
+            where = f"line {c.line}" if c.line is not None else "not in the file"
+            _line(f"  {where}, id {c.external_id} (event {c.event_id}): {c.reason}")
+    for note in summary.notes:
+        _line(f"note: {note}")
+
+
+def _import_dataset(
+    file: Path,
+    parse: Callable[[IO[str]], Any],
+    dataset: Any,
+    *,
+    strict: bool,
+    prune: bool,
+    batch_size: int,
+) -> None:
+    from app.imports import loader
+    from app.imports.csvrows import LayoutError
+
+    engine = _engine()
+    started = time.monotonic()
+    try:
+        principal = _principal(engine)
+        with (
+            file.open("rb") as raw,
+            _progress(file.stat().st_size, f"{dataset.name} {dataset.version or ''}") as update,
+        ):
+            counter = _CountingReader(raw)
+            text = io.TextIOWrapper(
+                io.BufferedReader(counter, 1 << 16), encoding="utf-8", newline=""
+            )
+            progress = (lambda rows: update(rows, counter.count)) if update else None
+            try:
+                summary = loader.import_records(
+                    engine,
+                    parse(text),
+                    dataset,
+                    strict=strict,
+                    prune=prune,
+                    batch_size=batch_size,
+                    principal_id=principal,
+                    progress=progress,
+                    source=file.name,
+                )
+            except (LayoutError, ValueError) as exc:
+                _line(f"{file.name}: {exc}")
+                raise typer.Exit(2) from None
+            except loader.ImportAborted as exc:
+                _print_summary(exc.summary, file, time.monotonic() - started)
+                _line(f"aborted: {exc.cause}")
+                raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    _print_summary(summary, file, time.monotonic() - started)
+    if summary.aborted:
+        raise typer.Exit(1)
+
+
+@import_cli.command("ucdp")
+def import_ucdp(
+    file: Path = FileArgument,
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        help="The GED release, e.g. 23.1. Default: read from the file name (GEDEvent_v23_1.csv).",
+    ),
+    strict: bool = StrictOption,
+    prune: bool = PruneOption,
+    batch_size: int = BatchSizeOption,
+) -> None:
+    """Import a UCDP GED CSV file (GED's own 49-column layout).
+
+    Each row becomes an event with its place hierarchy, its two sides and its sources, and
+    keeps its GED id, release and original values (shown as the event's provenance).
+    Importing again skips unchanged rows and updates changed ones, except events edited
+    through the API since: those are reported as conflicts and keep the edit. Bad rows are
+    reported by line and the rest load.
+
+    Example: conflictdb import ucdp GEDEvent_v23_1.csv --prune
+    """
+    from app.imports import ucdp
+    from app.imports.records import UCDP_GED
+
+    release = version or ucdp.version_from_filename(file.name)
+    if release is None:
+        _line(f"{file.name}: the GED release is not in the file name; give it with --version")
+        raise typer.Exit(2)
+    _import_dataset(
+        file,
+        lambda text: ucdp.parse_rows(text, release),
+        replace(UCDP_GED, version=release),
+        strict=strict,
+        prune=prune,
+        batch_size=batch_size,
+    )
+
+
+@import_cli.command("acled")
+def import_acled(
+    file: Path = FileArgument,
+    version: str | None = typer.Option(
+        None,
+        "--version",
+        help="ACLED files carry no version: the download date, e.g. 2024-05-01, if it matters.",
+    ),
+    strict: bool = StrictOption,
+    prune: bool = PruneOption,
+    batch_size: int = BatchSizeOption,
+) -> None:
+    """Import an ACLED CSV export (the codebook's columns; `conflictdb export --format acled-csv` writes it too).
+
+    Each row becomes an event with its places, its actors (actor1/2 and the associated
+    actors) and its sources' outlets, and keeps its ACLED id and original values.
+    Importing again skips unchanged rows and updates changed ones, except events edited
+    through the API since: those are reported as conflicts and keep the edit.
+
+    Example: conflictdb import acled 2024-05-01-Syria.csv --version 2024-05-01
+    """
+    from app.imports import acled
+    from app.imports.records import ACLED
+
+    _import_dataset(
+        file,
+        lambda text: acled.parse_rows(text, version),
+        replace(ACLED, version=version),
+        strict=strict,
+        prune=prune,
+        batch_size=batch_size,
+    )
+
+
+@import_cli.command("reports")
+def import_reports(file: Path = FileArgument) -> None:
+    """Ingest report documents from a JSON Lines file: one report a line.
+
+    Each line is the document `POST /v1/reports` takes, and goes through the same pipeline,
+    each report in its own transaction. A report already stored identically is skipped;
+    lines that fail are reported with their line number and the rest load.
+
+    Example: conflictdb import reports reports.jsonl
+    """
+    from app.imports import reports
+
+    engine = _engine()
+    started = time.monotonic()
+    try:
+        principal = _principal(engine)
+        with file.open("rb") as raw, _progress(file.stat().st_size, "reports") as update:
+            progress = (lambda n: update(n, raw.tell())) if update else None
+            summary = reports.import_reports(engine, raw, principal_id=principal, progress=progress)
+    finally:
+        engine.dispose()
+    elapsed = time.monotonic() - started
+    _line(f"reports ({file.name}): {summary.lines:,} lines in {elapsed:,.1f} s")
+    _line(
+        f"created {summary.created:,}, unchanged {summary.unchanged:,}, "
+        f"rejected {summary.rejected_count:,}"
+    )
+    if summary.rejected:
+        _line(
+            f"rejected (first {min(SHOWN, summary.rejected_count)} of {summary.rejected_count:,}):"
+        )
+        for error in summary.rejected[:SHOWN]:
+            _line(f"  line {error.line}: {error.reason}")
+
+
+# -- exports -----------------------------------------------------------------------------------
+
+
+class ExportFormat(StrEnum):
+    csv = "csv"
+    acled_csv = "acled-csv"
+    geojson = "geojson"
+    ndjson = "ndjson"
+
+
+@cli.command("export")
+def export(
+    format: ExportFormat = typer.Option(
+        ExportFormat.csv,
+        "--format",
+        "-f",
+        help="csv (flat, ACLED-like names), acled-csv (ACLED's layout), geojson or ndjson.",
+    ),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file instead of standard output."
+    ),
+    date_from: datetime | None = typer.Option(
+        None, "--date-from", formats=["%Y-%m-%d"], help="Events starting on or after this day."
+    ),
+    date_to: datetime | None = typer.Option(
+        None, "--date-to", formats=["%Y-%m-%d"], help="Events starting on or before this day."
+    ),
+    event_type: list[str] = typer.Option(
+        [], "--event-type", help="ACLED event type; repeat for any of several."
+    ),
+    place: int | None = typer.Option(
+        None, "--place", min=1, help="Place id: events there or anywhere inside it."
+    ),
+    country: str | None = typer.Option(
+        None, "--country", help="ISO 3166-1 alpha-2 code of the events' country, e.g. SY."
+    ),
+    actor: int | None = typer.Option(None, "--actor", min=1, help="Actor id taking part."),
+    include_retracted: bool = typer.Option(
+        False, "--include-retracted", help="Also export retracted events."
+    ),
+) -> None:
+    """Export events, streamed in pages (constant memory), to standard output or a file.
+
+    The filters are the events list's. With --output the file appears only once complete.
+
+    Example: conflictdb export --format geojson --country SY --date-from 2017-01-01 --date-to 2017-12-31 -o syria-2017.geojson
+    """
+    from app.exports import formats, service
+
+    if country is not None and not (len(country) == 2 and country.isalpha()):
+        _line(f"--country {country!r}: give an ISO 3166-1 alpha-2 code, e.g. SY")
+        raise typer.Exit(2)
+    export_filter = service.ExportFilter(
+        date_from=date_from.date() if date_from else None,
+        date_to=date_to.date() if date_to else None,
+        event_type=tuple(event_type),
+        place=place,
+        country=country.upper() if country else None,
+        actor=actor,
+        include_retracted=include_retracted,
+    )
+    engine = _engine()
+    count = 0
+
+    def counted() -> Iterator[service.ExportEvent]:
+        nonlocal count
+        for event in service.iter_events(engine, export_filter):
+            count += 1
+            yield event
+
+    try:
+        if output is None:
+            try:
+                formats.write(format.value, counted(), sys.stdout)
+                sys.stdout.flush()
+            except BrokenPipeError:
+                # The reader went away (`| head`): stop quietly, as Unix tools do, and keep
+                # Python from complaining about the closed pipe at exit.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise typer.Exit(1) from None
+        else:
+            # Written aside and renamed when complete: a failed export leaves no half file.
+            partial = output.with_name(output.name + ".part")
+            try:
+                with partial.open("w", encoding="utf-8", newline="") as out:
+                    formats.write(format.value, counted(), out)
+                partial.replace(output)
+            finally:
+                partial.unlink(missing_ok=True)
+    finally:
+        engine.dispose()
+    _line(f"exported {count:,} events as {format.value}" + (f" to {output}" if output else ""))
 
 
 def _redact(url: str) -> str:

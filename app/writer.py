@@ -21,9 +21,12 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, insert, literal, select, true, update
+from sqlalchemy import CursorResult, delete, func, insert, select, true, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from app.core.errors import MergedRecord, PreconditionFailed
@@ -33,11 +36,14 @@ from app.models import (
     Actor,
     ActorAffiliation,
     ActorAlias,
+    ActorExternalId,
     Article,
     AuditEntry,
+    Dataset,
     Event,
     EventActor,
     EventMeasure,
+    EventProvenance,
     EventRevision,
     EventSource,
     EventSourceQuote,
@@ -98,6 +104,11 @@ class NewArticle:
     byline: str | None = None
     language: str | None = None
     body: str | None = None
+    # An article with neither URL nor body (a dataset's citation: outlet, date, headline) is
+    # identified by a hash the caller makes of what it has. It goes in content_sha256, so the
+    # partial unique index (outlet_id, content_sha256) WHERE url_norm IS NULL that dedupes
+    # articles by body dedupes these as well. Ignored when there is a body.
+    identity_sha256: str | None = None
 
 
 @dataclass
@@ -155,6 +166,11 @@ class NewEvent:
 
 # -- helpers -----------------------------------------------------------------------------------
 
+# normalize_name, remembered: bulk imports name the same places, actors and outlets
+# thousands of times, and their resolvers normalise with this same cache.
+normalized = lru_cache(maxsize=1 << 17)(normalize_name)
+_normalize = normalized
+
 # Ids per IN (...) list: well under SQLite's bound-parameter limit.
 _CHUNK = 500
 
@@ -165,18 +181,133 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield ordered[i : i + _CHUNK]
 
 
+# Set in a session's ``info`` by bulk loaders (``app.imports.loader``): its inserts of many
+# rows then go straight to the driver (see ``_driver_insert``). Other writes keep going
+# through SQLAlchemy's statements, which tools and tests hook (events, sessions that commit
+# per statement), and which are fast enough for a report's dozen rows.
+BULK = "conflictdb_bulk"
+
+
+def _insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) into the model's table, in one batch."""
+    if not rows:
+        return
+    if session.info.get(BULK):
+        _driver_insert(session, model.__table__, rows)
+    else:
+        # Core, not the ORM's bulk insert: no per-row ORM bookkeeping; same rows, defaults.
+        session.execute(insert(model.__table__), rows)
+
+
+def _reserve_ids(session: Session, model: Any, count: int) -> list[int]:
+    """``count`` new primary keys for the model's table, taken before its rows are inserted.
+
+    An INSERT ... RETURNING of many rows is slow on both databases: SQLite does not promise
+    RETURNING's order, so SQLAlchemy sends one INSERT per row (and splices the results at a
+    quadratic cost); on PostgreSQL it renders one huge statement the driver then re-parses.
+    Taking the ids first lets the rows go in as a plain batch.
+    """
+    table = model.__table__
+    if session.get_bind().dialect.name == "sqlite":
+        # Writes hold SQLite's write lock from BEGIN IMMEDIATE (app.db.dialect): nobody else
+        # can take ids meanwhile, and a new rowid is max(rowid) + 1 anyway.
+        start = session.execute(select(func.max(table.c.id))).scalar() or 0
+        return list(range(start + 1, start + 1 + count))
+    sequence = func.pg_get_serial_sequence(table.name, "id")
+    return list(
+        session.scalars(select(func.nextval(sequence)).select_from(func.generate_series(1, count)))
+    )
+
+
 def _insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert rows and return their new ids, in the order given."""
     if not rows:
         return []
-    stmt = insert(model).returning(model.id, sort_by_parameter_order=True)
-    return [r[0] for r in session.execute(stmt, rows)]
+    ids = _reserve_ids(session, model, len(rows))
+    _insert_rows(session, model, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
+
+
+def _driver_insert(session: Session, table: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert rows through the driver: executemany on SQLite, COPY on PostgreSQL.
+
+    Values are converted by SQLAlchemy's own bind processors (dates, UTC timestamps, JSON),
+    so what is stored is exactly what ``insert()`` would store; only SQLAlchemy's per-row
+    statement machinery is skipped, which costs more than the insert itself when a load
+    writes hundreds of thousands of rows. Column defaults the rows leave out are applied
+    here (once per batch); driver errors are raised as SQLAlchemy's (IntegrityError ...).
+    """
+    connection = session.connection()
+    dialect = connection.dialect
+    given = list(rows[0])
+    defaults: dict[str, Any] = {}
+    for column in table.columns:
+        default = column.default
+        if column.name in rows[0] or default is None or column.primary_key:
+            continue
+        defaults[column.name] = default.arg(None) if default.is_callable else default.arg
+    names = [*given, *defaults]
+    extra = tuple(defaults.values())
+    values_of = itemgetter(*given) if len(given) > 1 else (lambda row: (row[given[0]],))
+    processors = [
+        (index, process)
+        for index, name in enumerate(names)
+        if (process := table.c[name].type._cached_bind_processor(dialect)) is not None
+    ]
+    data: list[Any]
+    if not processors:
+        data = [values_of(row) + extra for row in rows]
+    else:
+        data = [[*values_of(row), *extra] for row in rows]
+        # Convert only the columns that need it (dates, timestamps, JSON), each distinct
+        # value once: a batch's rows share their timestamps and many of their dates.
+        for index, process in processors:
+            done: dict[Any, Any] = {}
+            for values in data:
+                value = values[index]
+                try:
+                    values[index] = done[value]
+                except KeyError:
+                    values[index] = done[value] = process(value)
+                except TypeError:  # unhashable (JSON documents): converted each time
+                    values[index] = process(value)
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    raw = connection.connection.driver_connection
+    if dialect.name == "sqlite":
+        sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
+    else:
+        sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+    try:
+        cursor = raw.cursor()  # type: ignore[union-attr]
+        try:
+            if dialect.name == "sqlite":
+                cursor.executemany(sql, data)
+            else:
+                with cursor.copy(sql) as copy:
+                    for values in data:
+                        copy.write_row(values)
+        finally:
+            cursor.close()
+    except dialect.loaded_dbapi.Error as exc:
+        invalidated = dialect.is_disconnect(exc, raw, None)
+        if invalidated:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from exc
 
 
 def _unique_aliases(names: Sequence[str]) -> dict[str, str]:
     """normalised form -> first spelling given, skipping names that normalise to nothing."""
     out: dict[str, str] = {}
     for name in names:
-        norm = normalize_name(name)
+        norm = _normalize(name)
         if norm and norm not in out:
             out[norm] = name
     return out
@@ -269,7 +400,7 @@ def _changes_json(changes: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]
 def _outlet_row(o: NewOutlet) -> dict[str, Any]:
     return {
         "name": o.name,
-        "name_norm": normalize_name(o.name),
+        "name_norm": _normalize(o.name),
         "url": o.url,
         "domain": url_domain(o.url) if o.url else None,
         "country": o.country,
@@ -355,7 +486,7 @@ def create_actors(session: Session, actors: Sequence[NewActor]) -> list[int]:
         [
             {
                 "name": a.name,
-                "name_norm": normalize_name(a.name),
+                "name_norm": _normalize(a.name),
                 "kind": a.kind,
                 "country": a.country,
                 "created_at": now,
@@ -364,8 +495,14 @@ def create_actors(session: Session, actors: Sequence[NewActor]) -> list[int]:
             for a in actors
         ],
     )
-    for actor_id, actor in zip(ids, actors, strict=True):
-        _insert_actor_aliases(session, actor_id, [actor.name, *actor.aliases], existing=())
+    # Every name of every new actor in one executemany (bulk imports create thousands).
+    alias_rows = [
+        {"actor_id": actor_id, "name": name, "name_norm": norm}
+        for actor_id, actor in zip(ids, actors, strict=True)
+        for norm, name in _unique_aliases([actor.name, *actor.aliases]).items()
+    ]
+    if alias_rows:
+        _insert_rows(session, ActorAlias, alias_rows)
     return ids
 
 
@@ -753,54 +890,65 @@ def merge_actors(
 
 
 def create_places(session: Session, places: Sequence[NewPlace]) -> list[int]:
-    """Insert places (parents before children) and their closure rows."""
-    ids: list[int] = []
-    depth_of: dict[int, int] = {}
+    """Insert places whose parents already exist, with their closure rows and aliases.
+
+    Set-based, a few statements whatever the number of places (bulk imports create them by
+    the thousand): the rows in one executemany, each place's own closure row in another, and
+    the rows linking it to its parent's ancestors in one INSERT ... SELECT over the closure
+    table.
+    """
+    if not places:
+        return []
     now = utcnow()
-    for place in places:
-        depth = 0
-        if place.parent_id is not None:
-            depth = depth_of.get(place.parent_id)  # type: ignore[assignment]
-            if depth is None:
-                depth = session.execute(
-                    select(Place.depth).where(Place.id == place.parent_id)
-                ).scalar_one()
-            depth += 1
-        (place_id,) = _insert_returning_ids(
-            session,
-            Place,
-            [
-                {
-                    "name": place.name,
-                    "name_norm": normalize_name(place.name),
-                    "kind": place.kind,
-                    "country": place.country,
-                    "parent_id": place.parent_id,
-                    "depth": depth,
-                    "latitude": place.latitude,
-                    "longitude": place.longitude,
-                    "geonames_id": place.geonames_id,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            ],
-        )
-        depth_of[place_id] = depth
-        ids.append(place_id)
-        # Closure: the place itself, then every ancestor of its parent one level further out.
-        session.execute(
-            insert(PlaceAncestor).values(ancestor_id=place_id, place_id=place_id, depth=0)
-        )
-        if place.parent_id is not None:
-            session.execute(
-                insert(PlaceAncestor).from_select(
-                    ["ancestor_id", "place_id", "depth"],
-                    select(
-                        PlaceAncestor.ancestor_id, literal(place_id), PlaceAncestor.depth + 1
-                    ).where(PlaceAncestor.place_id == place.parent_id),
-                )
+    parent_depths: dict[int, int] = {}
+    for chunk in _chunks(p.parent_id for p in places if p.parent_id is not None):
+        parent_depths.update(
+            (pid, depth)
+            for pid, depth in session.execute(
+                select(Place.id, Place.depth).where(Place.id.in_(chunk))
             )
-        _insert_place_aliases(session, place_id, [place.name, *place.aliases], existing=())
+        )
+    ids = _insert_returning_ids(
+        session,
+        Place,
+        [
+            {
+                "name": place.name,
+                "name_norm": _normalize(place.name),
+                "kind": place.kind,
+                "country": place.country,
+                "parent_id": place.parent_id,
+                "depth": 0 if place.parent_id is None else parent_depths[place.parent_id] + 1,
+                "latitude": place.latitude,
+                "longitude": place.longitude,
+                "geonames_id": place.geonames_id,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for place in places
+        ],
+    )
+    # Closure: each place itself, then every ancestor of its parent one level further out.
+    _insert_rows(
+        session, PlaceAncestor, [{"ancestor_id": i, "place_id": i, "depth": 0} for i in ids]
+    )
+    children = [i for i, place in zip(ids, places, strict=True) if place.parent_id is not None]
+    for chunk in _chunks(children):
+        session.execute(
+            insert(PlaceAncestor).from_select(
+                ["ancestor_id", "place_id", "depth"],
+                select(PlaceAncestor.ancestor_id, Place.id, PlaceAncestor.depth + 1)
+                .join(Place, Place.parent_id == PlaceAncestor.place_id)
+                .where(Place.id.in_(chunk)),
+            )
+        )
+    alias_rows = [
+        {"place_id": place_id, "name": name, "name_norm": norm}
+        for place_id, place in zip(ids, places, strict=True)
+        for norm, name in _unique_aliases([place.name, *place.aliases]).items()
+    ]
+    if alias_rows:
+        _insert_rows(session, PlaceAlias, alias_rows)
     return ids
 
 
@@ -1049,29 +1197,34 @@ def merge_places(
 # -- articles and quotes -----------------------------------------------------------------------
 
 
+def _article_row(article: NewArticle, now: Any) -> dict[str, Any]:
+    # No body: the caller's identity hash, if any (see NewArticle.identity_sha256).
+    identity = sha256_text(article.body) if article.body else article.identity_sha256
+    return {
+        "outlet_id": article.outlet_id,
+        "url": article.url,
+        "url_norm": normalize_url(article.url) if article.url else None,
+        "title": article.title,
+        "published_date": article.published_date,
+        "dateline": article.dateline,
+        "byline": article.byline,
+        "language": article.language,
+        "body": article.body,
+        "content_sha256": identity,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def create_article(session: Session, article: NewArticle) -> int:
-    now = utcnow()
-    (article_id,) = _insert_returning_ids(
-        session,
-        Article,
-        [
-            {
-                "outlet_id": article.outlet_id,
-                "url": article.url,
-                "url_norm": normalize_url(article.url) if article.url else None,
-                "title": article.title,
-                "published_date": article.published_date,
-                "dateline": article.dateline,
-                "byline": article.byline,
-                "language": article.language,
-                "body": article.body,
-                "content_sha256": sha256_text(article.body) if article.body else None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        ],
-    )
+    (article_id,) = create_articles(session, [article])
     return article_id
+
+
+def create_articles(session: Session, articles: Sequence[NewArticle]) -> list[int]:
+    """Insert articles in one executemany; their ids in the order given."""
+    now = utcnow()
+    return _insert_returning_ids(session, Article, [_article_row(a, now) for a in articles])
 
 
 def update_article(
@@ -1253,8 +1406,9 @@ def record_revisions(
     if not changes:
         return
     now = utcnow()
-    session.execute(
-        insert(EventRevision),
+    _insert_rows(
+        session,
+        EventRevision,
         [
             {
                 "event_id": event_id,
@@ -1367,7 +1521,7 @@ def create_events(
         for a in e.actors
     ]
     if actor_rows:
-        session.execute(insert(EventActor), actor_rows)
+        _insert_rows(session, EventActor, actor_rows)
     measure_rows = [
         {
             "event_id": eid,
@@ -1380,37 +1534,55 @@ def create_events(
         for m in e.measures
     ]
     if measure_rows:
-        session.execute(insert(EventMeasure), measure_rows)
+        _insert_rows(session, EventMeasure, measure_rows)
     _insert_sources(
         session, [(eid, s) for eid, e in zip(ids, events, strict=True) for s in e.sources]
     )
+    # The 'create' revisions are built straight in their stored form ([before, after] per
+    # field): bulk imports create events by the hundred thousand.
     revisions = []
     for eid, e in zip(ids, events, strict=True):
-        diff: dict[str, tuple[Any, Any]] = {
-            f: (None, getattr(e, f, None) if f != "status" else "active")
-            for f in REVISED_FIELDS
-            if (getattr(e, f, None) is not None or f == "status")
-        }
+        diff: dict[str, list[Any]] = {}
+        for f in REVISED_FIELDS:
+            value = "active" if f == "status" else getattr(e, f, None)
+            if value is not None:
+                diff[f] = [None, value.isoformat() if isinstance(value, date) else value]
         if e.actors:
-            diff["actors"] = (
+            diff["actors"] = [
                 None,
                 [
                     {"actor_id": a.actor_id, "side": a.side, "role": a.role}
                     for a in sorted(e.actors, key=lambda a: a.actor_id)
                 ],
-            )
+            ]
         if e.sources:
-            diff["sources"] = (None, sorted({s.article_id for s in e.sources}))
+            diff["sources"] = [None, sorted({s.article_id for s in e.sources})]
             quotes = sorted({q for s in e.sources for q in s.quote_ids})
             if quotes:
-                diff["quotes"] = (None, quotes)
-        revisions.append((eid, "create", diff))
-    record_revisions(session, revisions, api_key_id)
+                diff["quotes"] = [None, quotes]
+        revisions.append(
+            {
+                "event_id": eid,
+                "api_key_id": api_key_id,
+                "action": "create",
+                "changes": diff,
+                "changed_at": now,
+            }
+        )
+    _insert_rows(session, EventRevision, revisions)
     return ids
 
 
 def _insert_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) -> None:
     if not sources:
+        return
+    if not any(s.quote_ids for _, s in sources):
+        # No quotes to link (imported citations): the rows' ids are not needed.
+        _insert_rows(
+            session,
+            EventSource,
+            [{"event_id": event_id, "article_id": s.article_id} for event_id, s in sources],
+        )
         return
     source_ids = _insert_returning_ids(
         session,
@@ -1423,7 +1595,7 @@ def _insert_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) 
         for qid in dict.fromkeys(s.quote_ids)
     ]
     if quote_rows:
-        session.execute(insert(EventSourceQuote), quote_rows)
+        _insert_rows(session, EventSourceQuote, quote_rows)
 
 
 def add_sources(
@@ -1509,3 +1681,283 @@ def record_report(
             created_at=utcnow(),
         )
     )
+
+
+# -- imported datasets -------------------------------------------------------------------------
+
+
+@dataclass
+class NewProvenance:
+    """The imported row behind an event (see ``EventProvenance``)."""
+
+    dataset_id: int
+    external_id: str
+    dataset_version: str | None
+    content_sha256: str
+    original: dict[str, Any]
+
+
+@dataclass
+class ImportedEventUpdate:
+    """A changed dataset row applied to the event imported from it.
+
+    ``expected_version`` is the version the last import left (``imported_version``): the
+    update applies only if nobody has changed the event since. ``actors`` and ``article_ids``
+    replace the event's actors and sources (an event still at its imported version has only
+    what imports gave it). ``values`` may include status fields, to bring back an event a
+    previous import retracted as absent.
+    """
+
+    event_id: int
+    expected_version: int
+    values: Mapping[str, Any]
+    actors: Sequence[NewEventActor]
+    article_ids: Sequence[int]
+    provenance: NewProvenance
+
+
+def create_dataset(
+    session: Session, name: str, licence: str | None, citation: str | None, url: str | None
+) -> int:
+    (dataset_id,) = _insert_returning_ids(
+        session, Dataset, [{"name": name, "licence": licence, "citation": citation, "url": url}]
+    )
+    return dataset_id
+
+
+def update_dataset(session: Session, dataset_id: int, values: Mapping[str, Any]) -> None:
+    """A dataset's licence, citation or URL as its importer now states them."""
+    session.execute(update(Dataset).where(Dataset.id == dataset_id).values(**values))
+
+
+def add_actor_external_ids(session: Session, rows: Sequence[tuple[int, int, str]]) -> None:
+    """(actor_id, dataset_id, external_id): the actor's id in that dataset, for re-imports."""
+    if rows:
+        _insert_rows(
+            session,
+            ActorExternalId,
+            [{"actor_id": a, "dataset_id": d, "external_id": x} for a, d, x in rows],
+        )
+
+
+def fill_place_coordinates(
+    session: Session, coordinates: Mapping[int, tuple[float, float]]
+) -> None:
+    """Give places without coordinates the ones a dataset row gives; a place that has some
+    keeps them. The places that change get a new version."""
+    if not coordinates:
+        return
+    now = utcnow()
+    for place_id, (latitude, longitude) in sorted(coordinates.items()):
+        session.execute(
+            update(Place)
+            .where(Place.id == place_id, Place.latitude.is_(None))
+            .values(
+                latitude=latitude, longitude=longitude, version=Place.version + 1, updated_at=now
+            )
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _provenance_row(p: NewProvenance, event_id: int, version: int, now: Any) -> dict[str, Any]:
+    return {
+        "event_id": event_id,
+        "dataset_id": p.dataset_id,
+        "external_id": p.external_id,
+        "dataset_version": p.dataset_version,
+        "content_sha256": p.content_sha256,
+        "imported_version": version,
+        "original": p.original,
+        "imported_at": now,
+    }
+
+
+def import_events(
+    session: Session,
+    events: Sequence[NewEvent],
+    provenance: Sequence[NewProvenance],
+    *,
+    api_key_id: int | None,
+) -> list[int]:
+    """Create events from dataset rows (``create_events``) with the row behind each one."""
+    ids = create_events(session, events, api_key_id=api_key_id)
+    now = utcnow()
+    # create_events leaves every new event at version 1: the version the import hands over.
+    _insert_rows(
+        session,
+        EventProvenance,
+        [_provenance_row(p, eid, 1, now) for eid, p in zip(ids, provenance, strict=True)],
+    )
+    return ids
+
+
+def _original_changes(
+    before: Mapping[str, Any], after: Mapping[str, Any]
+) -> dict[str, tuple[Any, Any]]:
+    """The provenance's original values and flags that changed, one revision field each
+    (``original.<column>``, ``flags``), so a revision stays small and says what moved."""
+    changes: dict[str, tuple[Any, Any]] = {}
+    row_before, row_after = before.get("row", {}), after.get("row", {})
+    for key in sorted(set(row_before) | set(row_after)):
+        if row_before.get(key) != row_after.get(key):
+            changes[f"original.{key}"] = (row_before.get(key), row_after.get(key))
+    if before.get("flags", []) != after.get("flags", []):
+        changes["flags"] = (before.get("flags", []), after.get("flags", []))
+    return changes
+
+
+def update_imported_events(
+    session: Session, updates: Sequence[ImportedEventUpdate], *, api_key_id: int | None
+) -> dict[int, int]:
+    """Apply changed dataset rows to their events: {event_id: new version} for those applied.
+
+    Each event changes only if still at ``expected_version`` (one guarded UPDATE, as in
+    ``compare_and_set``); one that has moved on is left out of the result, untouched, for the
+    caller to report as a conflict. Each applied update records an 'import_update' revision
+    with the before/after of every field, actor, source and original value that changed, and
+    the provenance row takes the new content and version.
+    """
+    if not updates:
+        return {}
+    ids = [u.event_id for u in updates]
+    current: dict[int, Mapping[str, Any]] = {}
+    originals: dict[int, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        for row in session.execute(
+            select(Event.id, *(getattr(Event, f) for f in REVISED_FIELDS)).where(
+                Event.id.in_(chunk)
+            )
+        ).mappings():
+            current[row["id"]] = dict(row)
+        for event_id, original in session.execute(
+            select(EventProvenance.event_id, EventProvenance.original).where(
+                EventProvenance.event_id.in_(chunk)
+            )
+        ):
+            originals[event_id] = original
+    actors_before = _event_actors(session, ids)
+    evidence_before = _event_evidence(session, ids)
+    now = utcnow()
+    applied: dict[int, int] = {}
+    revisions: list[tuple[int, str, dict[str, tuple[Any, Any]]]] = []
+    for u in updates:
+        before = current[u.event_id]
+        values = {k: v for k, v in u.values.items() if k == "retracted_at" or before[k] != v}
+        changes = {k: (before[k], v) for k, v in values.items() if k != "retracted_at"}
+        result = session.execute(
+            update(Event)
+            .where(Event.id == u.event_id, Event.version == u.expected_version)
+            .values(**values, version=Event.version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) != 1:
+            continue  # edited since the last import: the caller reports a conflict
+        version = applied[u.event_id] = u.expected_version + 1
+
+        actors_after = [
+            {"actor_id": a.actor_id, "side": a.side, "role": a.role}
+            for a in sorted(u.actors, key=lambda a: a.actor_id)
+        ]
+        if actors_after != actors_before[u.event_id]:
+            changes["actors"] = (actors_before[u.event_id], actors_after)
+            session.execute(delete(EventActor).where(EventActor.event_id == u.event_id))
+            if u.actors:
+                session.execute(
+                    insert(EventActor),
+                    [
+                        {
+                            "event_id": u.event_id,
+                            "actor_id": a.actor_id,
+                            "side": a.side,
+                            "role": a.role,
+                        }
+                        for a in u.actors
+                    ],
+                )
+        sources_before = evidence_before[u.event_id]["sources"]
+        sources_after = sorted(set(u.article_ids))
+        if sources_after != sources_before:
+            changes["sources"] = (sources_before, sources_after)
+            gone = sorted(set(sources_before) - set(sources_after))
+            if gone:
+                session.execute(
+                    delete(EventSource).where(
+                        EventSource.event_id == u.event_id, EventSource.article_id.in_(gone)
+                    )
+                )
+            _insert_sources(
+                session,
+                [
+                    (u.event_id, NewSource(article_id))
+                    for article_id in sources_after
+                    if article_id not in set(sources_before)
+                ],
+            )
+        changes.update(_original_changes(originals.get(u.event_id) or {}, u.provenance.original))
+        session.execute(
+            update(EventProvenance)
+            .where(EventProvenance.event_id == u.event_id)
+            .values(
+                dataset_version=u.provenance.dataset_version,
+                content_sha256=u.provenance.content_sha256,
+                original=u.provenance.original,
+                imported_version=version,
+                imported_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        revisions.append((u.event_id, "import_update", changes))
+    record_revisions(session, revisions, api_key_id)
+    return applied
+
+
+def retract_imported_events(
+    session: Session,
+    events: Sequence[tuple[int, int]],
+    reason: str,
+    *,
+    api_key_id: int | None,
+) -> dict[int, int]:
+    """Retract (never delete) imported events their dataset no longer has.
+
+    ``events`` are (event id, expected version); an event that has moved on since is left
+    alone and out of the result ({event_id: new version}). Each retraction records a
+    'retract' revision, and the provenance's ``imported_version`` follows, so the import that
+    retracted an event may bring it back if a later release has the row again.
+    """
+    now = utcnow()
+    applied: dict[int, int] = {}
+    for event_id, expected in events:
+        result = session.execute(
+            update(Event)
+            .where(Event.id == event_id, Event.version == expected, Event.status == "active")
+            .values(
+                status="retracted",
+                retraction_reason=reason,
+                retracted_at=now,
+                version=Event.version + 1,
+                updated_at=now,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        if _rowcount(result) == 1:
+            applied[event_id] = expected + 1
+            session.execute(
+                update(EventProvenance)
+                .where(EventProvenance.event_id == event_id)
+                .values(imported_version=expected + 1)
+                .execution_options(synchronize_session=False)
+            )
+    record_revisions(
+        session,
+        [
+            (
+                event_id,
+                "retract",
+                {"status": ("active", "retracted"), "retraction_reason": (None, reason)},
+            )
+            for event_id in applied
+        ],
+        api_key_id,
+    )
+    return applied

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from app.core.edits import Patch
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
-from app.ingest.schemas import Language, Text, Url
+from app.ingest.schemas import IsoDate, Language, Text, Url
 
 ARTICLE_URL = "https://syriadirect.org/air-raids-and-clashes-in-east-qalamoun-amid-negotiations-for-rebel-surrender/"
 ARTICLE_TITLE = "Air raids and clashes in East Qalamoun amid negotiations for rebel surrender"
@@ -22,12 +22,12 @@ class ArticleFilter(PageQuery):
     outlet: int | None = Field(
         default=None, ge=1, le=2**31 - 1, description="Outlet id that published it.", examples=[1]
     )
-    published_from: date | None = Field(
+    published_from: IsoDate | None = Field(
         default=None,
         description="Articles published on or after this date.",
         examples=["2018-04-01"],
     )
-    published_to: date | None = Field(
+    published_to: IsoDate | None = Field(
         default=None,
         description="Articles published on or before this date.",
         examples=["2018-04-30"],

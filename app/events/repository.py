@@ -15,9 +15,11 @@ from app.events.schemas import EventFilter
 from app.models import (
     Actor,
     Article,
+    Dataset,
     Event,
     EventActor,
     EventMeasure,
+    EventProvenance,
     EventRevision,
     EventSource,
     EventSourceQuote,
@@ -130,7 +132,38 @@ def get_event(session: Session, event_id: int) -> dict[str, Any] | None:
             .order_by(EventMeasure.id)
         ).mappings()
     ]
+    event["provenance"] = _provenance(session, event_id)
     return event
+
+
+def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
+    """The dataset row an imported event came from, with the dataset's licence and citation."""
+    row = (
+        session.execute(
+            select(
+                Dataset.name.label("dataset"),
+                EventProvenance.dataset_version.label("version"),
+                EventProvenance.external_id,
+                Dataset.licence,
+                Dataset.citation,
+                Dataset.url,
+                EventProvenance.original,
+                EventProvenance.imported_at,
+            )
+            .join(Dataset, Dataset.id == EventProvenance.dataset_id)
+            .where(EventProvenance.event_id == event_id)
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    provenance = dict(row)
+    # Stored as {"row": the row's own values, "flags": oddities kept as given}.
+    stored = provenance.pop("original") or {}
+    provenance["original"] = stored.get("row", {})
+    provenance["flags"] = stored.get("flags", [])
+    return provenance
 
 
 def _sources(session: Session, event_id: int) -> list[dict[str, Any]]:

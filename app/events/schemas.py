@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
 from app.core.pagination import PageQuery, StrictQuery
-from app.ingest.schemas import Id, Text
+from app.ingest.schemas import Id, IsoDate, Text
 
 EventSort = Literal["date_start", "-date_start", "id", "-id"]
 
@@ -17,10 +17,10 @@ EventSort = Literal["date_start", "-date_start", "id", "-id"]
 class EventFilter(PageQuery):
     """Filters for GET /v1/events. Each one narrows the result; together they combine with AND."""
 
-    date_from: date | None = Field(
+    date_from: IsoDate | None = Field(
         default=None, description="Events starting on or after this date.", examples=["2018-04-01"]
     )
-    date_to: date | None = Field(
+    date_to: IsoDate | None = Field(
         default=None, description="Events starting on or before this date.", examples=["2018-04-30"]
     )
     event_type: list[str] | None = Field(
@@ -140,6 +140,38 @@ class MeasureRead(BaseModel):
     quote_id: int | None
 
 
+class EventProvenanceRead(BaseModel):
+    """The dataset row an imported event came from, and what its users owe the dataset."""
+
+    dataset: str = Field(description="The dataset's name.", examples=["ucdp-ged"])
+    version: str | None = Field(
+        description="The release the event's current content was imported from.",
+        examples=["23.1"],
+    )
+    external_id: str = Field(description="The event's id in the dataset.", examples=["300380"])
+    licence: str | None = Field(examples=["CC BY 4.0"])
+    citation: str | None = Field(
+        examples=[
+            "Sundberg, Ralph, and Erik Melander, 2013, Introducing the UCDP Georeferenced Event "
+            "Dataset, Journal of Peace Research 50(4)"
+        ]
+    )
+    url: str | None = Field(examples=["https://ucdp.uu.se/downloads/"])
+    original: dict[str, str] = Field(
+        description=(
+            "The row's values as the file gave them that have no field of their own here "
+            "(the dataset's codes before mapping, ids, names as given, counts), and the row's "
+            "own coordinates."
+        ),
+        examples=[{"relid": "SYR-2013-1-11973-99", "type_of_violence": "1", "country": "Syria"}],
+    )
+    flags: list[str] = Field(
+        description="Oddities of the row kept as given, e.g. `low_above_best`.",
+        examples=[["deaths_sum_differs"]],
+    )
+    imported_at: datetime = Field(description="When this content was imported.")
+
+
 class EventDetail(BaseModel):
     id: int
     external_id: str | None
@@ -168,6 +200,10 @@ class EventDetail(BaseModel):
     actors: list[EventActorRead]
     sources: list[EventSourceRead]
     measures: list[MeasureRead]
+    provenance: EventProvenanceRead | None = Field(
+        default=None,
+        description="For an event imported from a dataset (UCDP GED, ACLED): where it came from.",
+    )
 
 
 Speaker.model_rebuild()

@@ -4,4 +4,9 @@ The parsing half needs no database: ``ucdp.parse_rows`` and ``acled.parse_rows``
 rows into ``records.EventRecord`` (or ``records.RowError`` for a row that cannot be imported),
 ``countries`` maps the datasets' country names and codes to ISO alpha-2, and
 ``acled.write_acled_csv`` writes records back in ACLED's layout.
+
+The loading half: ``loader.import_records`` writes a parser's records in batches through
+``app.writer`` (idempotent re-imports, conflicts with API edits, prune, bad rows isolated),
+``resolve`` finds or creates the places, actors, outlets and articles they name, and
+``repository`` holds the SQL. ``reports`` loads report documents from JSON Lines.
 """

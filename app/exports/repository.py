@@ -1,0 +1,140 @@
+"""All SQL for exports: a keyset page of events, and their places, actors and sources."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Actor,
+    Article,
+    Dataset,
+    Event,
+    EventActor,
+    EventProvenance,
+    EventSource,
+    Outlet,
+    Place,
+    PlaceAncestor,
+)
+
+_CHUNK = 1000
+
+
+def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
+    ordered = sorted(set(ids))
+    for i in range(0, len(ordered), _CHUNK):
+        yield ordered[i : i + _CHUNK]
+
+
+def event_page(
+    session: Session, clauses: Sequence[ColumnElement[bool]], after_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """The next ``limit`` events after ``after_id`` (by id) matching ``clauses``, with the
+    dataset row behind each imported one."""
+    stmt = (
+        select(
+            Event.id,
+            Event.external_id,
+            Event.event_type,
+            Event.sub_event_type,
+            Event.date_start,
+            Event.date_end,
+            Event.date_precision,
+            Event.place_id,
+            Event.geo_precision,
+            Event.summary,
+            Event.fatalities_low,
+            Event.fatalities_best,
+            Event.fatalities_high,
+            Event.status,
+            Dataset.name.label("dataset"),
+            EventProvenance.dataset_version,
+            EventProvenance.external_id.label("dataset_event_id"),
+            EventProvenance.original,
+        )
+        # Place is joined for the country filter (the place's country).
+        .outerjoin(Place, Place.id == Event.place_id)
+        .outerjoin(EventProvenance, EventProvenance.event_id == Event.id)
+        .outerjoin(Dataset, Dataset.id == EventProvenance.dataset_id)
+        .where(*clauses, Event.id > after_id)
+        .order_by(Event.id)
+        .limit(limit)
+    )
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def country_clause(country: str) -> ColumnElement[bool]:
+    """Events whose place is in this country (ISO 3166-1 alpha-2); needs Place joined."""
+    return Place.country == country
+
+
+def place_chains(session: Session, place_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each place with its ancestors, outermost (the country) first, the place itself last."""
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in _chunks(place_ids):
+        for row in session.execute(
+            select(
+                PlaceAncestor.place_id.label("of"),
+                Place.id,
+                Place.name,
+                Place.kind,
+                Place.country,
+                Place.latitude,
+                Place.longitude,
+            )
+            .join(Place, Place.id == PlaceAncestor.ancestor_id)
+            .where(PlaceAncestor.place_id.in_(chunk))
+            .order_by(PlaceAncestor.place_id, PlaceAncestor.depth.desc())
+        ).mappings():
+            place = dict(row)
+            out[place.pop("of")].append(place)
+    return out
+
+
+def event_actors(session: Session, event_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in _chunks(event_ids):
+        for row in session.execute(
+            select(
+                EventActor.event_id,
+                Actor.id,
+                Actor.name,
+                Actor.kind,
+                Actor.country,
+                EventActor.side,
+                EventActor.role,
+            )
+            .join(Actor, Actor.id == EventActor.actor_id)
+            .where(EventActor.event_id.in_(chunk))
+            .order_by(EventActor.event_id, EventActor.side.nulls_last(), Actor.id)
+        ).mappings():
+            actor = dict(row)
+            out[actor.pop("event_id")].append(actor)
+    return out
+
+
+def event_sources(session: Session, event_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for chunk in _chunks(event_ids):
+        for row in session.execute(
+            select(
+                EventSource.event_id,
+                Article.id.label("article_id"),
+                Outlet.name.label("outlet"),
+                Article.title,
+                Article.url,
+                Article.published_date,
+            )
+            .join(Article, Article.id == EventSource.article_id)
+            .join(Outlet, Outlet.id == Article.outlet_id)
+            .where(EventSource.event_id.in_(chunk))
+            .order_by(EventSource.event_id, Article.published_date.nulls_last(), Article.id)
+        ).mappings():
+            source = dict(row)
+            out[source.pop("event_id")].append(source)
+    return out

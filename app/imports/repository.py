@@ -1,0 +1,363 @@
+"""SQL the dataset loader needs to find what already exists (writes go through app.writer).
+
+Every lookup takes a whole batch's keys and answers in a few statements (``IN`` lists in
+chunks), so a batch of thousands of rows costs a handful of round trips, not thousands.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from sqlalchemy import exists, func, select, text
+from sqlalchemy.orm import Session
+
+from app.models import (
+    Actor,
+    ActorAlias,
+    ActorExternalId,
+    ActorKind,
+    Article,
+    Dataset,
+    DatePrecision,
+    Event,
+    EventProvenance,
+    EventRole,
+    EventType,
+    Outlet,
+    Place,
+    PlaceAlias,
+    PlaceAncestor,
+    PlaceKind,
+    SubEventType,
+)
+
+# Keys per IN (...) list: few round trips per batch, well under SQLite's parameter limit.
+_CHUNK = 1000
+# (outlet_id, hash) pairs take two parameters each.
+_PAIR_CHUNK = 500
+
+T = TypeVar("T")
+
+
+def _chunks(values: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
+    ordered = list(dict.fromkeys(values))
+    for i in range(0, len(ordered), size):
+        yield ordered[i : i + size]
+
+
+def dataset(session: Session, name: str) -> dict[str, Any] | None:
+    row = (
+        session.execute(
+            select(Dataset.id, Dataset.licence, Dataset.citation, Dataset.url).where(
+                Dataset.name == name
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
+
+
+def provenance(
+    session: Session, dataset_id: int, external_ids: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """The imported row behind each event of the dataset with one of these ids, with the
+    event's current version and status: what a re-import compares against.
+
+    Two indexed lookups rather than one join: while a table grows during an import its
+    statistics lag, and PostgreSQL then hash-joins the whole event table for each batch.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(external_ids):
+        for row in session.execute(
+            select(
+                EventProvenance.external_id,
+                EventProvenance.event_id,
+                EventProvenance.content_sha256,
+                EventProvenance.imported_version,
+            ).where(
+                EventProvenance.dataset_id == dataset_id, EventProvenance.external_id.in_(chunk)
+            )
+        ).mappings():
+            out[row["external_id"]] = dict(row)
+    by_event = {row["event_id"]: row for row in out.values()}
+    for chunk in _chunks(by_event):
+        for event_id, version, status in session.execute(
+            select(Event.id, Event.version, Event.status).where(Event.id.in_(chunk))
+        ):
+            by_event[event_id].update(version=version, status=status)
+    return out
+
+
+def events_by_external_id(session: Session, external_ids: Iterable[str]) -> dict[str, int]:
+    """Events holding these ``event.external_id`` values (whatever made them)."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(external_ids):
+        for external_id, event_id in session.execute(
+            select(Event.external_id, Event.id).where(Event.external_id.in_(chunk))
+        ):
+            if external_id is not None:
+                out[external_id] = event_id
+    return out
+
+
+def active_imported_events(session: Session, dataset_id: int) -> Iterator[dict[str, Any]]:
+    """Every active event imported from the dataset (external id, event id, versions),
+    streamed: a dataset has hundreds of thousands."""
+    stmt = (
+        select(
+            EventProvenance.external_id,
+            EventProvenance.event_id,
+            EventProvenance.imported_version,
+            Event.version,
+        )
+        .join(Event, Event.id == EventProvenance.event_id)
+        .where(EventProvenance.dataset_id == dataset_id, Event.status == "active")
+        .order_by(EventProvenance.event_id)
+        .execution_options(yield_per=5000)
+    )
+    for row in session.execute(stmt).mappings():
+        yield dict(row)
+
+
+# -- places ------------------------------------------------------------------------------------
+
+
+def top_level_places(session: Session, countries: Iterable[str]) -> list[dict[str, Any]]:
+    """Live places without a parent in these countries: where a country's place is found."""
+    out: list[dict[str, Any]] = []
+    for chunk in _chunks(countries):
+        out += [
+            dict(r)
+            for r in session.execute(
+                select(
+                    Place.id,
+                    Place.country,
+                    Place.kind,
+                    Place.name_norm,
+                    Place.latitude.is_not(None).label("located"),
+                )
+                .where(
+                    Place.parent_id.is_(None),
+                    Place.merged_into_id.is_(None),
+                    Place.country.in_(chunk),
+                )
+                .order_by(Place.id)
+            ).mappings()
+        ]
+    return out
+
+
+def places_named_within(
+    session: Session, ancestors: Iterable[int], names: Iterable[str]
+) -> list[dict[str, Any]]:
+    """Live places known by one of these normalised names (or aliases) anywhere inside one of
+    these places, as the report pipeline matches a place inside its parent.
+
+    One row per (ancestor, name, place): the caller picks among several candidates. Two
+    queries, each on one index (the places by alias, then their ancestors): asking for both
+    lists in one join lets SQLite probe every ancestor of the list for every name.
+    """
+    wanted = set(ancestors)
+    named: list[dict[str, Any]] = []
+    for chunk in _chunks(names):
+        named += [
+            dict(r)
+            for r in session.execute(
+                select(
+                    PlaceAlias.name_norm.label("alias_norm"),
+                    Place.id,
+                    Place.parent_id,
+                    Place.kind,
+                    Place.name_norm,
+                    Place.latitude.is_not(None).label("located"),
+                    Place.merged_into_id,
+                )
+                .join(Place, Place.id == PlaceAlias.place_id)
+                .where(PlaceAlias.name_norm.in_(chunk))
+            ).mappings()
+            # Merged places are left out here, not in SQL: a "merged_into_id IS NULL" there
+            # makes SQLite scan every live place through that column's index.
+            if r["merged_into_id"] is None
+        ]
+    inside: dict[int, list[int]] = {}
+    for chunk in _chunks(r["id"] for r in named):
+        for place_id, ancestor_id in session.execute(
+            select(PlaceAncestor.place_id, PlaceAncestor.ancestor_id).where(
+                PlaceAncestor.place_id.in_(chunk), PlaceAncestor.depth > 0
+            )
+        ):
+            if ancestor_id in wanted:
+                inside.setdefault(place_id, []).append(ancestor_id)
+    return sorted(
+        (
+            {**row, "ancestor_id": ancestor_id}
+            for row in named
+            for ancestor_id in inside.get(row["id"], ())
+        ),
+        key=lambda r: r["id"],
+    )
+
+
+def place_alias_norms(session: Session, place_ids: Iterable[int]) -> dict[int, set[str]]:
+    out: dict[int, set[str]] = {}
+    for chunk in _chunks(place_ids):
+        for place_id, norm in session.execute(
+            select(PlaceAlias.place_id, PlaceAlias.name_norm).where(PlaceAlias.place_id.in_(chunk))
+        ):
+            out.setdefault(place_id, set()).add(norm)
+    return out
+
+
+# -- actors ------------------------------------------------------------------------------------
+
+
+def actors_by_external_id(
+    session: Session, dataset_id: int, external_ids: Iterable[str]
+) -> dict[str, int]:
+    """The live actor behind each of the dataset's actor ids (a merged actor's survivor)."""
+    out: dict[str, int] = {}
+    for chunk in _chunks(external_ids):
+        for external_id, actor_id in session.execute(
+            select(ActorExternalId.external_id, func.coalesce(Actor.merged_into_id, Actor.id))
+            .join(Actor, Actor.id == ActorExternalId.actor_id)
+            .where(ActorExternalId.dataset_id == dataset_id, ActorExternalId.external_id.in_(chunk))
+        ):
+            out[external_id] = actor_id
+    return out
+
+
+def actors_named(session: Session, dataset_id: int, names: Iterable[str]) -> list[dict[str, Any]]:
+    """Live actors known by one of these normalised names (or aliases), with their kind,
+    country, and whether they already stand for an actor id of this dataset."""
+    has_id = exists().where(
+        ActorExternalId.actor_id == Actor.id, ActorExternalId.dataset_id == dataset_id
+    )
+    out: list[dict[str, Any]] = []
+    for chunk in _chunks(names):
+        out += [
+            dict(r)
+            for r in session.execute(
+                select(
+                    ActorAlias.name_norm.label("alias_norm"),
+                    Actor.id,
+                    Actor.kind,
+                    Actor.country,
+                    has_id.label("has_external_id"),
+                    Actor.merged_into_id,
+                )
+                .join(Actor, Actor.id == ActorAlias.actor_id)
+                .where(ActorAlias.name_norm.in_(chunk))
+                .order_by(Actor.id)
+            ).mappings()
+            if r["merged_into_id"] is None  # in Python: see places_named_within
+        ]
+    return out
+
+
+# -- outlets and articles ----------------------------------------------------------------------
+
+
+def outlets_by_norm(session: Session, names: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(names):
+        for name_norm, outlet_id in session.execute(
+            select(Outlet.name_norm, Outlet.id).where(Outlet.name_norm.in_(chunk))
+        ):
+            out[name_norm] = outlet_id
+    return out
+
+
+def articles_by_url(session: Session, url_norms: Iterable[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for chunk in _chunks(url_norms):
+        for url_norm, article_id in session.execute(
+            select(Article.url_norm, Article.id).where(Article.url_norm.in_(chunk))
+        ):
+            if url_norm is not None:
+                out[url_norm] = article_id
+    return out
+
+
+def articles_by_identity(
+    session: Session, keys: Sequence[tuple[int, str]]
+) -> dict[tuple[int, str], int]:
+    """Articles without URL by (outlet_id, content_sha256): the partial unique index's key.
+
+    The pairs are joined in as a VALUES list, so each is one lookup in that index on both
+    databases. (As ``(outlet_id, content_sha256) IN (...)``, SQLite, which has no
+    statistics, takes "url_norm IS NULL" on url_norm's unique index for one row and scans
+    every article without a URL, a dataset's worth, per batch.) SQLAlchemy cannot render a
+    VALUES list SQLite accepts (it names the columns after the alias), and binding thousands
+    of parameters through it costs more than the query; so this one statement is written
+    out, with only placeholders generated and every value bound.
+    """
+    connection = session.connection()
+    out: dict[tuple[int, str], int] = {}
+    for chunk in _chunks(keys, _PAIR_CHUNK):
+        sql = _identity_sql(len(chunk), connection.dialect.paramstyle)
+        params = tuple(value for pair in chunk for value in pair)
+        for outlet_id, found, article_id in connection.exec_driver_sql(sql, params):
+            out[(outlet_id, found)] = article_id
+    return out
+
+
+@lru_cache(maxsize=8)
+def _identity_sql(pairs: int, paramstyle: str) -> str:
+    mark = "?" if paramstyle == "qmark" else "%s"
+    # SQLite and PostgreSQL both name a VALUES list's columns column1, column2.
+    rows = ", ".join([f"({mark}, {mark})"] * pairs)
+    return (
+        "SELECT article.outlet_id, article.content_sha256, article.id "
+        f"FROM (VALUES {rows}) AS wanted "
+        "JOIN article ON article.outlet_id = wanted.column1 "
+        "AND article.content_sha256 = wanted.column2 "
+        "WHERE article.url_norm IS NULL AND article.content_sha256 IS NOT NULL"
+    )
+
+
+def vocabulary(session: Session) -> dict[str, Any]:
+    """The seeded vocabularies a record's values must come from."""
+    subs: dict[str, set[str]] = {name: set() for name in session.scalars(select(EventType.name))}
+    for name, event_type in session.execute(select(SubEventType.name, SubEventType.event_type)):
+        subs.setdefault(event_type, set()).add(name)
+    return {
+        "event_types": subs,
+        "actor_kinds": set(session.scalars(select(ActorKind.name))),
+        "place_kinds": set(session.scalars(select(PlaceKind.name))),
+        "date_precisions": set(session.scalars(select(DatePrecision.name))),
+        "event_roles": set(session.scalars(select(EventRole.name))),
+    }
+
+
+# The tables a dataset import grows, whose statistics the lookups above depend on.
+_GROWN = (
+    "event",
+    "event_provenance",
+    "event_actor",
+    "event_source",
+    "article",
+    "outlet",
+    "place",
+    "place_alias",
+    "place_ancestor",
+    "actor",
+    "actor_alias",
+    "actor_external_id",
+)
+
+
+def refresh_statistics(session: Session) -> None:
+    """Let PostgreSQL's planner see how big the tables have grown (ANALYZE).
+
+    A table filled by an import has no statistics until autovacuum gets to it, and the
+    planner then takes it for empty: the provenance lookup, for one, scans every row of the
+    dataset for each batch instead of probing its index. SQLite plans these lookups by its
+    indexes without statistics (and an ANALYZE there would persist and change every plan),
+    so it is left alone.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    session.execute(text(f"ANALYZE {', '.join(_GROWN)}"))

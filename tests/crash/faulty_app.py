@@ -1,0 +1,94 @@
+"""Deliberately broken servers: the negative controls that prove the crash test catches bugs.
+
+Each factory patches the write path inside the server process, then builds the real app:
+
+- ``create_row_by_row_app``: every statement of a write commits on its own (a report is
+  written as a sequence of small transactions), so a kill leaves half a report behind;
+- ``create_ack_before_commit_app``: the response is sent while the commit is still to come,
+  so a kill loses a report the client was told is stored.
+
+Both sleep inside the window they open, so a kill at a random moment lands in it reliably.
+Nothing here is imported by the app; it exists for tests/crash only.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import Engine
+from sqlalchemy.exc import ResourceClosedError
+from sqlalchemy.orm import Session
+
+from app.db import dialect
+from app.idempotency import service as idempotency_service
+from app.main import create_app
+
+STATEMENT_PAUSE = 0.01  # row by row: between one statement's commit and the next statement
+COMMIT_DELAY = 1.0  # ack before commit: from the response to the commit
+
+
+class _CommitEachStatement(Session):
+    """A session that commits after every INSERT, UPDATE or DELETE."""
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        result = super().execute(statement, *args, **kwargs)
+        if not getattr(statement, "is_dml", False):
+            return result
+        # RETURNING rows must be read before the commit releases the connection.
+        try:
+            frozen = result.freeze()
+        except (ResourceClosedError, NotImplementedError):  # a statement without rows
+            frozen = None
+        self.commit()
+        time.sleep(STATEMENT_PAUSE)
+        return frozen() if frozen is not None else result
+
+
+@contextmanager
+def _row_by_row_session(engine: Engine) -> Iterator[Session]:
+    write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
+    with _CommitEachStatement(write_engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+@contextmanager
+def _commit_later_session(engine: Engine) -> Iterator[Session]:
+    write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
+    session = Session(write_engine, expire_on_commit=False)
+    try:
+        yield session
+    except BaseException:
+        session.rollback()
+        session.close()
+        raise
+
+    def commit_later() -> None:
+        time.sleep(COMMIT_DELAY)
+        try:
+            session.commit()
+        finally:
+            session.close()
+
+    # The caller returns (and the response goes out) while this thread still waits.
+    threading.Thread(target=commit_later, daemon=True).start()
+
+
+def create_row_by_row_app() -> FastAPI:
+    # The report's transaction is the one idempotency.run opens: patch the name it calls.
+    idempotency_service.write_session = _row_by_row_session
+    return create_app()
+
+
+def create_ack_before_commit_app() -> FastAPI:
+    idempotency_service.write_session = _commit_later_session
+    return create_app()
