@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -205,7 +206,6 @@ class Resolver:
         cache_key = (norm, ref.country, ref.kind)
         actor_id = self._actor_cache.get(cache_key)
         if actor_id is None:
-            dialect.lock_name(self.session, "actor", norm, ref.country)
             candidates = repository.actor_candidates(self.session, norm, ref.country, ref.kind)
             if len(candidates) > 1:
                 raise AmbiguousName(
@@ -411,6 +411,12 @@ def _write_report(
     spans: dict[str, tuple[int, int]],
     api_key_id: int | None,
 ) -> Outcome:
+    # First thing in the transaction, lock every actor name the report describes, all at once
+    # and in one global order, so
+    # racing reports cannot both create an actor (PostgreSQL) nor deadlock on each other's
+    # names (locks taken as resolution reaches them, in report order, did).
+    for norm, country in sorted(_described_actors(report)):
+        dialect.lock_name(session, "actor", norm, country)
     vocab = repository.vocabulary(session)
     outlet_id = _resolve_outlet(session, report.article.outlet, vocab)
 
@@ -524,6 +530,20 @@ def _write_report(
         detail={"events": sorted(set(events_out.values())), "quotes": len(quote_ids)},
     )
     return Outcome(201, body)
+
+
+def _described_actors(node: object) -> set[tuple[str, str]]:
+    """(normalised name, country) of every actor described by name anywhere in the report."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(node, ActorDescription):
+        found.add((normalize_name(node.name), node.country or ""))
+    if isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            found |= _described_actors(getattr(node, name))
+    elif isinstance(node, list):
+        for item in node:
+            found |= _described_actors(item)
+    return found
 
 
 def _check_vocabulary(report: ReportCreate, vocab: dict[str, Any]) -> None:
