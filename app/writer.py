@@ -524,17 +524,29 @@ def create_actor(session: Session, actor: NewActor, *, api_key_id: int | None) -
     return actor_id
 
 
-def _insert_actor_aliases(
-    session: Session, actor_id: int, names: Sequence[str], existing: Iterable[str]
+def _insert_aliases(
+    session: Session,
+    model: type[ActorAlias] | type[PlaceAlias],
+    owner_id: int,
+    names: Sequence[str],
+    existing: Iterable[str],
 ) -> dict[str, str]:
+    """Insert the names (normalised form -> spelling) not among ``existing`` normalised forms."""
+    owner = "actor_id" if model is ActorAlias else "place_id"
     known = set(existing)
     new = {n: name for n, name in _unique_aliases(names).items() if n not in known}
     if new:
         session.execute(
-            insert(ActorAlias),
-            [{"actor_id": actor_id, "name": name, "name_norm": n} for n, name in new.items()],
+            insert(model),
+            [{owner: owner_id, "name": name, "name_norm": n} for n, name in new.items()],
         )
     return new
+
+
+def _insert_actor_aliases(
+    session: Session, actor_id: int, names: Sequence[str], existing: Iterable[str]
+) -> dict[str, str]:
+    return _insert_aliases(session, ActorAlias, actor_id, names, existing)
 
 
 def add_actor_aliases(
@@ -977,14 +989,7 @@ def create_place(session: Session, place: NewPlace, *, api_key_id: int | None) -
 def _insert_place_aliases(
     session: Session, place_id: int, names: Sequence[str], existing: Iterable[str]
 ) -> dict[str, str]:
-    known = set(existing)
-    new = {n: name for n, name in _unique_aliases(names).items() if n not in known}
-    if new:
-        session.execute(
-            insert(PlaceAlias),
-            [{"place_id": place_id, "name": name, "name_norm": n} for n, name in new.items()],
-        )
-    return new
+    return _insert_aliases(session, PlaceAlias, place_id, names, existing)
 
 
 def add_place_aliases(
