@@ -24,7 +24,7 @@ from app.actors.schemas import (
     AffiliationRead,
 )
 from app.core import etag
-from app.core.edits import invalid
+from app.core.edits import id_list, invalid
 from app.core.errors import Conflict, MergedRecord, NameTaken, NotFound, StillReferenced
 from app.core.normalize import normalize_name
 from app.db.session import read_session
@@ -323,13 +323,13 @@ def delete_actor(
         if any(refs.values()):
             parts = []
             if refs["events"]:
-                parts.append(f"it takes part in events {_ids(refs['events'])}")
+                parts.append(f"it takes part in events {id_list(refs['events'])}")
             if refs["quotes"]:
-                parts.append(f"quotes {_ids(refs['quotes'])} speak for it")
+                parts.append(f"quotes {id_list(refs['quotes'])} speak for it")
             if refs["affiliations"]:
-                parts.append(f"it has affiliations {_ids(refs['affiliations'])}")
+                parts.append(f"it has affiliations {id_list(refs['affiliations'])}")
             if refs["merged"]:
-                parts.append(f"actors {_ids(refs['merged'])} were merged into it")
+                parts.append(f"actors {id_list(refs['merged'])} were merged into it")
             raise StillReferenced(
                 f"Actor {actor_id} is still referenced: {'; '.join(parts)}. Merge it into "
                 "another actor instead, or remove those references first.",
@@ -340,11 +340,6 @@ def delete_actor(
 
     idempotency.run(engine, None, work)
     return {"kind": KIND, "id": actor_id}
-
-
-def _ids(ids: list[int]) -> str:
-    shown = ", ".join(map(str, ids[:9]))
-    return shown + (", ..." if len(ids) > 9 else "")
 
 
 def merge_actor(

@@ -93,3 +93,9 @@ def outcome_response(
     if outcome.replayed:
         headers[REPLAY_HEADER] = "true"
     return JSONResponse(body, status_code=outcome.status, headers=headers)
+
+
+def id_list(ids: list[int]) -> str:
+    """Ids for a problem's detail: the first nine, then an ellipsis."""
+    shown = ", ".join(map(str, ids[:9]))
+    return shown + (", ..." if len(ids) > 9 else "")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app import writer
 from app.core import etag
-from app.core.edits import invalid
+from app.core.edits import id_list, invalid
 from app.core.errors import Conflict, MergedRecord, NameTaken, NotFound, StillReferenced
 from app.core.normalize import normalize_name
 from app.db.session import read_session
@@ -228,11 +228,11 @@ def delete_place(
         if any(refs.values()):
             parts = []
             if refs["events"]:
-                parts.append(f"events {_ids(refs['events'])} are at it")
+                parts.append(f"events {id_list(refs['events'])} are at it")
             if refs["children"]:
-                parts.append(f"places {_ids(refs['children'])} are inside it")
+                parts.append(f"places {id_list(refs['children'])} are inside it")
             if refs["merged"]:
-                parts.append(f"places {_ids(refs['merged'])} were merged into it")
+                parts.append(f"places {id_list(refs['merged'])} were merged into it")
             raise StillReferenced(
                 f"Place {place_id} is still referenced: {'; '.join(parts)}. Move or merge them "
                 "first (or merge this place into another).",
@@ -243,11 +243,6 @@ def delete_place(
 
     idempotency.run(engine, None, work)
     return {"kind": KIND, "id": place_id}
-
-
-def _ids(ids: list[int]) -> str:
-    shown = ", ".join(map(str, ids[:9]))
-    return shown + (", ..." if len(ids) > 9 else "")
 
 
 # -- merge -------------------------------------------------------------------------------------
