@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.actors import repository as actor_repository
 from app.core.pagination import PageQuery, SortColumn, fetch_page
-from app.events.schemas import EventFilter
+from app.events.schemas import EventFilter, EventFilters
 from app.models import (
     Actor,
     Article,
@@ -64,7 +64,7 @@ SORTS: dict[str, tuple[tuple[SortColumn, ...], tuple[type, ...], bool]] = {
 }
 
 
-def filter_clauses(f: EventFilter) -> list[ColumnElement[bool]]:
+def filter_clauses(f: EventFilters) -> list[ColumnElement[bool]]:
     """One parameterised WHERE clause per filter given."""
     clauses: list[ColumnElement[bool]] = []
     if not f.include_retracted:

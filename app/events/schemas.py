@@ -14,8 +14,11 @@ from app.ingest.schemas import Id, IsoDate, Text
 EventSort = Literal["date_start", "-date_start", "id", "-id"]
 
 
-class EventFilter(PageQuery):
-    """Filters for GET /v1/events. Each one narrows the result; together they combine with AND."""
+class EventFilters(StrictQuery):
+    """The event filters every event query shares (the list, exports, stats).
+
+    Each one narrows the result; together they combine with AND.
+    """
 
     date_from: IsoDate | None = Field(
         default=None, description="Events starting on or after this date.", examples=["2018-04-01"]
@@ -47,10 +50,15 @@ class EventFilter(PageQuery):
         ),
         examples=[1],
     )
-    sort: EventSort = Field(default="-date_start", description="Sort key; `-` for descending.")
     include_retracted: bool = Field(
         default=False, description="Also list retracted events (left out by default)."
     )
+
+
+class EventFilter(EventFilters, PageQuery):
+    """Query parameters of GET /v1/events: the filters, the sort and the page."""
+
+    sort: EventSort = Field(default="-date_start", description="Sort key; `-` for descending.")
 
 
 class EventRead(BaseModel):
