@@ -29,6 +29,7 @@ from sqlalchemy import CursorResult, delete, func, insert, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
+from app import derived
 from app.core.errors import MergedRecord, PreconditionFailed
 from app.core.normalize import normalize_name, normalize_url, sha256_text, url_domain
 from app.db.base import utcnow
@@ -237,6 +238,8 @@ def _driver_insert(session: Session, table: Any, rows: Sequence[Mapping[str, Any
     writes hundreds of thousands of rows. Column defaults the rows leave out are applied
     here (once per batch); driver errors are raised as SQLAlchemy's (IntegrityError ...).
     """
+    if table.name not in derived.NOT_DATA:
+        derived.mark_dirty(session)
     connection = session.connection()
     dialect = connection.dialect
     given = list(rows[0])
@@ -319,6 +322,9 @@ def _rowcount(result: Any) -> int:
 
 def bump(session: Session, model: Any, ids: Iterable[int]) -> None:
     """A new version (and ``updated_at``) for records whose representation changed."""
+    ids = list(ids)
+    if model is Event:
+        derived.events_changed(session, ids)
     now = utcnow()
     for chunk in _chunks(ids):
         session.execute(
@@ -352,6 +358,8 @@ def compare_and_set(
             "The record has changed since the ETag in If-Match was read; GET it again, "
             "re-apply your change and retry with the new ETag."
         )
+    if model is Event:
+        derived.events_changed(session, [record_id])
     return expected_version + 1
 
 
@@ -1010,6 +1018,8 @@ def _reparent_closure(session: Session, place_id: int, new_parent_id: int | None
     descendants' ``depth`` follows, and they get a new version (their ancestry changed); the
     place's own row is the caller's.
     """
+    # Events inside the subtree may change province (their rollups follow).
+    derived.events_changed(session, derived.events_in_places(session, [place_id], subtree=True))
     subtree = select(PlaceAncestor.place_id).where(PlaceAncestor.ancestor_id == place_id)
     session.execute(
         delete(PlaceAncestor)
@@ -1071,6 +1081,13 @@ def update_place(
     version, changes = _edit(session, Place, place_id, expected_version, values)
     if "parent_id" in changes:
         _reparent_closure(session, place_id, changes["parent_id"][1])
+    if "country" in changes:
+        derived.events_changed(session, derived.events_in_places(session, [place_id], subtree=True))
+    elif changes.keys() & {"name", "latitude", "longitude"}:
+        # Events list their place's name and coordinates.
+        derived.events_changed(
+            session, derived.events_in_places(session, [place_id], subtree=False)
+        )
     if "name" in changes:
         existing = session.scalars(
             select(PlaceAlias.name_norm).where(PlaceAlias.place_id == place_id)
@@ -1247,6 +1264,8 @@ def update_article(
     if "body" in values:
         values["content_sha256"] = sha256_text(values["body"]) if values["body"] else None
     version, changes = _edit(session, Article, article_id, expected_version, values)
+    if "title" in changes:
+        derived.reindex(session, derived.events_citing_articles(session, [article_id]))
     if changes:
         # The audit log keeps the body's hash, not the text.
         logged = {k: v for k, v in changes.items() if k != "body"}
@@ -1332,6 +1351,8 @@ def update_quote(
     api_key_id: int | None,
 ) -> int:
     version, changes = _edit(session, Quote, quote_id, expected_version, values)
+    if "text" in changes:
+        derived.reindex(session, derived.events_citing_quote(session, quote_id))
     if changes:
         audit(
             session,
@@ -1407,9 +1428,18 @@ def record_revisions(
     changes: Sequence[tuple[int, str, dict[str, tuple[Any, Any]]]],
     api_key_id: int | None,
 ) -> None:
-    """One revision per (event id, action, {field: (before, after)}), in the caller's transaction."""
+    """One revision per (event id, action, {field: (before, after)}), in the caller's transaction.
+
+    The events' rollups, search documents and change-feed entries follow at commit.
+    """
     if not changes:
         return
+    for event_id, action, _ in changes:
+        derived.events_changed(
+            session,
+            [event_id],
+            {"create": "created", "retract": "retracted"}.get(action, "updated"),
+        )
     now = utcnow()
     _insert_rows(
         session,
@@ -1575,6 +1605,7 @@ def create_events(
             }
         )
     _insert_rows(session, EventRevision, revisions)
+    derived.events_changed(session, ids, "created")
     return ids
 
 
@@ -1753,8 +1784,9 @@ def fill_place_coordinates(
     if not coordinates:
         return
     now = utcnow()
+    filled = []
     for place_id, (latitude, longitude) in sorted(coordinates.items()):
-        session.execute(
+        result = session.execute(
             update(Place)
             .where(Place.id == place_id, Place.latitude.is_(None))
             .values(
@@ -1762,6 +1794,11 @@ def fill_place_coordinates(
             )
             .execution_options(synchronize_session=False)
         )
+        if _rowcount(result):
+            filled.append(place_id)
+    if filled:
+        # Events list their place's coordinates.
+        derived.events_changed(session, derived.events_in_places(session, filled, subtree=False))
 
 
 def _provenance_row(p: NewProvenance, event_id: int, version: int, now: Any) -> dict[str, Any]:

@@ -19,10 +19,17 @@ def _url() -> str:
     return context.get_x_argument(as_dictionary=True).get("url") or get_settings().database_url
 
 
+def _include_object(obj: object, name: str | None, type_: str, *_: object) -> bool:
+    """Leave the full-text index out of `alembic check`: not an ORM table (an FTS5 virtual
+    table and its shadow tables on SQLite, a tsvector table on PostgreSQL)."""
+    return not (type_ == "table" and name is not None and name.startswith("event_search"))
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        include_object=_include_object,
         # SQLite cannot ALTER most things in place; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,

@@ -29,6 +29,7 @@ from app.config import Settings
 from app.db import migrate
 from app.db.session import create_db_engine, write_session
 from app.main import create_app
+from tests.derived_check import assert_derived_consistent
 from tests.pgcluster import PostgresCluster, find_bin_dir
 
 DEMO_PATH = Path(__file__).resolve().parents[1] / "app" / "demo" / "east_qalamoun_2018_04_18.json"
@@ -121,12 +122,17 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated, empty database of the test's backend."""
+    """A fresh, migrated, empty database of the test's backend.
+
+    Afterwards the writer's derived state (rollups, search, change feed) is checked against
+    the data the test left (tests/derived_check.py).
+    """
     if backend == "sqlite":
         template: Path = request.getfixturevalue("sqlite_template")
         path = tmp_path / "test.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
+        assert_derived_consistent(f"sqlite:///{path}")
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
     request.getfixturevalue("pg_template")
@@ -134,6 +140,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     url = server.create(name, template=PG_TEMPLATE)
     try:
         yield url
+        assert_derived_consistent(url)
     finally:
         server.drop(name)
 

@@ -3,6 +3,7 @@
 from app.models.access import ApiKey, AuditEntry, EventRevision, IdempotencyRecord
 from app.models.actor import Actor, ActorAffiliation, ActorAlias
 from app.models.article import Article, Outlet, Report
+from app.models.derived import DataVersion, EventChange, EventRollup, EventRollupMember
 from app.models.event import Event, EventActor, EventMeasure, EventSource, EventSourceQuote
 from app.models.place import Place, PlaceAlias, PlaceAncestor
 from app.models.provenance import ActorExternalId, Dataset, EventProvenance
@@ -29,14 +30,18 @@ __all__ = [
     "ApiKey",
     "Article",
     "AuditEntry",
+    "DataVersion",
     "Dataset",
     "DatePrecision",
     "Event",
     "EventActor",
+    "EventChange",
     "EventMeasure",
     "EventProvenance",
     "EventRevision",
     "EventRole",
+    "EventRollup",
+    "EventRollupMember",
     "EventSource",
     "EventSourceQuote",
     "EventStatus",

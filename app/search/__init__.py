@@ -1,0 +1,1 @@
+"""Full-text search over events: their summaries, supporting quotes and article titles."""
