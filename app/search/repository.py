@@ -25,7 +25,7 @@ from sqlalchemy import ColumnElement, Select, bindparam, column, select, table, 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.types import Boolean, Integer
+from sqlalchemy.types import Integer, NullType
 
 from app.core.errors import ValidationProblem
 from app.models import Article, Event, EventSource, EventSourceQuote, Quote
@@ -137,7 +137,9 @@ class _Matches(ColumnElement[bool]):
     """``event_search`` rows matching a parsed query (FTS5 MATCH / tsvector @@ tsquery)."""
 
     inherit_cache = False
-    type = Boolean()
+    # No Boolean type: SQLite's compiler would append "= 1" to a boolean in a WHERE clause,
+    # which FTS5's MATCH does not allow.
+    type = NullType()
 
     def __init__(self, query: SearchQuery) -> None:
         self.query = query
