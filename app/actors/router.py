@@ -21,7 +21,7 @@ from app.actors.schemas import (
     AffiliationRead,
 )
 from app.auth.dependencies import WriteAccess
-from app.core import bodies, etag
+from app.core import bodies, etag, ids
 from app.core.edits import MERGED_REDIRECT, Deleted, MergeInto, outcome_response, redirect
 from app.core.errors import NotFound, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
@@ -30,8 +30,12 @@ from app.idempotency import service as idempotency
 
 router = APIRouter(prefix="/v1/actors", tags=["actors"])
 
-ActorId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The actor's id.", examples=[1])]
-AliasId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The alias's id.", examples=[1])]
+ActorId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The actor's id.", examples=[1]), ids.CANONICAL
+]
+AliasId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The alias's id.", examples=[1]), ids.CANONICAL
+]
 AffiliationId = Annotated[
     int, Path(ge=1, le=2**31 - 1, description="The affiliation's id.", examples=[1])
 ]

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from app.articles import repository, service
 from app.articles.schemas import ArticleDetail, ArticleFilter, ArticleRead, ArticleUpdate
 from app.auth.dependencies import WriteAccess
-from app.core import bodies, etag
+from app.core import bodies, etag, ids
 from app.core.edits import Deleted
 from app.core.errors import NotFound, problem_responses
 from app.core.pagination import NoQuery, Page
@@ -18,7 +18,9 @@ from app.db.session import EngineDep, ReadSessionDep
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
-ArticleId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The article's id.", examples=[1])]
+ArticleId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The article's id.", examples=[1]), ids.CANONICAL
+]
 WITH_ETAG = {
     "description": "The article; `ETag` names its version.",
     "headers": etag.response_header(),

@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from app.auth import repository, service
 from app.auth.dependencies import AdminAccess
 from app.auth.schemas import KeyCreate, KeyCreated, KeyList, KeyListQuery, KeyRead
+from app.core import ids
 from app.core.bodies import openapi_body, parse_body
 from app.core.errors import problem_responses
 from app.db.session import EngineDep, read_session, write_session
@@ -70,7 +71,9 @@ def list_keys(
 def revoke_key(
     engine: EngineDep,
     principal: AdminAccess,
-    key_id: Annotated[int, Path(ge=1, le=2**31 - 1, description="Key id.", examples=[1])],
+    key_id: Annotated[
+        int, Path(ge=1, le=2**31 - 1, description="Key id.", examples=[1]), ids.CANONICAL
+    ],
 ) -> dict[str, Any]:
     with write_session(engine) as session:
         record = service.revoke_key(session, key_id, revoked_by=principal.api_key_id)

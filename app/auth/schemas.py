@@ -8,14 +8,15 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from app.core.pagination import NoQuery
-from app.ingest.schemas import Text
+from app.ingest.schemas import NOT_BLANK, Text
 
 
 class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Annotated[
-        Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+        Text,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK),
     ] = Field(examples=["ucdp-importer"])
     scopes: list[Literal["read", "write", "admin"]] = Field(
         min_length=1, max_length=3, examples=[["write"]]

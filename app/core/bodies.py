@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
+import orjson
 from fastapi import Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
@@ -53,7 +54,37 @@ async def read_body(request: Request) -> bytes:
     return raw
 
 
+def _integral_floats_as_ints(value: Any) -> tuple[Any, bool]:
+    """JSON has one number type: 2.0 is the integer 2 (as JSON Schema's ``integer`` says).
+
+    Strict validation tells ``true`` from 1 and "1" from 1, but would also refuse 2.0 for an
+    integer field; numbers with no fraction become ints here, before validation (a float
+    field still takes an int). Returns the value and whether anything changed.
+    """
+    if isinstance(value, float):
+        # Beyond 2**53 a float is no exact integer anyway; range checks refuse it as it is.
+        if value.is_integer() and abs(value) <= 2**53:
+            return int(value), True
+        return value, False
+    if isinstance(value, list):
+        pairs = [_integral_floats_as_ints(v) for v in value]
+        return [v for v, _ in pairs], any(c for _, c in pairs)
+    if isinstance(value, dict):
+        items = {k: _integral_floats_as_ints(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in items.items()}, any(c for _, c in items.values())
+    return value, False
+
+
 def validate_json(model: type[M], raw: bytes) -> M:
+    # Only a body with a float that is an integer is rewritten; any other goes to pydantic's
+    # parser as sent (which reports malformed JSON, lone surrogates, huge integers itself).
+    if b"." in raw or b"e" in raw or b"E" in raw:
+        try:
+            value, changed = _integral_floats_as_ints(orjson.loads(raw))
+            if changed:
+                raw = orjson.dumps(value)
+        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+            pass
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

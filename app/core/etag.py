@@ -10,11 +10,16 @@ tag, so an ETag read from one record never matches another.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from app.core.errors import PreconditionFailed, PreconditionRequired
+from app.core.errors import PreconditionFailed, PreconditionRequired, ValidationProblem
 
 HEADER = "If-Match"
+_TAG = r'[ \t]*(W/)?"[^"]*"[ \t]*'
+ENTITY_TAGS = f"^{_TAG}(,{_TAG})*$"
+# On a route where If-Match is optional, `*` (any version) is meaningful too.
+ANY_OR_ENTITY_TAGS = f"^[ \\t]*\\*[ \\t]*$|{ENTITY_TAGS}"
 
 
 def make(kind: str, record_id: int, version: int) -> str:
@@ -57,8 +62,14 @@ def check(header: str | None, current: str) -> None:
 
     Weak tags (``W/"..."``) never match: If-Match uses the strong comparison.
     """
-    if header is None or not header.strip():
+    if header is None:
         return
+    if not re.match(ANY_OR_ENTITY_TAGS, header):
+        raise ValidationProblem(
+            'If-Match must be "*" or one or more entity tags ("..." or W/"..."), as an ETag '
+            "header gives them; leave it out to make the change unconditionally.",
+            errors=[{"loc": ["header", HEADER], "msg": "not an entity tag", "type": "etag"}],
+        )
     tags = _entity_tags(header)
     if tags == ["*"] or current in tags:
         return
@@ -85,7 +96,12 @@ def parameter(*, required: bool) -> dict[str, Any]:
         "in": "header",
         "required": required,
         "description": description,
-        "schema": {"type": "string", "examples": ['"event-1-v1"']},
+        # One or more entity tags: blank or `*` is a 428, so the schema does not allow them.
+        "schema": {
+            "type": "string",
+            "pattern": ENTITY_TAGS if required else ANY_OR_ENTITY_TAGS,
+            "examples": ['"event-1-v1"'],
+        },
     }
 
 

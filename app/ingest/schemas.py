@@ -64,11 +64,19 @@ def _iso_date_only(value: object) -> object:
 
 
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# Whitespace spelled out, code point by code point: `\s` means Unicode's White_Space to the
+# validator (Rust's regex) but ECMA-262's set to OpenAPI readers, and they differ (U+0085,
+# U+FEFF). Listed: what Python's str.isspace() calls space, a superset of what strip removes.
+_WS = (
+    r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+NOT_BLANK = f"[^{_WS}]"
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 Text = Annotated[str, AfterValidator(_storable)]
 Name = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
+    # The pattern says in the schema what stripping then min_length enforce: not blank.
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NOT_BLANK),
     AfterValidator(_storable),
     AfterValidator(_normal_form_fits),
 ]
@@ -79,7 +87,7 @@ Language = Annotated[
 ]
 Url = Annotated[
     str,
-    StringConstraints(max_length=2048, pattern=r"^(?i:https?)://[^\s/$.?#][^\s]*$"),
+    StringConstraints(max_length=2048, pattern=f"^(?i:https?)://[^{_WS}/$.?#][^{_WS}]*$"),
     AfterValidator(_storable),
     AfterValidator(_url_fits),
 ]

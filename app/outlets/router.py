@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import WriteAccess
-from app.core import bodies, etag
+from app.core import bodies, etag, ids
 from app.core.edits import Deleted, outcome_response
 from app.core.errors import NotFound, problem_responses
 from app.core.pagination import NoQuery, Page
@@ -26,7 +26,9 @@ from app.outlets.schemas import (
 
 router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
 
-OutletId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The outlet's id.", examples=[1])]
+OutletId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The outlet's id.", examples=[1]), ids.CANONICAL
+]
 WITH_ETAG = {
     "description": "The outlet; `ETag` names its version.",
     "headers": etag.response_header(),

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import WriteAccess
-from app.core import bodies, etag
+from app.core import bodies, etag, ids
 from app.core.edits import MERGED_REDIRECT, Deleted, MergeInto, outcome_response, redirect
 from app.core.errors import NotFound, problem_responses
 from app.core.pagination import NoQuery, Page
@@ -20,7 +20,9 @@ from app.places.schemas import PlaceCreate, PlaceDetail, PlaceFilter, PlaceRead,
 
 router = APIRouter(prefix="/v1/places", tags=["places"])
 
-PlaceId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The place's id.", examples=[1])]
+PlaceId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The place's id.", examples=[1]), ids.CANONICAL
+]
 WITH_ETAG = {
     "description": "The place; `ETag` names its version.",
     "headers": etag.response_header(),

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import WriteAccess
-from app.core import bodies, etag
+from app.core import bodies, etag, ids
 from app.core.edits import Deleted
 from app.core.errors import NotFound, problem_responses
 from app.core.pagination import NoQuery, Page
@@ -18,7 +18,9 @@ from app.quotes.schemas import QuoteDetail, QuoteFilter, QuoteRead, QuoteUpdate
 
 router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
 
-QuoteId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The quote's id.", examples=[1])]
+QuoteId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="The quote's id.", examples=[1]), ids.CANONICAL
+]
 WITH_ETAG = {
     "description": "The quote; `ETag` names its version.",
     "headers": etag.response_header(),

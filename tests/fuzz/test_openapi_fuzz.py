@@ -42,33 +42,7 @@ FUZZ_SEED = int(os.environ.get("CONFLICTDB_FUZZ_SEED", "20180418"))
 # also xfail(strict=True) rows of tests/test_bad_inputs.py), as regexes: (operation, check,
 # the failure's text: message, reproducer and response) -> reason. The run prints them; any
 # other failure fails the test. Remove an entry with its fix.
-KNOWN_APP_BUGS: dict[tuple[str, str, str], str] = {
-    (
-        r".*",
-        "semantic_refusal_only",
-        r"'type': 'int_type'",
-    ): "integer fields refuse integral floats such as 485.0, which JSON Schema's `integer` "
-    "(and so the OpenAPI document) allows",
-    (
-        r".*",
-        "semantic_refusal_only",
-        r"'type': 'string_too_short'",
-    ): "names are stripped before their min_length is checked: ' ' meets the declared "
-    "minLength 1 but is refused; declare a pattern such as \\S",
-    (
-        r".*",
-        "semantic_refusal_only",
-        r"'type': 'string_pattern_mismatch'",
-    ): "the URL pattern's \\s means Unicode whitespace to the validator (Rust regex: U+0085 "
-    "included) and ECMA-262 whitespace to the OpenAPI reader (U+0085 excluded); spell the "
-    "excluded characters out",
-    (
-        r"(PATCH|DELETE|POST) .*",
-        "positive_data_acceptance",
-        r"If-Match;.*\n  got: 428",
-    ): "If-Match is declared as any string, so an empty one is schema-valid, but it is a 428: "
-    "declare the ETag's pattern (or minLength 1)",
-}
+KNOWN_APP_BUGS: dict[tuple[str, str, str], str] = {}
 
 # Pydantic's own error types: a schema-valid request must never get one of these back, since
 # the OpenAPI document is generated from the same models. `value_error` is the exception: it
