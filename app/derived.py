@@ -47,8 +47,8 @@ STATE = "conflictdb_derived"
 NOT_DATA = frozenset(
     {
         "api_key",
-        "idempotency_record",
-        "audit_entry",
+        "idempotency_key",
+        "audit_log",
         "data_version",
         "event_change",
         "event_rollup",

@@ -1081,7 +1081,9 @@ def update_place(
     version, changes = _edit(session, Place, place_id, expected_version, values)
     if "parent_id" in changes:
         _reparent_closure(session, place_id, changes["parent_id"][1])
-    if "country" in changes:
+    if changes.keys() & {"country", "kind"}:
+        # Events inside list this country; a place that becomes (or stops being) an admin1
+        # changes the province of every event inside it.
         derived.events_changed(session, derived.events_in_places(session, [place_id], subtree=True))
     elif changes.keys() & {"name", "latitude", "longitude"}:
         # Events list their place's name and coordinates.

@@ -139,7 +139,7 @@ class _Matches(ColumnElement[bool]):
     inherit_cache = False
     # No Boolean type: SQLite's compiler would append "= 1" to a boolean in a WHERE clause,
     # which FTS5's MATCH does not allow.
-    type = NullType()
+    type = NullType()  # type: ignore[assignment]
 
     def __init__(self, query: SearchQuery) -> None:
         self.query = query
