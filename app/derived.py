@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, insert, select, tuple_, update
+from sqlalchemy import Table, bindparam, delete, event, insert, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from app.db import dialect
 from app.db.base import utcnow
 from app.models import (
     DataVersion,
@@ -167,7 +168,9 @@ def finish(session: Session, state: _State) -> int:
     if state.events:
         ids = sorted(state.events)
         statuses = _statuses(session, ids)
-        _reconcile_rollups(session, ids)
+        _reconcile_rollups(
+            session, ids, {i for i, action in state.events.items() if action == "created"}
+        )
         session.execute(
             insert(EventChange),
             [
@@ -183,7 +186,9 @@ def finish(session: Session, state: _State) -> int:
         )
     if state.reindex:
         ids = sorted(state.reindex)
-        search.replace(session, ids, search.documents(session, ids))
+        # Events created in this transaction have no document to drop yet.
+        stale = [i for i in ids if state.events.get(i) != "created"]
+        search.replace(session, stale, search.documents(session, ids))
     return int(version)
 
 
@@ -271,11 +276,15 @@ def _key(member: dict[str, Any]) -> RollupKey:
     )
 
 
-def _reconcile_rollups(session: Session, ids: list[int]) -> None:
-    """Take the events' last applied contributions out of the rollups and put the new ones in."""
+def _reconcile_rollups(session: Session, ids: list[int], created: set[int]) -> None:
+    """Take the events' last applied contributions out of the rollups and put the new ones in.
+
+    Events created in this transaction have no contribution yet: bulk imports skip the look-up.
+    """
     old: dict[int, dict[str, Any]] = {}
-    member_columns = [c for c in EventRollupMember.__table__.c]
-    for chunk in _chunks(ids):
+    member_columns = list(EventRollupMember.__table__.c)
+    existing_ids = [i for i in ids if i not in created]
+    for chunk in _chunks(existing_ids):
         for row in session.execute(
             select(*member_columns).where(EventRollupMember.event_id.in_(chunk))
         ).mappings():
@@ -292,60 +301,42 @@ def _reconcile_rollups(session: Session, ids: list[int]) -> None:
     changed = {k: d for k, d in delta.items() if any(d)}
     if changed:
         _apply(session, changed)
-    unchanged = [i for i in ids if old.get(i) == new.get(i)]
-    rewrite = sorted(set(ids) - set(unchanged))
-    for chunk in _chunks(rewrite):
+    rewrite = [i for i in ids if old.get(i) != new.get(i)]
+    gone = [i for i in rewrite if i in old]
+    for chunk in _chunks(gone):
         session.execute(delete(EventRollupMember).where(EventRollupMember.event_id.in_(chunk)))
     rows = [new[i] for i in rewrite if i in new]
     if rows:
-        session.execute(insert(EventRollupMember), rows)
+        from app import writer  # the writer imports this module; its batch insert is needed here
+
+        writer.insert_rows(session, EventRollupMember, rows)
+
+
+_KEY_NAMES = ("month", "country", "admin1_id", "event_type", "sub_event_type")
 
 
 def _apply(session: Session, changed: dict[RollupKey, list[int]]) -> None:
-    key_columns = (
-        EventRollup.month,
-        EventRollup.country,
-        EventRollup.admin1_id,
-        EventRollup.event_type,
-        EventRollup.sub_event_type,
+    """Add the deltas to the rollup rows in one upsert; drop rows whose count reaches 0."""
+    table = cast(Table, EventRollup.__table__)
+    upsert = dialect.insert(session)(table)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[table.c[n] for n in _KEY_NAMES],
+        set_={m: table.c[m] + upsert.excluded[m] for m in METRICS},
     )
-    keys = sorted(changed)
-    existing: dict[RollupKey, list[int]] = {}
-    for i in range(0, len(keys), 200):
-        for row in session.execute(
-            select(*key_columns, *(getattr(EventRollup, m) for m in METRICS)).where(
-                tuple_(*key_columns).in_(keys[i : i + 200])
-            )
-        ):
-            existing[(row[0], row[1], row[2], row[3], row[4])] = list(row[5:])
-    inserts: list[tuple[RollupKey, list[int]]] = []
-    updates: list[tuple[RollupKey, list[int]]] = []
-    deletes: list[tuple[RollupKey, list[int]]] = []
-    for key in keys:
-        d = changed[key]
-        if key in existing:
-            total = [a + b for a, b in zip(existing[key], d, strict=True)]
-            (deletes if total[0] == 0 else updates).append((key, total))
-        else:
-            inserts.append((key, d))
-    names = [str(c.key) for c in key_columns]
-
-    def rows(pairs: list[tuple[RollupKey, list[int]]]) -> list[dict[str, Any]]:
-        return [
-            {**dict(zip(names, k, strict=True)), **dict(zip(METRICS, v, strict=True))}
-            for k, v in pairs
-        ]
-
-    if inserts:
-        session.execute(insert(EventRollup), rows(inserts))
-    if updates:
-        # An ORM bulk UPDATE by primary key: one executemany.
-        session.execute(update(EventRollup), rows(updates))
-    if deletes:
-        table = cast(Table, EventRollup.__table__)
+    session.execute(
+        upsert,
+        [
+            {**dict(zip(_KEY_NAMES, key, strict=True)), **dict(zip(METRICS, d, strict=True))}
+            for key, d in sorted(changed.items())
+        ],
+    )
+    shrunk = [key for key, d in sorted(changed.items()) if d[0] < 0]
+    if shrunk:
         session.execute(
-            delete(table).where(*(table.c[n] == bindparam(f"k_{n}") for n in names)),
-            [{f"k_{n}": v for n, v in zip(names, k, strict=True)} for k, _ in deletes],
+            delete(table).where(
+                *(table.c[n] == bindparam(f"k_{n}") for n in _KEY_NAMES), table.c.events == 0
+            ),
+            [{f"k_{n}": v for n, v in zip(_KEY_NAMES, key, strict=True)} for key in shrunk],
         )
 
 

@@ -189,7 +189,7 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
 BULK = "conflictdb_bulk"
 
 
-def _insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert rows (dicts with the same keys) into the model's table, in one batch."""
     if not rows:
         return
@@ -225,7 +225,7 @@ def _insert_returning_ids(session: Session, model: Any, rows: list[dict[str, Any
     if not rows:
         return []
     ids = _reserve_ids(session, model, len(rows))
-    _insert_rows(session, model, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    insert_rows(session, model, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
     return ids
 
 
@@ -510,7 +510,7 @@ def create_actors(session: Session, actors: Sequence[NewActor]) -> list[int]:
         for norm, name in _unique_aliases([actor.name, *actor.aliases]).items()
     ]
     if alias_rows:
-        _insert_rows(session, ActorAlias, alias_rows)
+        insert_rows(session, ActorAlias, alias_rows)
     return ids
 
 
@@ -949,7 +949,7 @@ def create_places(session: Session, places: Sequence[NewPlace]) -> list[int]:
         ],
     )
     # Closure: each place itself, then every ancestor of its parent one level further out.
-    _insert_rows(
+    insert_rows(
         session, PlaceAncestor, [{"ancestor_id": i, "place_id": i, "depth": 0} for i in ids]
     )
     children = [i for i, place in zip(ids, places, strict=True) if place.parent_id is not None]
@@ -968,7 +968,7 @@ def create_places(session: Session, places: Sequence[NewPlace]) -> list[int]:
         for norm, name in _unique_aliases([place.name, *place.aliases]).items()
     ]
     if alias_rows:
-        _insert_rows(session, PlaceAlias, alias_rows)
+        insert_rows(session, PlaceAlias, alias_rows)
     return ids
 
 
@@ -1443,7 +1443,7 @@ def record_revisions(
             {"create": "created", "retract": "retracted"}.get(action, "updated"),
         )
     now = utcnow()
-    _insert_rows(
+    insert_rows(
         session,
         EventRevision,
         [
@@ -1558,7 +1558,7 @@ def create_events(
         for a in e.actors
     ]
     if actor_rows:
-        _insert_rows(session, EventActor, actor_rows)
+        insert_rows(session, EventActor, actor_rows)
     measure_rows = [
         {
             "event_id": eid,
@@ -1571,7 +1571,7 @@ def create_events(
         for m in e.measures
     ]
     if measure_rows:
-        _insert_rows(session, EventMeasure, measure_rows)
+        insert_rows(session, EventMeasure, measure_rows)
     _insert_sources(
         session, [(eid, s) for eid, e in zip(ids, events, strict=True) for s in e.sources]
     )
@@ -1606,7 +1606,7 @@ def create_events(
                 "changed_at": now,
             }
         )
-    _insert_rows(session, EventRevision, revisions)
+    insert_rows(session, EventRevision, revisions)
     derived.events_changed(session, ids, "created")
     return ids
 
@@ -1616,7 +1616,7 @@ def _insert_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) 
         return
     if not any(s.quote_ids for _, s in sources):
         # No quotes to link (imported citations): the rows' ids are not needed.
-        _insert_rows(
+        insert_rows(
             session,
             EventSource,
             [{"event_id": event_id, "article_id": s.article_id} for event_id, s in sources],
@@ -1633,7 +1633,7 @@ def _insert_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) 
         for qid in dict.fromkeys(s.quote_ids)
     ]
     if quote_rows:
-        _insert_rows(session, EventSourceQuote, quote_rows)
+        insert_rows(session, EventSourceQuote, quote_rows)
 
 
 def add_sources(
@@ -1771,7 +1771,7 @@ def update_dataset(session: Session, dataset_id: int, values: Mapping[str, Any])
 def add_actor_external_ids(session: Session, rows: Sequence[tuple[int, int, str]]) -> None:
     """(actor_id, dataset_id, external_id): the actor's id in that dataset, for re-imports."""
     if rows:
-        _insert_rows(
+        insert_rows(
             session,
             ActorExternalId,
             [{"actor_id": a, "dataset_id": d, "external_id": x} for a, d, x in rows],
@@ -1827,7 +1827,7 @@ def import_events(
     ids = create_events(session, events, api_key_id=api_key_id)
     now = utcnow()
     # create_events leaves every new event at version 1: the version the import hands over.
-    _insert_rows(
+    insert_rows(
         session,
         EventProvenance,
         [_provenance_row(p, eid, 1, now) for eid, p in zip(ids, provenance, strict=True)],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import math
+import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -73,6 +75,7 @@ def install(engine: Engine, *, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = FULL")
         cursor.close()
+        ensure_math_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
@@ -82,6 +85,39 @@ def install(engine: Engine, *, busy_timeout_ms: int) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         else:
             conn.exec_driver_sql("BEGIN")
+
+
+def _unary(fn: Callable[[float], float]) -> Callable[[Any], float | None]:
+    def apply(value: Any) -> float | None:
+        # As SQLite's own math functions: NULL for NULL or a value that is not a number.
+        try:
+            return fn(float(value))
+        except (TypeError, ValueError):
+            return None
+
+    return apply
+
+
+# The math the events filters use in SQL (`near`: a great-circle distance).
+MATH_FUNCTIONS: dict[str, Callable[[Any], float | None]] = {
+    "sin": _unary(math.sin),
+    "cos": _unary(math.cos),
+}
+
+
+def ensure_math_functions(dbapi_connection: Any) -> None:
+    """SQLite builds without SQLITE_ENABLE_MATH_FUNCTIONS (before 3.35, or compiled without
+    it) lack sin() and cos(): register Python's, deterministic, so the same SQL runs on every
+    build. Python's sqlite3 here (3.40) has them built in, and keeps its own."""
+    try:
+        dbapi_connection.execute("SELECT sin(0), cos(0)").fetchone()
+    except sqlite3.OperationalError:
+        register_math_functions(dbapi_connection)
+
+
+def register_math_functions(dbapi_connection: Any) -> None:
+    for name, fn in MATH_FUNCTIONS.items():
+        dbapi_connection.create_function(name, 1, fn, deterministic=True)
 
 
 @contextmanager
@@ -108,6 +144,17 @@ def migration_transaction(conn: Connection) -> Iterator[None]:
                 raise RuntimeError(f"migration left broken foreign keys: {problems[:5]}")
     finally:
         raw.execute("PRAGMA foreign_keys = ON")
+
+
+def insert(session: Session) -> Any:
+    """The dialect's own ``insert`` (with ``on_conflict_do_update``): SQLite's or PostgreSQL's."""
+    if session.get_bind().dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert
 
 
 def lock_name(session: Session, namespace: str, *parts: str | None) -> None:
