@@ -521,6 +521,9 @@ def export(
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to this file instead of standard output."
     ),
+    sort: str = typer.Option(
+        "id", "--sort", help="A sort of GET /v1/events: id, -date_start, fatalities_best ..."
+    ),
     date_from: datetime | None = typer.Option(
         None, "--date-from", formats=["%Y-%m-%d"], help="Events starting on or after this day."
     ),
@@ -530,43 +533,103 @@ def export(
     event_type: list[str] = typer.Option(
         [], "--event-type", help="ACLED event type; repeat for any of several."
     ),
+    sub_event_type: list[str] = typer.Option(
+        [], "--sub-event-type", help="ACLED sub-event type; repeat for any of several."
+    ),
     place: int | None = typer.Option(
         None, "--place", min=1, help="Place id: events there or anywhere inside it."
     ),
     country: str | None = typer.Option(
         None, "--country", help="ISO 3166-1 alpha-2 code of the events' country, e.g. SY."
     ),
+    bbox: str | None = typer.Option(
+        None, "--bbox", help="minlon,minlat,maxlon,maxlat: events whose place is inside."
+    ),
+    near: str | None = typer.Option(
+        None, "--near", help="lat,lon,km: events whose place is within km of the point."
+    ),
     actor: int | None = typer.Option(None, "--actor", min=1, help="Actor id taking part."),
+    include_affiliates: bool = typer.Option(
+        False, "--include-affiliates", help="With --actor: also its affiliated actors' events."
+    ),
+    side: str | None = typer.Option(None, "--side", help="With --actor: its side, a or b."),
+    outlet: int | None = typer.Option(
+        None, "--outlet", min=1, help="Outlet id: events reported by one of its articles."
+    ),
+    fatalities_min: int | None = typer.Option(
+        None, "--fatalities-min", min=0, help="Best fatality estimate at least this."
+    ),
+    fatalities_max: int | None = typer.Option(
+        None, "--fatalities-max", min=0, help="Best fatality estimate at most this."
+    ),
+    geo_precision: list[int] = typer.Option(
+        [], "--geo-precision", help="Geographic precision 1, 2 or 3; repeat for any of several."
+    ),
+    updated_since: str | None = typer.Option(
+        None, "--updated-since", help="Events changed since, e.g. 2024-05-01T00:00:00Z."
+    ),
+    q: str | None = typer.Option(
+        None, "--q", help="Full-text search over summaries, quotes and article titles."
+    ),
     include_retracted: bool = typer.Option(
         False, "--include-retracted", help="Also export retracted events."
     ),
 ) -> None:
     """Export events, streamed in pages (constant memory), to standard output or a file.
 
-    The filters are the events list's. With --output the file appears only once complete.
+    The filters are GET /v1/events's, with the same meaning. With --output the file appears
+    only once complete.
 
     Example: conflictdb export --format geojson --country SY --date-from 2017-01-01 --date-to 2017-12-31 -o syria-2017.geojson
     """
+    from pydantic import ValidationError
+
+    from app.core.errors import ProblemError
+    from app.events import repository as event_repository
+    from app.events.schemas import SORT_KEYS, EventFilters
     from app.exports import formats, service
 
-    if country is not None and not (len(country) == 2 and country.isalpha()):
-        _line(f"--country {country!r}: give an ISO 3166-1 alpha-2 code, e.g. SY")
+    if sort not in SORT_KEYS:
+        _line(f"--sort {sort!r}: one of {', '.join(SORT_KEYS)}")
         raise typer.Exit(2)
-    export_filter = service.ExportFilter(
-        date_from=date_from.date() if date_from else None,
-        date_to=date_to.date() if date_to else None,
-        event_type=tuple(event_type),
-        place=place,
-        country=country.upper() if country else None,
-        actor=actor,
-        include_retracted=include_retracted,
-    )
+    given = {
+        "date_from": date_from.date() if date_from else None,
+        "date_to": date_to.date() if date_to else None,
+        "event_type": event_type or None,
+        "sub_event_type": sub_event_type or None,
+        "place": place,
+        "country": country,
+        "bbox": bbox,
+        "near": near,
+        "actor": actor,
+        "include_affiliates": include_affiliates or None,
+        "side": side,
+        "outlet": outlet,
+        "fatalities_min": fatalities_min,
+        "fatalities_max": fatalities_max,
+        "geo_precision": geo_precision or None,
+        "updated_since": updated_since,
+        "q": q,
+        "include_retracted": include_retracted,
+    }
+    try:
+        # Only the options given, so the model validates exactly what the user wrote.
+        filters = EventFilters(**{k: v for k, v in given.items() if v is not None})
+        event_repository.filter_clauses(filters)  # a bad --q is refused before any output
+    except ValidationError as exc:
+        for error in exc.errors():
+            where = str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
+            _line(f"--{where}: {error['msg']}")
+        raise typer.Exit(2) from None
+    except ProblemError as exc:
+        _line(str(exc.detail))
+        raise typer.Exit(2) from None
     engine = _engine()
     count = 0
 
     def counted() -> Iterator[service.ExportEvent]:
         nonlocal count
-        for event in service.iter_events(engine, export_filter):
+        for event in service.iter_events(engine, filters, sort=sort):
             count += 1
             yield event
 

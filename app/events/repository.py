@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from app.actors import repository as actor_repository
-from app.core.pagination import PageQuery, SortColumn, fetch_page
-from app.events.schemas import EventFilter, EventFilters
+from app.core.pagination import PageQuery, decode_cursor, encode_cursor, fetch_page
+from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventFilters
 from app.models import (
     Actor,
+    ActorAffiliation,
     Article,
     Dataset,
     Event,
@@ -31,37 +35,111 @@ from app.models import (
 )
 from app.models import EventType as EventTypeRow
 from app.places import repository as place_repository
+from app.search import repository as search_repository
 
-LIST_COLUMNS = (
-    Event.id,
-    Event.external_id,
-    Event.event_type,
-    Event.sub_event_type,
-    Event.date_start,
-    Event.date_end,
-    Event.date_precision,
-    Event.place_id,
-    Place.name.label("place_name"),
-    Place.country.label("country"),
-    Place.latitude,
-    Place.longitude,
-    Event.geo_precision,
-    Event.summary,
-    Event.fatalities_low,
-    Event.fatalities_best,
-    Event.fatalities_high,
-    Event.status,
-    Event.created_at,
-    Event.updated_at,
-)
-
-# sort key -> (columns in order, Python types for the cursor, descending)
-SORTS: dict[str, tuple[tuple[SortColumn, ...], tuple[type, ...], bool]] = {
-    "date_start": ((Event.date_start, Event.id), (date, int), False),
-    "-date_start": ((Event.date_start, Event.id), (date, int), True),
-    "id": ((Event.id,), (int,), False),
-    "-id": ((Event.id,), (int,), True),
+# A list row's columns by field name (EventRead's fields, in its order).
+COLUMNS: dict[str, Any] = {
+    "id": Event.id,
+    "external_id": Event.external_id,
+    "event_type": Event.event_type,
+    "sub_event_type": Event.sub_event_type,
+    "date_start": Event.date_start,
+    "date_end": Event.date_end,
+    "date_precision": Event.date_precision,
+    "place_id": Event.place_id,
+    "place_name": Place.name,
+    "country": Place.country,
+    "latitude": Place.latitude,
+    "longitude": Place.longitude,
+    "geo_precision": Event.geo_precision,
+    "summary": Event.summary,
+    "fatalities_low": Event.fatalities_low,
+    "fatalities_best": Event.fatalities_best,
+    "fatalities_high": Event.fatalities_high,
+    "status": Event.status,
+    "created_at": Event.created_at,
+    "updated_at": Event.updated_at,
 }
+_PLACE_COLUMNS = frozenset({"place_name", "country", "latitude", "longitude"})
+assert tuple(COLUMNS) == EVENT_FIELDS
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One column of a sort: its field name, Python type (for cursors) and nullability."""
+
+    name: str
+    kind: type
+    nullable: bool = False
+
+    @property
+    def column(self) -> Any:
+        return COLUMNS[self.name]
+
+
+@dataclass(frozen=True)
+class Sort:
+    """A sort: its keys, the last one unique (the id), all in one direction.
+
+    NULLs come last whichever the direction, so a dashboard sorting by fatalities sees the
+    known figures first both ways.
+    """
+
+    keys: tuple[SortKey, ...]
+    descending: bool
+
+    def order_by(self) -> list[Any]:
+        out = []
+        for key in self.keys:
+            ordered = key.column.desc() if self.descending else key.column.asc()
+            out.append(ordered.nulls_last() if key.nullable else ordered)
+        return out
+
+    def after(self, values: Sequence[Any]) -> ColumnElement[bool]:
+        """Rows strictly after ``values`` (a row's keys) in this order."""
+        return _after(self.keys, list(values), self.descending)
+
+    def values(self, row: dict[str, Any]) -> list[Any]:
+        return [row[key.name] for key in self.keys]
+
+    @property
+    def kinds(self) -> tuple[type, ...]:
+        return tuple(key.kind for key in self.keys)
+
+
+def _after(keys: Sequence[SortKey], values: list[Any], descending: bool) -> ColumnElement[bool]:
+    key, rest = keys[0], keys[1:]
+    column, value = key.column, values[0]
+    tail = _after(rest, values[1:], descending) if rest else None
+    if value is None:
+        # NULLs sort last: after a NULL come only NULLs, ordered by the remaining keys.
+        if tail is None:
+            return false()
+        return and_(column.is_(None), tail)
+    parts = [column < value if descending else column > value]
+    if tail is not None:
+        parts.append(and_(column == value, tail))
+    if key.nullable:
+        parts.append(column.is_(None))
+    return or_(*parts)
+
+
+_ID = SortKey("id", int)
+SORTS: dict[str, Sort] = {
+    "date_start": Sort((SortKey("date_start", date), _ID), descending=False),
+    "-date_start": Sort((SortKey("date_start", date), _ID), descending=True),
+    "fatalities_best": Sort((SortKey("fatalities_best", int, nullable=True), _ID), False),
+    "-fatalities_best": Sort((SortKey("fatalities_best", int, nullable=True), _ID), True),
+    "id": Sort((_ID,), descending=False),
+    "-id": Sort((_ID,), descending=True),
+}
+
+
+# -- filters -----------------------------------------------------------------------------------
+#
+# Every clause stands alone (subqueries, no joins needed), so any SELECT over `event` can use
+# them: the list, the exports, the stats. Subqueries use their own aliases so they never
+# correlate with the tables a caller's query joins (stats join event_actor, event_source ...).
 
 
 def filter_clauses(f: EventFilters) -> list[ColumnElement[bool]]:
@@ -75,33 +153,316 @@ def filter_clauses(f: EventFilters) -> list[ColumnElement[bool]]:
         clauses.append(Event.date_start <= f.date_to)
     if f.event_type:
         clauses.append(Event.event_type.in_(f.event_type))
+    if f.sub_event_type:
+        clauses.append(Event.sub_event_type.in_(f.sub_event_type))
     if f.place is not None:
-        inside = select(PlaceAncestor.place_id).where(
-            PlaceAncestor.ancestor_id == place_repository.resolved_id(f.place)
+        closure = aliased(PlaceAncestor)
+        inside = select(closure.place_id).where(
+            closure.ancestor_id == place_repository.resolved_id(f.place)
         )
         clauses.append(Event.place_id.in_(inside))
+    where_place = _place_conditions(f)
+    if where_place:
+        place = aliased(Place)
+        clauses.append(Event.place_id.in_(select(place.id).where(*where_place(place))))
     if f.actor is not None:
-        clauses.append(
-            exists().where(
-                EventActor.event_id == Event.id,
-                EventActor.actor_id == actor_repository.resolved_id(f.actor),
-            )
+        clauses.append(_actor_clause(f.actor, f.include_affiliates, f.side))
+    if f.outlet is not None:
+        source, article = aliased(EventSource), aliased(Article)
+        reported = (
+            select(source.event_id)
+            .join(article, article.id == source.article_id)
+            .where(article.outlet_id == f.outlet)
         )
+        clauses.append(Event.id.in_(reported))
+    if f.fatalities_min is not None:
+        clauses.append(Event.fatalities_best >= f.fatalities_min)
+    if f.fatalities_max is not None:
+        clauses.append(Event.fatalities_best <= f.fatalities_max)
+    if f.geo_precision:
+        clauses.append(Event.geo_precision.in_(f.geo_precision))
+    if f.updated_since is not None:
+        clauses.append(Event.updated_at >= f.updated_since)
+    if f.q is not None:
+        clauses.append(Event.id.in_(search_repository.matching_event_ids(f.q)))
     return clauses
 
 
-def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
-    columns, kinds, descending = SORTS[f.sort]
-    stmt = select(*LIST_COLUMNS).outerjoin(Place, Place.id == Event.place_id)
-    stmt = stmt.where(*filter_clauses(f))
-    return fetch_page(
-        session, stmt, f, sort=f.sort, columns=columns, kinds=kinds, descending=descending
+def _actor_clause(actor_id: int, include_affiliates: bool, side: str | None) -> ColumnElement[bool]:
+    """Events the actor takes part in (on ``side``), as ``event.id IN (...)``: the actor's
+    index finds a rare actor's few events at once, where a correlated EXISTS would test every
+    event (SQLite does not turn one into the other)."""
+    actor = actor_repository.resolved_id(actor_id)
+    taking_part = aliased(EventActor)
+    events = select(taking_part.event_id).where(taking_part.actor_id == actor)
+    if side is not None:
+        events = events.where(taking_part.side == side)
+    if include_affiliates:
+        # Actors whose affiliation points at this one (members, units it commands, allies
+        # declared toward it), while the affiliation held: its dates overlap the event's.
+        member, tie, event = aliased(EventActor), aliased(ActorAffiliation), aliased(Event)
+        via = (
+            select(member.event_id)
+            .join(tie, tie.actor_id == member.actor_id)
+            .join(event, event.id == member.event_id)
+            .where(
+                tie.related_actor_id == actor_repository.resolved_id(actor_id),
+                or_(tie.since_date.is_(None), tie.since_date <= event.date_end),
+                or_(tie.until_date.is_(None), tie.until_date >= event.date_start),
+            )
+        )
+        if side is not None:
+            via = via.where(member.side == side)
+        return Event.id.in_(events.union(via))
+    return Event.id.in_(events)
+
+
+def _place_conditions(f: EventFilters) -> Any:
+    """The conditions on the event's place (country, bbox, near), as a function of the
+    place table to apply them to; None when there are none."""
+    box, circle = f.bounds(), f.circle()
+    if f.country is None and box is None and circle is None:
+        return None
+
+    def conditions(place: Any) -> list[ColumnElement[bool]]:
+        out: list[ColumnElement[bool]] = []
+        if f.country is not None:
+            out.append(place.country == f.country)
+        if box is not None:
+            out.append(place.latitude.between(box.min_lat, box.max_lat))
+            out.append(_longitudes(place.longitude, box.min_lon, box.max_lon))
+        if circle is not None:
+            out.extend(_within(place, circle))
+        return out
+
+    return conditions
+
+
+def _longitudes(longitude: Any, west: float, east: float) -> ColumnElement[bool]:
+    """``west..east``, across the antimeridian when ``west > east`` (RFC 7946's bbox rule)."""
+    if west <= east:
+        return longitude.between(west, east)
+    return or_(longitude >= west, longitude <= east)
+
+
+# Widening of the bounding box that prefilters `near`, in degrees (about 1 cm), so that
+# rounding never leaves out a place the exact distance test keeps.
+_MARGIN = 1e-7
+
+
+def _within(place: Any, circle: Circle) -> list[ColumnElement[bool]]:
+    """Places within ``circle.km`` of the point: a bounding box an index can use, then the
+    exact great-circle test.
+
+    The haversine distance is d = 2R asin(sqrt(a)), with
+    a = sin²(Δφ/2) + cos φ1 cos φ2 sin²(Δλ/2); since asin is increasing, d <= km exactly when
+    a <= sin²(km / 2R). Only sin and cos run in SQL, and no clamping is needed (no asin or
+    sqrt of a value rounding beyond 1).
+    """
+    angle = circle.km / EARTH_RADIUS_KM  # radians
+    lat0, lon0 = math.radians(circle.lat), math.radians(circle.lon)
+    dlat = math.degrees(angle) + _MARGIN
+    conditions: list[ColumnElement[bool]] = [
+        place.latitude.between(circle.lat - dlat, circle.lat + dlat)
+    ]
+    if abs(circle.lat) + math.degrees(angle) < 90:  # the circle does not reach a pole
+        dlon = math.degrees(math.asin(min(1.0, math.sin(angle) / math.cos(lat0)))) + _MARGIN
+        if dlon < 180:
+            west, east = circle.lon - dlon, circle.lon + dlon
+            # Past ±180 the box continues on the other side of the antimeridian.
+            conditions.append(
+                _longitudes(
+                    place.longitude,
+                    west + 360 if west < -180 else west,
+                    east - 360 if east > 180 else east,
+                )
+            )
+    threshold = math.sin(min(angle / 2, math.pi / 2)) ** 2
+    to_radians = math.pi / 180
+    half_dlat = func.sin((place.latitude * to_radians - lat0) / 2)
+    half_dlon = func.sin((place.longitude * to_radians - lon0) / 2)
+    a = (
+        half_dlat * half_dlat
+        + math.cos(lat0) * func.cos(place.latitude * to_radians) * half_dlon * half_dlon
     )
+    conditions.append(a <= threshold)
+    return conditions
 
 
-def count_events(session: Session, f: EventFilter) -> int:
+# -- the list ----------------------------------------------------------------------------------
+
+
+def list_statement(f: EventFilters, sort: str, columns: Iterable[str]) -> Select[Any]:
+    """SELECT the given columns (plus the sort's keys) of the matching events, in order."""
+    order = SORTS[sort]
+    names = list(dict.fromkeys([*columns, *(key.name for key in order.keys)]))
+    stmt = select(*(COLUMNS[name].label(name) for name in names)).select_from(Event)
+    if _PLACE_COLUMNS.intersection(names):
+        stmt = stmt.outerjoin(Place, Place.id == Event.place_id)
+    return stmt.where(*filter_clauses(f)).order_by(*order.order_by())
+
+
+def fetch_rows(
+    session: Session, stmt: Select[Any], sort: str, after: Sequence[Any] | None, limit: int
+) -> list[dict[str, Any]]:
+    """One keyset page of a ``list_statement``: the rows after ``after`` (a row's sort
+    keys), as plain dicts (Core rows, no ORM objects)."""
+    if after is not None:
+        stmt = stmt.where(SORTS[sort].after(after))
+    result = session.execute(stmt.limit(limit))
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result]
+
+
+def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of events in the list's shape (``fields`` applied), and the next page's cursor."""
+    order = SORTS[f.sort]
+    columns = f.columns()
+    after = decode_cursor(f.cursor, f.sort, order.kinds) if f.cursor else None
+    rows = fetch_rows(session, list_statement(f, f.sort, columns), f.sort, after, f.limit + 1)
+    next_cursor = None
+    if len(rows) > f.limit:
+        rows = rows[: f.limit]
+        next_cursor = encode_cursor(f.sort, order.values(rows[-1]))
+    return _only(rows, columns), next_cursor
+
+
+def iter_event_pages(
+    session: Session, f: EventFilter, *, page_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Every matching event, a keyset page at a time, in the list's shape (``fields`` and
+    ``include`` applied); the whole result, not one page."""
+    order = SORTS[f.sort]
+    columns = f.columns()
+    stmt = list_statement(f, f.sort, columns)
+    after: list[Any] | None = None
+    while True:
+        rows = fetch_rows(session, stmt, f.sort, after, page_size)
+        if not rows:
+            return
+        after = order.values(rows[-1])
+        page = _only(rows, columns)
+        attach(session, page, f.include or ())
+        yield page
+        if len(rows) < page_size:
+            return
+
+
+def _only(rows: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Drop the sort keys selected only for the cursor."""
+    if rows:
+        extra = [k for k in rows[0] if k not in columns]
+        for row in rows:
+            for k in extra:
+                del row[k]
+    return rows
+
+
+def count_events(session: Session, f: EventFilters) -> int:
     stmt = select(func.count()).select_from(Event).where(*filter_clauses(f))
     return int(session.execute(stmt).scalar_one())
+
+
+# -- embedded relations: one query per relation for a whole page --------------------------------
+
+
+def attach(session: Session, rows: list[dict[str, Any]], include: Iterable[str]) -> None:
+    """Embed the relations named in ``include`` in each row (by its ``id``)."""
+    include = set(include)
+    if not rows or not include:
+        return
+    ids = [row["id"] for row in rows]
+    if "actors" in include:
+        actors = actors_of(session, ids)
+        for row in rows:
+            row["actors"] = actors.get(row["id"], [])
+    if "sources" in include:
+        sources = sources_of(session, ids)
+        for row in rows:
+            row["sources"] = sources.get(row["id"], [])
+
+
+def actors_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each event's actors with side and role: side a, side b, then those without one."""
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for event_id, *values in session.execute(
+        select(
+            EventActor.event_id,
+            Actor.id,
+            Actor.name,
+            Actor.kind,
+            Actor.country,
+            EventActor.side,
+            EventActor.role,
+        )
+        .join(EventActor, EventActor.actor_id == Actor.id)
+        .where(EventActor.event_id.in_(event_ids))
+        .order_by(EventActor.event_id, EventActor.side.nulls_last(), Actor.id)
+    ):
+        out[event_id].append(dict(zip(_ACTOR_KEYS, values, strict=True)))
+    return out
+
+
+_ACTOR_KEYS = ("id", "name", "kind", "country", "side", "role")
+
+
+def sources_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each event's sources (article, outlet) with the quotes supporting it, in one query:
+    sources by publication date, quotes by position in the article."""
+    speaks_for = aliased(Actor)
+    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    current: dict[str, Any] | None = None
+    current_source = None
+    for r in session.execute(
+        select(
+            EventSource.event_id,
+            EventSource.id.label("source_id"),
+            Article.id.label("article_id"),
+            Article.title,
+            Article.url,
+            Article.published_date,
+            Outlet.id.label("outlet_id"),
+            Outlet.name.label("outlet_name"),
+            Quote.id,
+            Quote.text,
+            Quote.start_offset,
+            Quote.end_offset,
+            Quote.speaker_name,
+            Quote.speaker_role,
+            speaks_for.id.label("speaks_for_id"),
+            speaks_for.name.label("speaks_for_name"),
+        )
+        .join(Article, Article.id == EventSource.article_id)
+        .join(Outlet, Outlet.id == Article.outlet_id)
+        .outerjoin(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+        .outerjoin(Quote, Quote.id == EventSourceQuote.quote_id)
+        .outerjoin(speaks_for, speaks_for.id == Quote.speaks_for_actor_id)
+        .where(EventSource.event_id.in_(event_ids))
+        .order_by(
+            EventSource.event_id,
+            Article.published_date.nulls_last(),
+            Article.id,
+            Quote.start_offset,
+            Quote.id,
+        )
+    ).mappings():
+        if r["source_id"] != current_source:
+            current_source = r["source_id"]
+            current = {
+                "article_id": r["article_id"],
+                "title": r["title"],
+                "url": r["url"],
+                "published_date": r["published_date"],
+                "outlet": {"id": r["outlet_id"], "name": r["outlet_name"]},
+                "quotes": [],
+            }
+            out[r["event_id"]].append(current)
+        if r["id"] is not None and current is not None:
+            current["quotes"].append(quote_brief(r))
+    return out
+
+
+# -- the detail --------------------------------------------------------------------------------
 
 
 def get_event(session: Session, event_id: int) -> dict[str, Any] | None:
@@ -110,18 +471,8 @@ def get_event(session: Session, event_id: int) -> dict[str, Any] | None:
         return None
     event = dict(row)
     event["place"] = place_repository.place_with_ancestors(session, event.pop("place_id"))
-    event["actors"] = [
-        dict(r)
-        for r in session.execute(
-            select(
-                Actor.id, Actor.name, Actor.kind, Actor.country, EventActor.side, EventActor.role
-            )
-            .join(EventActor, EventActor.actor_id == Actor.id)
-            .where(EventActor.event_id == event_id)
-            .order_by(EventActor.side.nulls_last(), Actor.id)
-        ).mappings()
-    ]
-    event["sources"] = _sources(session, event_id)
+    event["actors"] = actors_of(session, [event_id]).get(event_id, [])
+    event["sources"] = sources_of(session, [event_id]).get(event_id, [])
     event["measures"] = [
         dict(r)
         for r in session.execute(
@@ -164,60 +515,6 @@ def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
     provenance["original"] = stored.get("row", {})
     provenance["flags"] = stored.get("flags", [])
     return provenance
-
-
-def _sources(session: Session, event_id: int) -> list[dict[str, Any]]:
-    sources = (
-        session.execute(
-            select(
-                EventSource.id.label("source_id"),
-                Article.id.label("article_id"),
-                Article.title,
-                Article.url,
-                Article.published_date,
-                Outlet.id.label("outlet_id"),
-                Outlet.name.label("outlet_name"),
-            )
-            .join(Article, Article.id == EventSource.article_id)
-            .join(Outlet, Outlet.id == Article.outlet_id)
-            .where(EventSource.event_id == event_id)
-            .order_by(Article.published_date.nulls_last(), Article.id)
-        )
-        .mappings()
-        .all()
-    )
-    speaks_for = aliased(Actor)
-    quotes_by_source: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for q in session.execute(
-        select(
-            EventSourceQuote.event_source_id,
-            Quote.id,
-            Quote.text,
-            Quote.start_offset,
-            Quote.end_offset,
-            Quote.speaker_name,
-            Quote.speaker_role,
-            speaks_for.id.label("speaks_for_id"),
-            speaks_for.name.label("speaks_for_name"),
-        )
-        .join(Quote, Quote.id == EventSourceQuote.quote_id)
-        .outerjoin(speaks_for, speaks_for.id == Quote.speaks_for_actor_id)
-        .join(EventSource, EventSource.id == EventSourceQuote.event_source_id)
-        .where(EventSource.event_id == event_id)
-        .order_by(Quote.start_offset)
-    ).mappings():
-        quotes_by_source[q["event_source_id"]].append(quote_brief(q))
-    return [
-        {
-            "article_id": s["article_id"],
-            "title": s["title"],
-            "url": s["url"],
-            "published_date": s["published_date"],
-            "outlet": {"id": s["outlet_id"], "name": s["outlet_name"]},
-            "quotes": quotes_by_source.get(s["source_id"], []),
-        }
-        for s in sources
-    ]
 
 
 def quote_brief(q: Any) -> dict[str, Any]:

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Generator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import WriteAccess
-from app.core import bodies, etag
-from app.core.errors import NotFound, problem_responses
+from app.core import bodies, etag, ids
+from app.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
-from app.db.session import EngineDep, ReadSessionDep
+from app.db.session import EngineDep, ReadSessionDep, read_session
 from app.events import repository, service
 from app.events.schemas import (
     EventDetail,
@@ -24,32 +28,156 @@ from app.events.schemas import (
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
-EventId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Event id.", examples=[1])]
+EventId = Annotated[
+    int, Path(ge=1, le=2**31 - 1, description="Event id.", examples=[1]), ids.CANONICAL
+]
 WITH_ETAG = {
     "description": "The event; `ETag` names its version.",
     "headers": etag.response_header(),
 }
 
 
+_GEOJSON_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "features"],
+    "properties": {
+        "type": {"const": "FeatureCollection"},
+        "features": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["type", "id", "geometry", "properties"],
+                "properties": {
+                    "type": {"const": "Feature"},
+                    "id": {"type": "integer"},
+                    "geometry": {
+                        "description": "A Point [longitude, latitude]; null without coordinates.",
+                        "anyOf": [
+                            {
+                                "type": "object",
+                                "required": ["type", "coordinates"],
+                                "properties": {
+                                    "type": {"const": "Point"},
+                                    "coordinates": {
+                                        "type": "array",
+                                        "items": {"type": "number"},
+                                        "minItems": 2,
+                                        "maxItems": 2,
+                                    },
+                                },
+                            },
+                            {"type": "null"},
+                        ],
+                    },
+                    "properties": {
+                        "type": "object",
+                        "description": "The CSV row's columns (ACLED-like names).",
+                        "additionalProperties": {"type": ["string", "number", "null"]},
+                    },
+                },
+            },
+        },
+    },
+}
+LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": (
+            "JSON: a page of events. CSV, GeoJSON, NDJSON: the whole filtered result (not "
+            "paged), streamed in keyset pages; `Content-Disposition` names a file for CSV and "
+            "GeoJSON. A failure part-way aborts the connection, so a truncated stream never "
+            "looks complete."
+        ),
+        "content": {
+            "text/csv": {
+                "schema": {"type": "string"},
+                "example": "id,external_id,event_date,date_end,...\r\n1,,2018-04-17,...\r\n",
+            },
+            "application/geo+json": {"schema": _GEOJSON_SCHEMA},
+            "application/x-ndjson": {
+                "schema": {"type": "string", "description": "One JSON event (EventRead) a line."}
+            },
+        },
+    },
+    406: {
+        "model": Problem,
+        "description": "`Accept` allows none of the formats (and no `format=` was given).",
+        "content": {PROBLEM_MEDIA_TYPE: {}},
+    },
+    **problem_responses(422, 503),
+}
+_FILENAMES = {"csv": "events.csv", "geojson": "events.geojson"}
+
+
 @router.get(
     "",
     response_model=Page[EventRead],
-    response_model_exclude_unset=True,
     summary="List events",
     description=(
-        "Events matching every filter given, newest first by default, in pages of `limit` "
-        "with an opaque `next_cursor`. `place` includes every place inside it; a merged "
-        "place's or actor's id stands for the one it was merged into. Retracted events are "
-        "left out unless `include_retracted=true`."
+        "Events matching every filter given (combined with AND), newest first by default.\n\n"
+        "**JSON** (`format=json` or `Accept: application/json`, the default): pages of "
+        "`limit` (at most 1,000) with an opaque `next_cursor` to pass as `cursor`; "
+        "`total=true` counts the matches; `fields=` picks the columns and `include=actors,"
+        "sources` embeds relations.\n\n"
+        "**CSV** (`text/csv`: one flat row per event, ACLED-like column names), **GeoJSON** "
+        "(`application/geo+json`: an RFC 7946 FeatureCollection of Points in [lon, lat] "
+        "order, null geometry without coordinates) and **NDJSON** (`application/x-ndjson`: "
+        "one event a line, as in the JSON list, `fields=` and `include=` too): the whole "
+        "result, streamed in the `sort` order; `limit`, `cursor` and `total` are refused "
+        "with them, and `fields`/`include` with CSV and GeoJSON. `format=` overrides "
+        "`Accept`; an `Accept` allowing none of these is a **406**. Responses are "
+        "gzip-compressed for clients that send `Accept-Encoding: gzip`.\n\n"
+        "`place` includes every place inside it; a merged place's or actor's id stands for "
+        "the one it was merged into. Retracted events are left out unless "
+        "`include_retracted=true`. Unknown parameters, fields, includes and sort keys are a "
+        "**422** naming them."
     ),
-    responses=problem_responses(422, 503),
+    responses=LIST_RESPONSES,
 )
-def list_events(session: ReadSessionDep, f: Annotated[EventFilter, Query()]) -> dict[str, Any]:
-    rows, next_cursor = repository.list_events(session, f)
-    page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
-    if f.total:
-        page["total"] = repository.count_events(session, f)
-    return page
+async def list_events(
+    request: Request, engine: EngineDep, f: Annotated[EventFilter, Query()]
+) -> Response:
+    fmt = service.negotiate(f.format, request.headers.get("accept"))
+    service.check_format_parameters(f, fmt)
+    # The answer depends on Accept (when format= is absent): caches must key on it.
+    headers = {"Vary": "Accept"}
+    if fmt == "json":
+        body = await run_in_threadpool(_json_page, engine, f)
+        return Response(body, media_type=service.MEDIA_TYPES["json"], headers=headers)
+    chunks = service.stream(engine, f, fmt)
+    # The first chunk is read before anything is sent: a bad `q` or an unreachable database
+    # is then still a problem response (422, 503), not a stream cut short.
+    try:
+        first = await run_in_threadpool(next, chunks, b"")
+    except BaseException:
+        await run_in_threadpool(chunks.close)
+        raise
+    if fmt in _FILENAMES:
+        headers["Content-Disposition"] = f'attachment; filename="{_FILENAMES[fmt]}"'
+    return StreamingResponse(
+        _in_threadpool(first, chunks), media_type=service.MEDIA_TYPES[fmt], headers=headers
+    )
+
+
+def _json_page(engine: Engine, f: EventFilter) -> bytes:
+    with read_session(engine) as session:
+        return service.list_page(session, f)
+
+
+async def _in_threadpool(first: bytes, chunks: Generator[bytes]) -> AsyncIterator[bytes]:
+    """The chunks, each produced in the thread pool (they read the database). The iterator is
+    closed however the response ends, so a client that goes away frees its session at once.
+    An exception from it propagates: the server then aborts the connection mid-body."""
+    try:
+        if first:
+            yield first
+        while True:
+            chunk = await run_in_threadpool(next, chunks, None)
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(chunks.close)
 
 
 @router.get(

@@ -2,22 +2,166 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any, Literal
+import re
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Final, Literal, NamedTuple
 
-from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from app.core.edits import Patch, absent
 from app.core.pagination import PageQuery, StrictQuery
 from app.ingest.schemas import Id, IsoDate, Text
 
-EventSort = Literal["date_start", "-date_start", "id", "-id"]
+EventSort = Literal["date_start", "-date_start", "fatalities_best", "-fatalities_best", "id", "-id"]
+SORT_KEYS: Final[tuple[str, ...]] = (
+    "date_start",
+    "-date_start",
+    "fatalities_best",
+    "-fatalities_best",
+    "id",
+    "-id",
+)
+EventFormat = Literal["json", "csv", "geojson", "ndjson"]
+EventInclude = Literal["sources", "actors"]
+INCLUDES: Final[tuple[str, ...]] = ("sources", "actors")
+# The columns of an event in a list, in their order; `fields=` picks among them (`id` is
+# always there: it names the event, and embedded relations hang off it).
+EVENT_FIELDS: Final[tuple[str, ...]] = (
+    "id",
+    "external_id",
+    "event_type",
+    "sub_event_type",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "place_id",
+    "place_name",
+    "country",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "summary",
+    "fatalities_low",
+    "fatalities_best",
+    "fatalities_high",
+    "status",
+    "created_at",
+    "updated_at",
+)
+EventField = Literal[
+    "id",
+    "external_id",
+    "event_type",
+    "sub_event_type",
+    "date_start",
+    "date_end",
+    "date_precision",
+    "place_id",
+    "place_name",
+    "country",
+    "latitude",
+    "longitude",
+    "geo_precision",
+    "summary",
+    "fatalities_low",
+    "fatalities_best",
+    "fatalities_high",
+    "status",
+    "created_at",
+    "updated_at",
+]
+
+# The mean Earth radius (IUGG), for great-circle distances.
+EARTH_RADIUS_KM: Final = 6371.0088
+MAX_NEAR_KM: Final = 20_000.0  # about half the globe: a larger circle holds everything
+_NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
+_KM = r"[0-9]{1,5}(\.[0-9]{1,6})?"
+BBOX_PATTERN: Final = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
+NEAR_PATTERN: Final = rf"^{_NUMBER},{_NUMBER},{_KM}$"
+
+
+class Bbox(NamedTuple):
+    min_lon: float
+    min_lat: float
+    max_lon: float
+    max_lat: float
+
+
+class Circle(NamedTuple):
+    lat: float
+    lon: float
+    km: float
+
+
+def _check_lat_lon(lat: float, lon: float) -> None:
+    if not -90 <= lat <= 90:
+        raise ValueError(f"latitude {lat} is outside -90..90")
+    if not -180 <= lon <= 180:
+        raise ValueError(f"longitude {lon} is outside -180..180")
+
+
+def parse_bbox(value: str) -> Bbox:
+    """``minlon,minlat,maxlon,maxlat`` (RFC 7946 order). ``minlon > maxlon`` crosses the
+    antimeridian, as in GeoJSON; ``minlat > maxlat`` is refused."""
+    if not re.fullmatch(BBOX_PATTERN, value):
+        raise ValueError("bbox is minlon,minlat,maxlon,maxlat in decimal degrees")
+    box = Bbox(*(float(part) for part in value.split(",")))
+    _check_lat_lon(box.min_lat, box.min_lon)
+    _check_lat_lon(box.max_lat, box.max_lon)
+    if box.min_lat > box.max_lat:
+        raise ValueError(f"bbox: minlat {box.min_lat} is above maxlat {box.max_lat}")
+    return box
+
+
+def parse_near(value: str) -> Circle:
+    """``lat,lon,km``: within ``km`` kilometres (great-circle) of the point."""
+    if not re.fullmatch(NEAR_PATTERN, value):
+        raise ValueError("near is lat,lon,km in decimal degrees and kilometres")
+    lat, lon, km = (float(part) for part in value.split(","))
+    _check_lat_lon(lat, lon)
+    if not 0 < km <= MAX_NEAR_KM:
+        raise ValueError(f"near: the distance must be more than 0 and at most {MAX_NEAR_KM:g} km")
+    return Circle(lat, lon, km)
+
+
+def split_commas(value: Any) -> Any:
+    """``a,b`` and ``a&a`` spell the same list (dashboards build either); order kept, no dupes."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, list | tuple):
+        parts = [part.strip() for item in value for part in str(item).split(",")]
+        return list(dict.fromkeys(p for p in parts if p))
+    return value
+
+
+def _refuse_unknown(name: str, values: list[str], allowed: tuple[str, ...]) -> list[str]:
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        plural = "s" if len(unknown) > 1 else ""
+        raise ValueError(
+            f"unknown {name}{plural} {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}"
+        )
+    return values
+
+
+PositiveId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
 class EventFilters(StrictQuery):
-    """The event filters every event query shares (the list, exports, stats).
+    """The event filters every event query shares (the list and its formats, exports, stats).
 
-    Each one narrows the result; together they combine with AND.
+    Each one given narrows the result; together they combine with AND. Repeating a
+    parameter that takes several values (`event_type=A&event_type=B`) means any of them.
     """
 
     date_from: IsoDate | None = Field(
@@ -28,62 +172,257 @@ class EventFilters(StrictQuery):
     )
     event_type: list[str] | None = Field(
         default=None,
-        description="ACLED event type; repeat for any of several.",
+        description="ACLED event type (see GET /v1/vocabulary); repeat for any of several.",
         examples=[["Battles"]],
     )
-    place: int | None = Field(
+    sub_event_type: list[str] | None = Field(
         default=None,
-        ge=1,
-        le=2**31 - 1,
+        description="ACLED sub-event type; repeat for any of several.",
+        examples=[["Armed clash"]],
+    )
+    place: PositiveId | None = Field(
+        default=None,
         description=(
             "Place id: events there or anywhere inside it. A merged place's id stands for the "
             "place it was merged into."
         ),
-        examples=[1],
+        examples=[3],
     )
-    actor: int | None = Field(
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = Field(
         default=None,
-        ge=1,
-        le=2**31 - 1,
+        description="ISO 3166-1 alpha-2 code of the country of the event's place.",
+        examples=["SY"],
+    )
+    bbox: Annotated[str, StringConstraints(pattern=BBOX_PATTERN)] | None = Field(
+        default=None,
+        description=(
+            "`minlon,minlat,maxlon,maxlat` (decimal degrees, edges included): events whose "
+            "place's coordinates are inside. `minlon > maxlon` crosses the antimeridian. "
+            "Events without coordinates never match."
+        ),
+        examples=["36.0,33.0,37.5,34.5"],
+    )
+    near: Annotated[str, StringConstraints(pattern=NEAR_PATTERN)] | None = Field(
+        default=None,
+        description=(
+            "`lat,lon,km`: events whose place is within `km` kilometres of the point "
+            "(great-circle distance on a sphere of radius 6,371.0088 km; at most 20,000 km). "
+            "Events without coordinates never match."
+        ),
+        examples=["33.8,36.75,25"],
+    )
+    actor: PositiveId | None = Field(
+        default=None,
         description=(
             "Actor id taking part. A merged actor's id stands for the actor it was merged into."
         ),
         examples=[1],
     )
-    include_retracted: bool = Field(
-        default=False, description="Also list retracted events (left out by default)."
+    include_affiliates: bool = Field(
+        default=False,
+        description=(
+            "With `actor`: also match events of the actors affiliated to it: those with an "
+            "affiliation (`member_of`, `allied_with`, `commanded_by`) whose related actor is "
+            "`actor`, one level down, while the affiliation held (its since/until dates "
+            "overlap the event's dates; open ends are unbounded). The FSA finds its factions' "
+            "events; a faction does not find the FSA's."
+        ),
+        examples=[True],
     )
+    side: Literal["a", "b"] | None = Field(
+        default=None,
+        description="With `actor`: only events where that actor (or affiliate) is on this side.",
+        examples=["a"],
+    )
+    outlet: PositiveId | None = Field(
+        default=None,
+        description="Outlet id: events reported by at least one article of this outlet.",
+        examples=[1],
+    )
+    fatalities_min: Count | None = Field(
+        default=None,
+        description="Events whose best fatality estimate is at least this (unknown ones never match).",
+        examples=[1],
+    )
+    fatalities_max: Count | None = Field(
+        default=None,
+        description="Events whose best fatality estimate is at most this (unknown ones never match).",
+        examples=[100],
+    )
+    geo_precision: list[Annotated[int, Field(ge=1, le=3)]] | None = Field(
+        default=None,
+        description=(
+            "Geographic precision (1 exact place, 2 near it, 3 region); repeat for any of several."
+        ),
+        examples=[[1, 2]],
+    )
+    updated_since: AwareDatetime | None = Field(
+        default=None,
+        description="Events changed at or after this time (RFC 3339, with its UTC offset).",
+        examples=["2018-04-18T00:00:00Z"],
+    )
+    q: Annotated[Text, StringConstraints(min_length=1, max_length=500)] | None = Field(
+        default=None,
+        description=(
+            "Full-text search over the event's summary, its supporting quotes and the titles "
+            'of the articles reporting it: all words, `"a phrase"`, `OR`, `-excluded`, '
+            "`prefix*`; accents and case are ignored."
+        ),
+        examples=["barrel bombs"],
+    )
+    include_retracted: bool = Field(
+        default=False,
+        description="Also list retracted events (left out by default).",
+        examples=[False],
+    )
+
+    @field_validator("country")
+    @classmethod
+    def _country_upper(cls, value: str | None) -> str | None:
+        return value.upper() if value is not None else None
+
+    @field_validator("bbox")
+    @classmethod
+    def _bbox(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_bbox(value)
+        return value
+
+    @field_validator("near")
+    @classmethod
+    def _near(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_near(value)
+        return value
+
+    @field_validator("side", "include_affiliates")
+    @classmethod
+    def _needs_actor(cls, value: Any, info: ValidationInfo) -> Any:
+        # Only when `actor` itself is valid and absent: a bad actor is reported on its own.
+        if value and "actor" in info.data and info.data["actor"] is None:
+            raise ValueError(f"{info.field_name} applies only with actor")
+        return value
+
+    @field_validator("updated_since", mode="before")
+    @classmethod
+    def _rfc3339(cls, value: Any) -> Any:
+        # RFC 3339 as written (`t`/`z` in either case); a time without its offset, or one
+        # datetime cannot hold (a leap second, year 0), is refused as a value error.
+        if not isinstance(value, str):
+            return value
+        try:
+            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+        except ValueError:
+            raise ValueError(
+                "updated_since is an RFC 3339 date-time with its UTC offset, e.g. "
+                "2018-04-18T00:00:00Z"
+            ) from None
+        if parsed.tzinfo is None:
+            raise ValueError("updated_since needs a UTC offset (Z or ±hh:mm)")
+        try:
+            return parsed.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("updated_since is out of range once in UTC") from None
+
+    def bounds(self) -> Bbox | None:
+        return parse_bbox(self.bbox) if self.bbox is not None else None
+
+    def circle(self) -> Circle | None:
+        return parse_near(self.near) if self.near is not None else None
 
 
 class EventFilter(EventFilters, PageQuery):
-    """Query parameters of GET /v1/events: the filters, the sort and the page."""
+    """Query parameters of GET /v1/events: the filters, the sort, the page and the format."""
 
-    sort: EventSort = Field(default="-date_start", description="Sort key; `-` for descending.")
+    sort: EventSort = Field(
+        default="-date_start",
+        description=(
+            "Sort key, `-` for descending; ties broken by id the same way. Events with an "
+            "unknown `fatalities_best` come last in both directions."
+        ),
+        examples=["-fatalities_best"],
+    )
+    limit: int = Field(
+        default=50,
+        ge=1,
+        le=1000,
+        description="Page size (at most 1,000). JSON only: the other formats are not paged.",
+        examples=[100],
+    )
+    cursor: str | None = Field(
+        default=None,
+        description=(
+            "Opaque cursor from a previous page's `next_cursor` (made for the same sort). "
+            "JSON only."
+        ),
+        examples=["WyItZmF0YWxpdGllc19iZXN0IixbMTIsNF1d"],
+    )
+    total: bool = Field(
+        default=False,
+        description="Also count every matching event (`total`). JSON only.",
+        examples=[True],
+    )
+    fields: list[EventField] | None = Field(
+        default=None,
+        description=(
+            "The columns of each event, comma-separated or repeated (`id` is always "
+            "included); all by default. JSON and NDJSON only."
+        ),
+        examples=[["id", "date_start", "event_type", "latitude", "longitude"]],
+    )
+    include: list[EventInclude] | None = Field(
+        default=None,
+        description=(
+            "Relations to embed in each event, comma-separated or repeated: `actors` (with "
+            "side and role), `sources` (article, outlet and supporting quotes). JSON and "
+            "NDJSON only."
+        ),
+        examples=[["actors", "sources"]],
+    )
+    format: EventFormat | None = Field(
+        default=None,
+        description=(
+            "`json` (pages), or the whole result streamed as `csv` (ACLED-like columns), "
+            "`geojson` (RFC 7946 FeatureCollection) or `ndjson` (one JSON event a line). "
+            "Overrides the `Accept` header."
+        ),
+        examples=["json"],
+    )
+
+    @field_validator("sort", mode="before")
+    @classmethod
+    def _sort_known(cls, value: Any) -> Any:
+        if isinstance(value, str) and value not in SORT_KEYS:
+            raise ValueError(f"unknown sort key {value!r}; allowed: {', '.join(SORT_KEYS)}")
+        return value
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _fields_known(cls, value: Any) -> Any:
+        value = split_commas(value)
+        if isinstance(value, list):
+            _refuse_unknown("field", value, EVENT_FIELDS)
+        return value
+
+    @field_validator("include", mode="before")
+    @classmethod
+    def _include_known(cls, value: Any) -> Any:
+        value = split_commas(value)
+        if isinstance(value, list):
+            _refuse_unknown("include", value, INCLUDES)
+        return value
+
+    def columns(self) -> tuple[str, ...]:
+        """The event columns asked for, in their canonical order."""
+        if not self.fields:
+            return EVENT_FIELDS
+        wanted = {"id", *self.fields}
+        return tuple(c for c in EVENT_FIELDS if c in wanted)
 
 
-class EventRead(BaseModel):
-    """One event in a list: flat, one row per event."""
-
-    id: int = Field(examples=[1])
-    external_id: str | None = Field(examples=[None])
-    event_type: str = Field(examples=["Explosions/Remote violence"])
-    sub_event_type: str | None = Field(examples=["Air/drone strike"])
-    date_start: date = Field(examples=["2018-04-17"])
-    date_end: date = Field(examples=["2018-04-18"])
-    date_precision: str = Field(examples=["day"])
-    place_id: int | None = Field(examples=[4])
-    place_name: str | None = Field(examples=["Jabal Sharqi"])
-    country: str | None = Field(description="ISO 3166-1 alpha-2 of the place.", examples=["SY"])
-    latitude: float | None = Field(examples=[33.8])
-    longitude: float | None = Field(examples=[36.75])
-    geo_precision: int | None = Field(examples=[2])
-    summary: str | None
-    fatalities_low: int | None = Field(examples=[None])
-    fatalities_best: int | None = Field(examples=[None])
-    fatalities_high: int | None = Field(examples=[None])
-    status: str = Field(examples=["active"])
-    created_at: datetime
-    updated_at: datetime
+def _only_id_required(schema: dict[str, Any]) -> None:
+    # `fields=` may leave any column out but `id`; `include=` adds actors and sources.
+    schema["required"] = ["id"]
 
 
 class PlaceRef(BaseModel):
@@ -139,6 +478,44 @@ class EventSourceRead(BaseModel):
     published_date: date | None
     outlet: OutletBrief
     quotes: list[QuoteBrief]
+
+
+class EventRead(BaseModel):
+    """One event in a list: flat, one row per event.
+
+    Every column is present unless `fields=` leaves it out (`id` always is); `actors` and
+    `sources` are present only with `include=`.
+    """
+
+    model_config = ConfigDict(json_schema_extra=_only_id_required)
+
+    id: int = Field(examples=[1])
+    external_id: str | None = Field(examples=[None])
+    event_type: str = Field(examples=["Explosions/Remote violence"])
+    sub_event_type: str | None = Field(examples=["Air/drone strike"])
+    date_start: date = Field(examples=["2018-04-17"])
+    date_end: date = Field(examples=["2018-04-18"])
+    date_precision: str = Field(examples=["day"])
+    place_id: int | None = Field(examples=[4])
+    place_name: str | None = Field(examples=["Jabal Sharqi"])
+    country: str | None = Field(description="ISO 3166-1 alpha-2 of the place.", examples=["SY"])
+    latitude: float | None = Field(description="The place's latitude.", examples=[33.8])
+    longitude: float | None = Field(description="The place's longitude.", examples=[36.75])
+    geo_precision: int | None = Field(examples=[2])
+    summary: str | None
+    fatalities_low: int | None = Field(examples=[None])
+    fatalities_best: int | None = Field(examples=[None])
+    fatalities_high: int | None = Field(examples=[None])
+    status: str = Field(examples=["active"])
+    created_at: datetime
+    updated_at: datetime
+    actors: list[EventActorRead] = Field(
+        default_factory=list, description="With `include=actors`: who took part, on which side."
+    )
+    sources: list[EventSourceRead] = Field(
+        default_factory=list,
+        description="With `include=sources`: each article, its outlet and the supporting quotes.",
+    )
 
 
 class MeasureRead(BaseModel):

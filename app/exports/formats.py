@@ -6,7 +6,7 @@
 - ``acled-csv``: ACLED's own layout (``app.imports.acled.acled_row``), which
   ``conflictdb import acled`` reads back.
 - ``geojson``: an RFC 7946 FeatureCollection, a Point ``[longitude, latitude]`` per event
-  (null geometry when no place of it has coordinates), properties = the flat row.
+  (null geometry when its place has no coordinates), properties = the flat row.
 - ``ndjson``: one JSON object per line: the flat row, with the place hierarchy, actors,
   sources and provenance as nested values.
 
@@ -83,9 +83,12 @@ def _sides(actors: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dic
 
 
 def located(event: ExportEvent) -> dict[str, Any] | None:
-    """The most precise place of the event that has coordinates (as ACLED locates an event
-    at the centroid of the smallest unit it knows)."""
-    return next((p for p in reversed(event.places) if p["latitude"] is not None), None)
+    """The event's place, when it has coordinates: the event's coordinates are its place's,
+    in every format and in the ``bbox``/``near`` filters alike (a place without coordinates
+    does not borrow those of a place containing it)."""
+    if event.places and event.places[-1]["latitude"] is not None:
+        return event.places[-1]
+    return None
 
 
 def flat_row(event: ExportEvent) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
+from app.events import repository as event_repository
 from app.models import (
     Actor,
     Article,
@@ -32,10 +33,16 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
 
 
 def event_page(
-    session: Session, clauses: Sequence[ColumnElement[bool]], after_id: int, limit: int
+    session: Session,
+    clauses: Sequence[ColumnElement[bool]],
+    sort: str,
+    after: Sequence[Any] | None,
+    limit: int,
 ) -> list[dict[str, Any]]:
-    """The next ``limit`` events after ``after_id`` (by id) matching ``clauses``, with the
-    dataset row behind each imported one."""
+    """The next ``limit`` events matching ``clauses`` in the order of ``sort`` (one of the
+    events list's), after the row whose sort keys are ``after``; with the dataset row
+    behind each imported one."""
+    order = event_repository.SORTS[sort]
     stmt = (
         select(
             Event.id,
@@ -57,20 +64,14 @@ def event_page(
             EventProvenance.external_id.label("dataset_event_id"),
             EventProvenance.original,
         )
-        # Place is joined for the country filter (the place's country).
-        .outerjoin(Place, Place.id == Event.place_id)
         .outerjoin(EventProvenance, EventProvenance.event_id == Event.id)
         .outerjoin(Dataset, Dataset.id == EventProvenance.dataset_id)
-        .where(*clauses, Event.id > after_id)
-        .order_by(Event.id)
-        .limit(limit)
+        .where(*clauses)
     )
+    if after is not None:
+        stmt = stmt.where(order.after(after))
+    stmt = stmt.order_by(*order.order_by()).limit(limit)
     return [dict(r) for r in session.execute(stmt).mappings()]
-
-
-def country_clause(country: str) -> ColumnElement[bool]:
-    """Events whose place is in this country (ISO 3166-1 alpha-2); needs Place joined."""
-    return Place.country == country
 
 
 def place_chains(session: Session, place_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:

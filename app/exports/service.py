@@ -1,53 +1,28 @@
 """Streaming the events an export asks for: keyset pages of ~1,000, memory flat.
 
-Pages are read by event id (``WHERE id > :last ORDER BY id LIMIT n``, the primary key's
-order), each with its places, actors, sources and provenance in four more queries, and
-handed on one event at a time; nothing holds more than a page. The filters are the events
-list's (``app.events.repository.filter_clauses``), plus the country of the event's place.
+Pages are read in the order of one of the events list's sorts (by id unless told), each
+resuming after the last row of the one before (``WHERE (key, id) > (:last) ... LIMIT n``),
+with their places, actors and sources in three more queries, and handed on one event at a
+time; nothing holds more than a page. The filters are the events list's own
+(``EventFilters`` and ``app.events.repository.filter_clauses``), for the command line and
+``GET /v1/events?format=csv|geojson`` alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine
+from sqlalchemy import Engine
 
 from app.db.session import read_session
 from app.events import repository as event_repository
-from app.events.schemas import EventFilter
+from app.events.schemas import EventFilters
 from app.exports import repository
 
 PAGE_SIZE = 1000
-
-
-@dataclass(frozen=True)
-class ExportFilter:
-    """Which events to export; every filter given narrows the export (AND)."""
-
-    date_from: date | None = None
-    date_to: date | None = None
-    event_type: Sequence[str] = ()
-    place: int | None = None
-    country: str | None = None
-    actor: int | None = None
-    include_retracted: bool = False
-
-    def clauses(self) -> list[ColumnElement[bool]]:
-        listed = EventFilter(
-            date_from=self.date_from,
-            date_to=self.date_to,
-            event_type=list(self.event_type) or None,
-            place=self.place,
-            actor=self.actor,
-            include_retracted=self.include_retracted,
-        )
-        clauses = event_repository.filter_clauses(listed)
-        if self.country is not None:
-            clauses.append(repository.country_clause(self.country.upper()))
-        return clauses
 
 
 @dataclass
@@ -76,14 +51,16 @@ class ExportEvent:
 
 
 def iter_events(
-    engine: Engine, export: ExportFilter, *, page_size: int = PAGE_SIZE
+    engine: Engine, filters: EventFilters, *, sort: str = "id", page_size: int = PAGE_SIZE
 ) -> Iterator[ExportEvent]:
-    """The matching events in id order, a page at a time."""
-    clauses = export.clauses()
-    after = 0
+    """The matching events in the order of ``sort`` (a key of the events list's), a page at
+    a time. The filters' SQL is built (and a bad ``q`` refused) on the first event asked for."""
+    clauses = event_repository.filter_clauses(filters)
+    order = event_repository.SORTS[sort]
+    after: list[Any] | None = None
     with read_session(engine) as session:
         while True:
-            rows = repository.event_page(session, clauses, after, page_size)
+            rows = repository.event_page(session, clauses, sort, after, page_size)
             if not rows:
                 return
             ids = [r["id"] for r in rows]
@@ -96,7 +73,7 @@ def iter_events(
                 yield _event(row, chains, actors, sources)
             if len(rows) < page_size:
                 return
-            after = ids[-1]
+            after = order.values(rows[-1])
 
 
 def _event(

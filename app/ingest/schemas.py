@@ -67,9 +67,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Whitespace spelled out, code point by code point: `\s` means Unicode's White_Space to the
 # validator (Rust's regex) but ECMA-262's set to OpenAPI readers, and they differ (U+0085,
 # U+FEFF). Listed: what Python's str.isspace() calls space, a superset of what strip removes.
-_WS = (
-    r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-)
+_WS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = f"[^{_WS}]"
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 Text = Annotated[str, AfterValidator(_storable)]

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
 from app.db.session import read_session
+from app.events.schemas import EventFilters
 from app.exports import formats, service
-from app.exports.service import ExportEvent, ExportFilter
+from app.exports.service import ExportEvent
 from app.imports import acled
 from app.models import (
     Actor,
@@ -32,7 +33,7 @@ from tests.imports.test_loader import ged_rows, import_acled, import_ged
 
 
 def export_text(engine: Engine, fmt: str, **filters: Any) -> str:
-    return "".join(formats.FORMATS[fmt](service.iter_events(engine, ExportFilter(**filters))))
+    return "".join(formats.FORMATS[fmt](service.iter_events(engine, EventFilters(**filters))))
 
 
 def snapshot(engine: Engine) -> dict[str, set[Any]]:
@@ -232,7 +233,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
             pages.append(statement)
 
     try:
-        events = service.iter_events(engine, ExportFilter(), page_size=7)
+        events = service.iter_events(engine, EventFilters(), page_size=7)
         first = next(events)
         assert len(pages) == 1  # one page read for the first event, not the whole table
         rest = list(events)
@@ -240,7 +241,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
         event.remove(engine, "before_cursor_execute", _count)
     assert len(pages) == 4  # 7 + 7 + 7 + 2
     assert [first.id, *(e.id for e in rest)] == [
-        e.id for e in service.iter_events(engine, ExportFilter())
+        e.id for e in service.iter_events(engine, EventFilters())
     ]
     assert len(rest) == 22
 
@@ -250,7 +251,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
 
     def counted() -> Iterator[ExportEvent]:
         nonlocal pulled
-        for e in service.iter_events(engine, ExportFilter()):
+        for e in service.iter_events(engine, EventFilters()):
             pulled += 1
             yield e
 
@@ -320,7 +321,7 @@ def test_filters_are_the_event_lists(client: TestClient, engine: Engine) -> None
     import_ged(engine, rows)
 
     def exported_ids(**filters: Any) -> set[int]:
-        return {e.id for e in service.iter_events(engine, ExportFilter(**filters))}
+        return {e.id for e in service.iter_events(engine, EventFilters(**filters))}
 
     def listed_ids(**params: Any) -> set[int]:
         return {
