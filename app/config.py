@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./conflictdb.sqlite3"
+_ORIGIN = re.compile(r"^https?://[^/\s]+$")
 
 
 class Settings(BaseSettings):
@@ -40,6 +42,49 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Requests a minute per API key (or address); 0 is off."
     )
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Largest request body.")
+    cors_allow_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "Origins browsers may call the API from (CORS), comma-separated, e.g. "
+            "`https://dash.example.org,http://localhost:3000`, or `*` for any; none (the "
+            "default) turns CORS off."
+        ),
+    )
+    stats_max_buckets: int = Field(
+        default=10_000,
+        ge=1,
+        description="Most rows a stats answer may have (buckets x groups, or places); more is a 422.",
+    )
+    stats_use_rollups: bool = Field(
+        default=True,
+        description="Answer the stats queries the monthly rollups can answer from them; "
+        "false reads the events every time.",
+    )
+    cache_control: str = Field(
+        default="no-cache",
+        pattern=r"^[!-~]([ -~]*[!-~])?$",
+        description="Cache-Control of the collection reads (lists, exports, stats, the change "
+        "feed): they carry a weak ETag from the data version, so the default `no-cache` lets "
+        "clients keep them and revalidate with If-None-Match (a 304 when nothing changed).",
+    )
+    stats_cache_size: int = Field(
+        default=256,
+        ge=0,
+        description="Stats answers each worker keeps in memory (LRU), by data version and "
+        "request, until the next write; 0 is off.",
+    )
+
+    @field_validator("cors_allow_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        for origin in value if isinstance(value, list) else []:
+            # A browser's Origin is scheme://host[:port], never with a path or trailing slash:
+            # an origin written otherwise would silently never match.
+            if origin != "*" and not _ORIGIN.match(str(origin)):
+                raise ValueError(f"CORS origin {origin!r} is not scheme://host[:port]")
+        return value
 
     @field_validator("database_url")
     @classmethod

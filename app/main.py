@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.gzip import GZipMiddleware
 
 from app.auth.dependencies import read_access
 from app.config import Settings, get_settings
-from app.core import bodies, ratelimit
+from app.core import bodies, caching, ratelimit
 from app.core.errors import install_error_handlers, problem_responses
 from app.db.session import create_db_engine
 
@@ -61,17 +63,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
+    # Added before the rate limiter, so inside it: a 304 takes a token like any answer.
+    caching.install(app, settings)
     ratelimit.install(app, settings.rate_limit_per_minute)
+    _install_http_middleware(app, settings)
 
     from app.actors.router import router as actors_router
     from app.articles.router import router as articles_router
     from app.auth.router import router as keys_router
+    from app.changes.router import router as changes_router
     from app.events.router import router as events_router
     from app.health.router import router as health_router
     from app.ingest.router import router as ingest_router
     from app.outlets.router import router as outlets_router
     from app.places.router import router as places_router
     from app.quotes.router import router as quotes_router
+    from app.stats.router import router as stats_router
     from app.vocabulary.router import router as vocabulary_router
 
     # Every API route: reads open unless CONFLICTDB_AUTH_READS, a key checked whenever one is
@@ -84,6 +91,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         outlets_router,
         actors_router,
         places_router,
+        stats_router,
+        changes_router,
         vocabulary_router,
         keys_router,
     ):
@@ -95,6 +104,52 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     _register_body_schemas(app)
     return app
+
+
+# Below this a response goes as is: gzip's header and the round trip cost more than it saves.
+GZIP_MINIMUM_BYTES = 1024
+# Headers a browser script may read on a cross-origin response.
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Data-Version",
+    "Link",
+    "RateLimit",
+    "RateLimit-Policy",
+    "Retry-After",
+    "Content-Disposition",
+    "Idempotent-Replayed",
+    "Location",
+]
+
+
+def _install_http_middleware(app: FastAPI, settings: Settings) -> None:
+    """Compression (gzip for clients that accept it), then CORS outermost, so a preflight is
+    answered before rate limiting and every answer, a 429 included, carries the CORS headers.
+
+    Starlette's GZipMiddleware compresses a streaming response chunk by chunk (each flushed
+    as it comes), so exports still stream and are never held whole in memory. Level 6, not
+    the maximum 9: nearly the same size for far less CPU on large exports.
+    """
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES, compresslevel=6)
+    if settings.cors_allow_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_allow_origins,
+            allow_methods=["GET", "POST", "PATCH", "DELETE"],
+            allow_headers=[
+                "Authorization",
+                "X-API-Key",
+                "Content-Type",
+                "If-Match",
+                "If-None-Match",
+                "Idempotency-Key",
+                "Accept",
+            ],
+            expose_headers=CORS_EXPOSED_HEADERS,
+            # Keys travel in headers, never cookies: no credentialed requests.
+            allow_credentials=False,
+            max_age=600,
+        )
 
 
 def _register_body_schemas(app: FastAPI) -> None:

@@ -1,0 +1,1 @@
+"""The change feed: events created, updated and retracted, in commit order."""

@@ -1,0 +1,91 @@
+"""All SQL of the change feed: the ``event_change`` log in commit order, each change with its
+event's current list row, and the page's next cursor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlalchemy.orm import Session
+
+from app import derived
+from app.changes.schemas import Position, encode_position
+from app.core.errors import ValidationProblem
+from app.events import repository as event_repository
+from app.events.schemas import EVENT_FIELDS
+from app.models import Event, EventChange, Place
+
+_CHANGE_FIELDS = ("version", "event_id", "action", "changed_at")
+
+
+def _after(position: Position) -> ColumnElement[bool]:
+    version, event_id = position
+    if event_id is None:
+        return EventChange.version > version
+    return or_(
+        EventChange.version > version,
+        and_(EventChange.version == version, EventChange.event_id > event_id),
+    )
+
+
+def _key(position: Position) -> tuple[int, float]:
+    version, event_id = position
+    return version, float("inf") if event_id is None else event_id
+
+
+def changes_after(session: Session, position: Position | None, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` changes after ``position`` in commit order, with their events' rows in
+    the list's shape (the list's columns, the place outer-joined as the list does)."""
+    stmt = (
+        select(
+            EventChange.version,
+            EventChange.event_id,
+            EventChange.action,
+            EventChange.changed_at,
+            *(event_repository.COLUMNS[name] for name in EVENT_FIELDS),
+        )
+        .select_from(EventChange)
+        .join(Event, Event.id == EventChange.event_id)
+        .outerjoin(Place, Place.id == Event.place_id)
+        .order_by(EventChange.version, EventChange.event_id)
+        .limit(limit)
+    )
+    if position is not None:
+        stmt = stmt.where(_after(position))
+    out = []
+    width = len(_CHANGE_FIELDS)
+    for row in session.execute(stmt):
+        change = dict(zip(_CHANGE_FIELDS, row[:width], strict=True))
+        change["event"] = dict(zip(EVENT_FIELDS, row[width:], strict=True))
+        out.append(change)
+    return out
+
+
+def changes_page(session: Session, since: Position | None, limit: int) -> dict[str, Any]:
+    """A page of the feed, its next cursor and the current data version.
+
+    The version is read first. Writers hand out versions in commit order (app/derived.py), so
+    every change numbered up to that version is already committed and visible to the query
+    that follows: a page shorter than ``limit`` has seen all of them, and its cursor can move
+    past that version even when no change is left (writes that change no event advance the
+    version too), so a caught-up client polls from where it is instead of re-reading. Changes
+    committed between the two reads come in the page too; that is safe for the same reason
+    (none below them can still be missing).
+    """
+    version = derived.current_version(session)
+    if since is not None and since[0] > version:
+        raise ValidationProblem(
+            f"since is ahead of the current data version {version}: this is not the database "
+            "the cursor was made on (restored or reset?); start again without since.",
+            errors=[{"loc": ["query", "since"], "msg": "ahead of the data", "type": "since"}],
+        )
+    rows = changes_after(session, since, limit + 1)
+    if len(rows) > limit:
+        rows = rows[:limit]
+        position: Position = (rows[-1]["version"], rows[-1]["event_id"])
+    else:
+        candidates: list[Position] = [(version, None)]
+        if rows:
+            candidates.append((rows[-1]["version"], rows[-1]["event_id"]))
+        position = max(candidates, key=_key)
+    return {"data": rows, "next_cursor": encode_position(position), "data_version": version}
