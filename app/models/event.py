@@ -37,6 +37,9 @@ class Event(TimestampMixin, Base):
         CheckConstraint("fatalities_high >= 0", name="fatalities_high_non_negative"),
         Index("ix_event_date_start_id", "date_start", "id"),
         Index("ix_event_event_type_date_start", "event_type", "date_start"),
+        # Place, country, bbox and near filters with a date range and the date sort.
+        Index("ix_event_place_id_date_start_id", "place_id", "date_start", "id"),
+        Index("ix_event_updated_at_id", "updated_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -45,7 +48,7 @@ class Event(TimestampMixin, Base):
     date_start: Mapped[date] = mapped_column(Date, nullable=False)
     date_end: Mapped[date] = mapped_column(Date, nullable=False)
     date_precision: Mapped[str] = mapped_column(ForeignKey("date_precision.name"), nullable=False)
-    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)
+    place_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"))
     geo_precision: Mapped[int | None] = mapped_column(SmallInteger)
     summary: Mapped[str | None] = mapped_column(Text)
     fatalities_low: Mapped[int | None] = mapped_column()

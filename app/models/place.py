@@ -19,6 +19,8 @@ class Place(TimestampMixin, Base):
         ),
         CheckConstraint("(latitude IS NULL) = (longitude IS NULL)", name="lat_lon_together"),
         CheckConstraint("depth >= 0", name="depth_non_negative"),
+        # The bounding box of bbox= and near= filters is an index range.
+        Index("ix_place_latitude_longitude", "latitude", "longitude"),
         # A live name is unique among its siblings; top-level names are unique within their
         # country. A merged place keeps its row (its id redirects) but frees its name.
         Index(
