@@ -466,14 +466,15 @@ def import_acled(
 
 
 @import_cli.command("reports")
-def import_reports(file: Path = FileArgument) -> None:
+def import_reports(file: Path = FileArgument, strict: bool = StrictOption) -> None:
     """Ingest report documents from a JSON Lines file: one report a line.
 
     Each line is the document `POST /v1/reports` takes, and goes through the same pipeline,
     each report in its own transaction. A report already stored identically is skipped;
-    lines that fail are reported with their line number and the rest load.
+    lines that fail are reported with their line number and the rest load. With --strict the
+    whole file is one transaction: any bad line (all are listed) and nothing is written.
 
-    Example: conflictdb import reports reports.jsonl
+    Example: conflictdb import reports --strict reports.jsonl
     """
     from app.imports import reports
 
@@ -483,7 +484,9 @@ def import_reports(file: Path = FileArgument) -> None:
         principal = _principal(engine)
         with file.open("rb") as raw, _progress(file.stat().st_size, "reports") as update:
             progress = (lambda n: update(n, raw.tell())) if update else None
-            summary = reports.import_reports(engine, raw, principal_id=principal, progress=progress)
+            summary = reports.import_reports(
+                engine, raw, principal_id=principal, progress=progress, strict=strict
+            )
     finally:
         engine.dispose()
     elapsed = time.monotonic() - started
@@ -498,6 +501,9 @@ def import_reports(file: Path = FileArgument) -> None:
         )
         for error in summary.rejected[:SHOWN]:
             _line(f"  line {error.line}: {error.reason}")
+    if summary.aborted:
+        _line("aborted (--strict): nothing was written")
+        raise typer.Exit(1)
 
 
 # -- exports -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from app.core.errors import ProblemError
+from app.db.session import write_session
 from app.imports.records import RowError
 from app.ingest import service as ingest_service
 
@@ -28,6 +29,8 @@ class ReportsSummary:
     unchanged: int = 0
     rejected: list[RowError] = field(default_factory=list)
     rejected_count: int = 0
+    # --strict found bad lines: nothing was written.
+    aborted: bool = False
 
     def reject(self, error: RowError) -> None:
         self.rejected_count += 1
@@ -41,8 +44,15 @@ def import_reports(
     *,
     principal_id: int | None,
     progress: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ReportsSummary:
-    """Ingest each non-blank line as one report; blank lines are skipped (and counted)."""
+    """Ingest each non-blank line as one report; blank lines are skipped (and counted).
+
+    ``strict``: all or nothing. Every report goes into one transaction, each in a savepoint
+    so every bad line is still found and listed; if any is bad, nothing is written.
+    """
+    if strict:
+        return _import_strict(engine, lines, principal_id=principal_id, progress=progress)
     summary = ReportsSummary()
     for number, raw in enumerate(lines, start=1):
         summary.lines = number
@@ -59,6 +69,40 @@ def import_reports(
                     summary.unchanged += 1
         if progress is not None:
             progress(number)
+    return summary
+
+
+def _import_strict(
+    engine: Engine,
+    lines: Iterable[bytes],
+    *,
+    principal_id: int | None,
+    progress: Callable[[int], None] | None,
+) -> ReportsSummary:
+    summary = ReportsSummary()
+    with write_session(engine) as session:
+        for number, raw in enumerate(lines, start=1):
+            summary.lines = number
+            if raw.strip():
+                try:
+                    with session.begin_nested():
+                        report = ingest_service.parse_report(raw)
+                        outcome = ingest_service.write_report(
+                            session, report, api_key_id=principal_id
+                        )
+                except ProblemError as exc:
+                    summary.reject(RowError(number, _problem_words(exc)))
+                else:
+                    if outcome.status == 201:
+                        summary.created += 1
+                    else:
+                        summary.unchanged += 1
+            if progress is not None:
+                progress(number)
+        if summary.rejected_count:
+            session.rollback()
+            summary.created = summary.unchanged = 0
+            summary.aborted = True
     return summary
 
 

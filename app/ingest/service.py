@@ -69,6 +69,14 @@ def ingest_report(
     )
 
 
+def write_report(session: Session, report: ReportCreate, *, api_key_id: int | None) -> Outcome:
+    """The report written in the caller's transaction (``conflictdb import reports --strict``
+    puts a whole file in one); the caller commits."""
+    return _write_report(
+        session, report, payload_sha256(report), check_document(report), api_key_id
+    )
+
+
 def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:
     """Checks that need no database: keys, references between parts, quote offsets.
 

@@ -143,6 +143,39 @@ def test_import_reports_jsonl(database_url: str, db: Engine, tmp_path: Path) -> 
     assert event_count(db) == events
 
 
+def test_import_reports_strict_is_all_or_nothing(
+    database_url: str, db: Engine, tmp_path: Path
+) -> None:
+    other = demo_report()
+    other["article"]["url"] = "https://example.org/another-article"
+    conflicting = demo_report()  # the demo's article again, with a different report: a 409
+    conflicting["events"] = conflicting["events"][:1]
+    broken = demo_report()
+    del broken["article"]
+    file = tmp_path / "reports.jsonl"
+    lines = [demo_report(), other, conflicting, broken]
+    file.write_text("\n".join(json.dumps(r) for r in lines) + "\n", encoding="utf-8")
+    before = row_counts(db)
+
+    result = run(database_url, "import", "reports", "--strict", str(file))
+    assert result.exit_code == 1, result.output
+    # Every bad line is listed (a 409 only the database can tell, a 422 the document shows)...
+    assert "  line 3: 409" in result.stderr
+    assert "  line 4: 422" in result.stderr
+    assert "aborted (--strict): nothing was written" in result.stderr
+    # ...and the good lines were not kept either (only the CLI's recorded principal is new).
+    after = row_counts(db)
+    assert after.pop("api_key") == before.pop("api_key") + 1
+    assert after == before
+
+    # The same file without the bad lines loads whole.
+    file.write_text("\n".join(json.dumps(r) for r in lines[:2]) + "\n", encoding="utf-8")
+    result = run(database_url, "import", "reports", "--strict", str(file))
+    assert result.exit_code == 0, result.output
+    assert "created 2, unchanged 0, rejected 0" in result.stderr
+    assert event_count(db) == 2 * len(demo_report()["events"])
+
+
 def test_db_upgrade_and_its_migrate_alias(database_url: str) -> None:
     for args in (["db", "upgrade"], ["migrate"]):
         result = run(database_url, *args)
