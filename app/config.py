@@ -29,6 +29,11 @@ class Settings(BaseSettings):
     page_size_default: int = Field(default=50, ge=1)
     page_size_max: int = Field(default=1000, ge=1)
     sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    read_timeout_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="Longest a statement of a read may run (503 query-timeout beyond); 0 is off.",
+    )
     db_pool_size: int = Field(default=10, ge=1)
     auth_reads: bool = Field(default=False, description="Reads need a key with 'read' scope.")
     local_key_file: str = Field(

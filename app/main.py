@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.database_url,
         pool_size=settings.db_pool_size,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        read_timeout_ms=settings.read_timeout_ms,
     )
 
     @asynccontextmanager

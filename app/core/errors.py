@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.db import dialect
+
 log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -148,6 +150,10 @@ class ServiceUnavailable(ProblemError):
     status, slug, title = 503, "service-unavailable", "Service temporarily unavailable"
 
 
+class QueryTimeout(ServiceUnavailable):
+    slug, title = "query-timeout", "The query took too long"
+
+
 def problem_response(
     problem: dict[str, Any], status: int, headers: dict[str, str] | None = None
 ) -> JSONResponse:
@@ -211,6 +217,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(OperationalError)
     async def _db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        if dialect.is_read_timeout(exc):
+            timeout = request.app.state.settings.read_timeout_ms
+            problem = QueryTimeout(
+                f"The query ran longer than the read timeout ({timeout} ms) and was stopped. "
+                "Narrow it (a date range, a place or country, fewer groups) or retry later."
+            ).to_problem(request.url.path)
+            return problem_response(problem, 503, {"Retry-After": "30"})
         # Locked, disk full, connection lost: the client should retry later, not see a 500.
         log.warning("database unavailable: %s", exc.orig)
         problem = ServiceUnavailable("The database is unavailable; retry shortly.").to_problem(

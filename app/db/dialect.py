@@ -6,6 +6,7 @@ import hashlib
 import math
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,10 +57,40 @@ def writer_queue(engine: Engine) -> Iterator[None]:
         yield
 
 
-def install(engine: Engine, *, busy_timeout_ms: int) -> None:
-    """Attach per-dialect connection set-up to a new engine."""
+# Set on a read that ran out of time (both databases), so the API can say so (503).
+TIMED_OUT_SQLSTATE = "57014"
+
+
+def is_read_timeout(exc: BaseException) -> bool:
+    """A statement stopped by the read timeout: PostgreSQL's query_canceled, SQLite's
+    'interrupted' (from the progress handler below)."""
+    orig = getattr(exc, "orig", exc)
+    if getattr(orig, "sqlstate", None) == TIMED_OUT_SQLSTATE:
+        return True
+    return isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted"
+
+
+def install(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: int = 0) -> None:
+    """Attach per-dialect connection set-up to a new engine.
+
+    ``read_timeout_ms`` bounds every statement of a read transaction (not of writes, which a
+    client must never see half done, nor of migrations): a query too costly for its filters
+    stops there instead of holding a worker and the database. PostgreSQL enforces it as
+    ``statement_timeout``; SQLite through a progress handler that interrupts the statement.
+    """
     if engine.dialect.name != "sqlite":
+        if read_timeout_ms > 0:
+
+            @event.listens_for(engine, "begin")
+            def _pg_read_timeout(conn: Any) -> None:
+                if not conn.get_execution_options().get(WRITE_OPTION):
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(read_timeout_ms)}")
+
         return
+    _install_sqlite(engine, busy_timeout_ms=busy_timeout_ms, read_timeout_ms=read_timeout_ms)
+
+
+def _install_sqlite(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: int) -> None:
     in_memory = engine.url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
@@ -76,6 +107,23 @@ def install(engine: Engine, *, busy_timeout_ms: int) -> None:
             cursor.execute("PRAGMA synchronous = FULL")
         cursor.close()
         ensure_math_functions(dbapi_connection)
+        if read_timeout_ms > 0:
+            deadline: list[float] = [0.0]  # 0: no deadline (writes)
+            _record.info["read_deadline"] = deadline
+            dbapi_connection.set_progress_handler(
+                lambda: 1 if deadline[0] and time.monotonic() > deadline[0] else 0, 20_000
+            )
+
+    if read_timeout_ms > 0:
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sqlite_deadline(conn: Any, *_: Any) -> None:
+            # Per statement, as PostgreSQL's statement_timeout: a streamed export reads page
+            # after page in one transaction, each page with its own time.
+            deadline = conn.info.get("read_deadline")
+            if deadline is not None:
+                write = conn.get_execution_options().get(WRITE_OPTION)
+                deadline[0] = 0.0 if write else time.monotonic() + read_timeout_ms / 1000
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:

@@ -13,9 +13,13 @@ from sqlalchemy.orm import Session
 from app.db import dialect
 
 
-def create_db_engine(url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000) -> Engine:
+def create_db_engine(
+    url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000, read_timeout_ms: int = 0
+) -> Engine:
+    """An engine with the dialect's set-up; ``read_timeout_ms`` > 0 bounds each statement of a
+    read (the API's; tools such as the CLI's export read without a bound)."""
     engine = create_engine(url, **dialect.engine_kwargs(url, pool_size=pool_size))
-    dialect.install(engine, busy_timeout_ms=busy_timeout_ms)
+    dialect.install(engine, busy_timeout_ms=busy_timeout_ms, read_timeout_ms=read_timeout_ms)
     return engine
 
 
