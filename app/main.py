@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import Depends, FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -153,6 +154,56 @@ def _install_http_middleware(app: FastAPI, settings: Settings) -> None:
         )
 
 
+SECURITY_SCHEMES = {
+    "bearer": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "An API key: `Authorization: Bearer <key>` (`conflictdb keys create`).",
+    },
+    "apiKey": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-API-Key",
+        "description": "The same API key in `X-API-Key`. Keys never go in URLs.",
+    },
+}
+
+
+def _scopes(dependant: Any) -> set[str]:
+    """The scopes an operation's dependencies require (``app.auth.dependencies.require``)."""
+    found = set()
+    for dep in dependant.dependencies:
+        scope = getattr(dep.call, "required_scope", None)
+        if scope is not None:
+            found.add(scope)
+        found |= _scopes(dep)
+    return found
+
+
+def _document_security(app: FastAPI, schema: dict[str, Any]) -> None:
+    """Declare the key schemes, and on each operation the scope it needs (none: optional)."""
+    schema["components"]["securitySchemes"] = SECURITY_SCHEMES
+    auth_reads = app.state.settings.auth_reads
+    for route in iter_route_contexts(app.routes):
+        if not isinstance(route.original_route, APIRoute) or route.path not in schema["paths"]:
+            continue
+        scopes = sorted(_scopes(route.dependant))
+        if not scopes and any(d.call is read_access for d in route.dependant.dependencies):
+            scopes = ["read"] if auth_reads else []
+            if not auth_reads:
+                security: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]
+                for method in route.methods or ():
+                    schema["paths"][route.path][method.lower()]["security"] = security
+                continue
+        if not scopes:
+            continue
+        for method in route.methods or ():
+            schema["paths"][route.path][method.lower()]["security"] = [
+                {"bearer": scopes},
+                {"apiKey": scopes},
+            ]
+
+
 def _register_body_schemas(app: FastAPI) -> None:
     """Add the models of bodies that routes validate themselves (in JSON mode) to the OpenAPI."""
     original = app.openapi
@@ -162,6 +213,7 @@ def _register_body_schemas(app: FastAPI) -> None:
             return app.openapi_schema
         schema = original()
         bodies.add_schemas(schema.setdefault("components", {}).setdefault("schemas", {}))
+        _document_security(app, schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

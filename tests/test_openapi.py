@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi.routing import APIRoute
+from typing import Any
+
+from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.config import Settings
 from app.main import create_app
 
 
-def _app_routes() -> list[APIRoute]:
+def _app_routes() -> list[Any]:
+    """Every API route as the app serves it: with what its router's inclusion adds (the
+    dependencies and declared errors). FastAPI >= 0.16x keeps included routers whole in
+    ``app.routes``, so a plain ``isinstance(route, APIRoute)`` filter there finds none."""
     app = create_app(Settings(database_url="sqlite://", demo=False, migrate_on_start=False))
-    return [r for r in app.routes if isinstance(r, APIRoute)]
+    routes = [c for c in iter_route_contexts(app.routes) if isinstance(c.original_route, APIRoute)]
+    assert len(routes) >= 40, "the meta-tests must see the routes"
+    return routes
 
 
 def test_every_route_has_summary_description_response_model_and_errors() -> None:
@@ -66,3 +73,20 @@ def test_405_names_every_method_the_path_has(client: TestClient) -> None:
     assert response.status_code == 405
     assert response.headers["allow"] == "DELETE, GET, PATCH"
     assert client.delete("/v1/events").headers["allow"] == "GET"
+
+
+def test_security_schemes_say_which_scope_each_operation_needs(client: TestClient) -> None:
+    doc = client.get("/openapi.json").json()
+    assert set(doc["components"]["securitySchemes"]) == {"bearer", "apiKey"}
+    paths = doc["paths"]
+    write = [{"bearer": ["write"]}, {"apiKey": ["write"]}]
+    assert paths["/v1/reports"]["post"]["security"] == write
+    assert paths["/v1/events/{event_id}"]["patch"]["security"] == write
+    assert paths["/v1/keys"]["get"]["security"] == [{"bearer": ["admin"]}, {"apiKey": ["admin"]}]
+    # Reads are open by default: a key is optional ({} is "no credentials").
+    assert paths["/v1/events"]["get"]["security"] == [{}, {"bearer": []}, {"apiKey": []}]
+    # Every operation under /v1 says something about keys.
+    for path, item in paths.items():
+        if path.startswith("/v1/"):
+            for method, op in item.items():
+                assert "security" in op, (method, path)

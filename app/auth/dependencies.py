@@ -85,6 +85,7 @@ def require(scope: str) -> Callable[[Request], Principal]:
             raise Unauthorized(f"This needs an API key with the '{scope}' scope.")
         raise Forbidden(f"This API key lacks the '{scope}' scope.")
 
+    dependency.required_scope = scope  # type: ignore[attr-defined]  # read by the OpenAPI
     return dependency
 
 

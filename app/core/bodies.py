@@ -8,6 +8,7 @@ the OpenAPI document describes them.
 
 from __future__ import annotations
 
+import json
 from typing import Any, TypeVar
 
 import orjson
@@ -62,8 +63,8 @@ def _integral_floats_as_ints(value: Any) -> tuple[Any, bool]:
     field still takes an int). Returns the value and whether anything changed.
     """
     if isinstance(value, float):
-        # Beyond 2**53 a float is no exact integer anyway; range checks refuse it as it is.
-        if value.is_integer() and abs(value) <= 2**53:
+        # 1e20 is an integer to JSON Schema too; range checks then refuse what is too large.
+        if value.is_integer():
             return int(value), True
         return value, False
     if isinstance(value, list):
@@ -82,8 +83,9 @@ def validate_json(model: type[M], raw: bytes) -> M:
         try:
             value, changed = _integral_floats_as_ints(orjson.loads(raw))
             if changed:
-                raw = orjson.dumps(value)
-        except (orjson.JSONDecodeError, orjson.JSONEncodeError):
+                # The standard library's encoder: it writes integers of any size.
+                raw = json.dumps(value, ensure_ascii=False).encode()
+        except orjson.JSONDecodeError:
             pass
     try:
         return model.model_validate_json(raw)
