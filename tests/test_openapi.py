@@ -60,6 +60,13 @@ def test_openapi_document_describes_the_report_body(client: TestClient) -> None:
         for method, op in item.items():
             for param in op.get("parameters", []):
                 assert param.get("description"), (method, path, param["name"])
+                schema = param.get("schema", {})
+                assert {"example", "examples"} & (set(param) | set(schema)), (
+                    "no example",
+                    method,
+                    path,
+                    param["name"],
+                )
 
 
 def test_docs_page_is_served(client: TestClient) -> None:

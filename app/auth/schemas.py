@@ -46,4 +46,6 @@ class KeyList(BaseModel):
 
 
 class KeyListQuery(NoQuery):
-    include_revoked: bool = Field(default=True, description="Also list revoked keys.")
+    include_revoked: bool = Field(
+        default=True, description="Also list revoked keys.", examples=[False]
+    )

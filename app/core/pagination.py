@@ -54,11 +54,17 @@ class StrictQuery(BaseModel):
 class PageQuery(StrictQuery):
     """Query parameters every list shares. Unknown parameters are refused (422)."""
 
-    limit: int = Field(default=50, ge=1, le=1000, description="Page size (at most 1,000).")
-    cursor: str | None = Field(
-        default=None, description="Opaque cursor from a previous page's `next_cursor`."
+    limit: int = Field(
+        default=50, ge=1, le=1000, description="Page size (at most 1,000).", examples=[100]
     )
-    total: bool = Field(default=False, description="Also count every matching row.")
+    cursor: str | None = Field(
+        default=None,
+        description="Opaque cursor from a previous page's `next_cursor`.",
+        examples=["WyJpZCIsWzUwXV0"],
+    )
+    total: bool = Field(
+        default=False, description="Also count every matching row.", examples=[True]
+    )
 
 
 class NoQuery(StrictQuery):
