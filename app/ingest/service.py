@@ -425,7 +425,7 @@ def _write_report(
     # names (locks taken as resolution reaches them, in report order, did).
     for norm, country in sorted(_described_actors(report)):
         dialect.lock_name(session, "actor", norm, country)
-    vocab = repository.vocabulary(session)
+    vocab = _vocabulary(session)
     outlet_id = _resolve_outlet(session, report.article.outlet, vocab)
 
     existing = _existing_article(session, report, outlet_id)
@@ -552,6 +552,19 @@ def _described_actors(node: object) -> set[tuple[str, str]]:
         for item in node:
             found |= _described_actors(item)
     return found
+
+
+# The ACLED vocabularies are seeded by migrations and no route changes them: read once per
+# database (by URL) and process, not on every report (five queries a report, before).
+_VOCABULARIES: dict[str, dict[str, Any]] = {}
+
+
+def _vocabulary(session: Session) -> dict[str, Any]:
+    key = str(session.get_bind().engine.url)
+    vocab = _VOCABULARIES.get(key)
+    if vocab is None:
+        vocab = _VOCABULARIES[key] = repository.vocabulary(session)
+    return vocab
 
 
 def _check_vocabulary(report: ReportCreate, vocab: dict[str, Any]) -> None:
