@@ -592,7 +592,8 @@ def export(
 
     from app.core.errors import ProblemError
     from app.events import repository as event_repository
-    from app.events.schemas import SORT_KEYS, EventFilters
+    from app.events import service as event_service
+    from app.events.schemas import SORT_KEYS, EventFilter, EventFilters
     from app.exports import formats, service
 
     if sort not in SORT_KEYS:
@@ -639,10 +640,25 @@ def export(
             count += 1
             yield event
 
+    def write(out: IO[str]) -> None:
+        nonlocal count
+        if format is not ExportFormat.geojson:
+            formats.write(format.value, counted(), out)
+            return
+        # GeoJSON is the API's: the events list's rows as features.
+        listed = EventFilter(**filters.model_dump(exclude_unset=True), sort=sort)
+
+        def pages(n: int) -> None:
+            nonlocal count
+            count += n
+
+        for chunk in event_service.geojson(engine, listed, on_page=pages):
+            out.write(chunk.decode())
+
     try:
         if output is None:
             try:
-                formats.write(format.value, counted(), sys.stdout)
+                write(sys.stdout)
                 sys.stdout.flush()
             except BrokenPipeError:
                 # The reader went away (`| head`): stop quietly, as Unix tools do, and keep
@@ -654,7 +670,7 @@ def export(
             partial = output.with_name(output.name + ".part")
             try:
                 with partial.open("w", encoding="utf-8", newline="") as out:
-                    formats.write(format.value, counted(), out)
+                    write(out)
                 partial.replace(output)
             finally:
                 partial.unlink(missing_ok=True)

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 # Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
 WRITE_OPTION = "conflictdb_write"
+# Execution option of a statement streamed to a client (an export): no read timeout.
+STREAMED_OPTION = "conflictdb_streamed"
 
 
 def engine_kwargs(url: str, *, pool_size: int) -> dict[str, Any]:
@@ -83,6 +85,7 @@ def install(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: int = 0) -
 
             @event.listens_for(engine, "begin")
             def _pg_read_timeout(conn: Any) -> None:
+                # Per statement: a streamed export's server-side cursor is one FETCH a page.
                 if not conn.get_execution_options().get(WRITE_OPTION):
                     conn.exec_driver_sql(f"SET LOCAL statement_timeout = {int(read_timeout_ms)}")
 
@@ -117,13 +120,17 @@ def _install_sqlite(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: in
     if read_timeout_ms > 0:
 
         @event.listens_for(engine, "before_cursor_execute")
-        def _sqlite_deadline(conn: Any, *_: Any) -> None:
-            # Per statement, as PostgreSQL's statement_timeout: a streamed export reads page
-            # after page in one transaction, each page with its own time.
+        def _sqlite_deadline(
+            conn: Any, _cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any
+        ) -> None:
+            # Per statement, as PostgreSQL's statement_timeout. A streamed export is one
+            # statement read as fast as its client takes it: not bounded.
             deadline = conn.info.get("read_deadline")
             if deadline is not None:
-                write = conn.get_execution_options().get(WRITE_OPTION)
-                deadline[0] = 0.0 if write else time.monotonic() + read_timeout_ms / 1000
+                unbounded = conn.get_execution_options().get(WRITE_OPTION) or (
+                    context is not None and context.execution_options.get(STREAMED_OPTION)
+                )
+                deadline[0] = 0.0 if unbounded else time.monotonic() + read_timeout_ms / 1000
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 
 from app.actors import repository as actor_repository
 from app.core.pagination import PageQuery, decode_cursor, encode_cursor, fetch_page
+from app.db import dialect
 from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventFilters
 from app.models import (
     Actor,
@@ -357,22 +358,27 @@ def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]],
 def iter_event_pages(
     session: Session, f: EventFilter, *, page_size: int
 ) -> Iterator[list[dict[str, Any]]]:
-    """Every matching event, a keyset page at a time, in the list's shape (``fields`` and
-    ``include`` applied); the whole result, not one page."""
-    order = SORTS[f.sort]
+    """Every matching event in the list's shape (``fields`` and ``include`` applied), the whole
+    result, handed on ``page_size`` rows at a time.
+
+    One statement whose rows stream from the database (a server-side cursor on PostgreSQL,
+    SQLite's own stepping), not a keyset query per page: each of those re-ran the filter and,
+    when an index on another column served it, re-sorted every matching row to return the
+    next 1,000 (measured: 24 ms a page for a 13,700-event export on SQLite). Memory holds a
+    page at a time either way.
+    """
     columns = f.columns()
-    stmt = list_statement(f, f.sort, columns)
-    after: list[Any] | None = None
-    while True:
-        rows = fetch_rows(session, stmt, f.sort, after, page_size)
-        if not rows:
-            return
-        after = order.values(rows[-1])
-        page = _only(rows, columns)
+    result = session.execute(list_statement(f, f.sort, columns), execution_options=STREAMED)
+    keys = list(result.keys())
+    for partition in result.partitions(page_size):
+        page = _only([dict(zip(keys, row, strict=True)) for row in partition], columns)
         attach(session, page, f.include or ())
         yield page
-        if len(rows) < page_size:
-            return
+
+
+# A streamed export reads with one statement for as long as the client takes: it is not
+# bounded by the read timeout (app.db.dialect), which is for a statement's own cost.
+STREAMED = {"stream_results": True, "yield_per": 1000, dialect.STREAMED_OPTION: True}
 
 
 def _only(rows: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:

@@ -5,12 +5,12 @@
   ``fatalities`` ...), ours for the rest (``date_end``, ``fatalities_low`` ...).
 - ``acled-csv``: ACLED's own layout (``app.imports.acled.acled_row``), which
   ``conflictdb import acled`` reads back.
-- ``geojson``: an RFC 7946 FeatureCollection, a Point ``[longitude, latitude]`` per event
-  (null geometry when its place has no coordinates), properties = the flat row.
 - ``ndjson``: one JSON object per line: the flat row, with the place hierarchy, actors,
   sources and provenance as nested values.
 
 Generators of text, not writers to a file, so an HTTP response can stream them as well.
+GeoJSON is the events list's own (``app.events.service.geojson``): features whose
+properties are the API's event rows, for the API and ``conflictdb export`` alike.
 """
 
 from __future__ import annotations
@@ -62,7 +62,6 @@ FLAT_COLUMNS: Final = (
 MEDIA_TYPES: Final = {
     "csv": "text/csv; charset=utf-8",
     "acled-csv": "text/csv; charset=utf-8",
-    "geojson": "application/geo+json",
     "ndjson": "application/x-ndjson",
 }
 
@@ -240,28 +239,6 @@ def _dumps(value: Any) -> str:
     return orjson.dumps(value, default=_json_default).decode()
 
 
-def iter_geojson(events: Iterable[ExportEvent]) -> Iterator[str]:
-    """A FeatureCollection, written feature by feature (RFC 7946: [longitude, latitude])."""
-    yield '{"type":"FeatureCollection","features":[\n'
-    separator = ""
-    for event in events:
-        point = located(event)
-        geometry = (
-            {"type": "Point", "coordinates": [point["longitude"], point["latitude"]]}
-            if point is not None
-            else None
-        )
-        feature = {
-            "type": "Feature",
-            "id": event.id,
-            "geometry": geometry,
-            "properties": flat_row(event),
-        }
-        yield separator + _dumps(feature)
-        separator = ",\n"
-    yield "\n]}\n"
-
-
 def ndjson_object(event: ExportEvent) -> dict[str, Any]:
     return {
         **flat_row(event),
@@ -280,7 +257,6 @@ def iter_ndjson(events: Iterable[ExportEvent]) -> Iterator[str]:
 FORMATS: Final[dict[str, Callable[[Iterable[ExportEvent]], Iterator[str]]]] = {
     "csv": iter_csv,
     "acled-csv": iter_acled_csv,
-    "geojson": iter_geojson,
     "ndjson": iter_ndjson,
 }
 

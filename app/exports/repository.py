@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -32,16 +32,12 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield ordered[i : i + _CHUNK]
 
 
-def event_page(
-    session: Session,
-    clauses: Sequence[ColumnElement[bool]],
-    sort: str,
-    after: Sequence[Any] | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """The next ``limit`` events matching ``clauses`` in the order of ``sort`` (one of the
-    events list's), after the row whose sort keys are ``after``; with the dataset row
-    behind each imported one."""
+def event_rows(
+    session: Session, clauses: Sequence[ColumnElement[bool]], sort: str, page_size: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The events matching ``clauses`` in the order of ``sort`` (one of the events list's),
+    with the dataset row behind each imported one: one streamed statement, handed on
+    ``page_size`` rows at a time (see ``app.events.repository.iter_event_pages``)."""
     order = event_repository.SORTS[sort]
     stmt = (
         select(
@@ -67,11 +63,12 @@ def event_page(
         .outerjoin(EventProvenance, EventProvenance.event_id == Event.id)
         .outerjoin(Dataset, Dataset.id == EventProvenance.dataset_id)
         .where(*clauses)
+        .order_by(*order.order_by())
     )
-    if after is not None:
-        stmt = stmt.where(order.after(after))
-    stmt = stmt.order_by(*order.order_by()).limit(limit)
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    result = session.execute(stmt, execution_options=event_repository.STREAMED)
+    keys = list(result.keys())
+    for partition in result.partitions(page_size):
+        yield [dict(zip(keys, row, strict=True)) for row in partition]
 
 
 def place_chains(session: Session, place_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:

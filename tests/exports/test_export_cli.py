@@ -7,9 +7,11 @@ import io
 import json
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
+from app.db.session import read_session
 from app.exports import formats
+from app.models import EventProvenance
 from tests.imports.test_loader import ged_rows, import_ged
 from tests.imports.test_loader_cli import db, run
 
@@ -56,7 +58,13 @@ def test_export_geojson_of_a_country_year_to_a_file(
         r["id"] for r in rows if r["country"] == "Syria" and r["date_start"].startswith("2017")
     }
     assert expected
-    assert {f["properties"]["dataset_event_id"] for f in features} == expected
+    with read_session(db) as session:
+        dataset_id = dict(
+            session.execute(select(EventProvenance.event_id, EventProvenance.external_id)).all()
+        )
+    # The API's GeoJSON: each feature's properties are the event as GET /v1/events lists it.
+    assert {dataset_id[f["properties"]["id"]] for f in features} == expected
+    assert {f["properties"]["country"] for f in features} == {"SY"}
     assert f"exported {len(expected)} events as geojson to {out}" in result.stderr
 
 
