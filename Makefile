@@ -49,5 +49,21 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.run --backend sqlite --reports 2000 --duration 20
 	$(BIN)/python -m bench.run --backend postgresql --reports 2000 --duration 20
 
+## The dashboard benchmark (bench/README.md): EVENTS events, our API beside the bare SQL, a
+## reference app and Datasette, driven by wrk (`apt-get install wrk`; without it, bench/loadgen.py).
+EVENTS ?= 1000000
+.PHONY: bench-dashboards bench-dashboards-smoke
+
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+bench-dashboards: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.dashboards --events $(EVENTS)
+
+## CI: 10,000 events, 2 s a cell; fails if our API answers with errors or wrong rows.
+bench-dashboards-smoke: $(VENV)/.installed-bench
+	$(BIN)/python -m bench.dashboards --smoke
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
