@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, insert, select, update
+from sqlalchemy import Engine, Table, bindparam, delete, event, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from app.db import dialect
 from app.db.base import utcnow
 from app.models import (
     DataVersion,
@@ -165,14 +164,24 @@ def finish(session: Session, state: _State) -> int:
         .values(version=DataVersion.version + 1, changed_at=now)
         .returning(DataVersion.version)
     ).scalar_one()
+    summaries: dict[int, str | None] = {}
     if state.events:
+        from app import writer  # the writer imports this module; its batch insert is needed here
+
         ids = sorted(state.events)
-        statuses = _statuses(session, ids)
+        # One read of the events serves their statuses, contributions and summaries.
+        rows = _events(session, ids)
+        statuses = {r.id: r.status for r in rows}
+        summaries = {r.id: r.summary for r in rows}
         _reconcile_rollups(
-            session, ids, {i for i, action in state.events.items() if action == "created"}
+            session,
+            ids,
+            {i for i, action in state.events.items() if action == "created"},
+            [r for r in rows if r.status == "active"],
         )
-        session.execute(
-            insert(EventChange),
+        writer.insert_rows(
+            session,
+            EventChange,
             [
                 {
                     "version": version,
@@ -188,7 +197,7 @@ def finish(session: Session, state: _State) -> int:
         ids = sorted(state.reindex)
         # Events created in this transaction have no document to drop yet.
         stale = [i for i in ids if state.events.get(i) != "created"]
-        search.replace(session, stale, search.documents(session, ids))
+        search.replace(session, stale, search.documents(session, ids, summaries=summaries))
     return int(version)
 
 
@@ -198,11 +207,42 @@ def _action(marked: str, status: str) -> str:
     return "retracted" if status == "retracted" else "updated"
 
 
-def _statuses(session: Session, ids: list[int]) -> dict[int, str]:
-    out: dict[int, str] = {}
+# What ``finish`` reads of each changed event: status, rollup contribution, summary.
+_EVENT_COLUMNS = (
+    Event.id,
+    Event.status,
+    Event.date_start,
+    Event.place_id,
+    Place.country,
+    Event.event_type,
+    Event.sub_event_type,
+    Event.fatalities_best,
+    Event.fatalities_low,
+    Event.fatalities_high,
+    Event.summary,
+)
+
+
+def _events(session: Session, ids: list[int]) -> list[Any]:
+    """The events among ``ids`` that exist, whatever their status, with their place's country."""
+    rows: list[Any] = []
     for chunk in _chunks(ids):
-        out.update(session.execute(select(Event.id, Event.status).where(Event.id.in_(chunk))).all())
-    return out
+        rows += session.execute(
+            select(*_EVENT_COLUMNS)
+            .outerjoin(Place, Place.id == Event.place_id)
+            .where(Event.id.in_(chunk))
+        ).all()
+    return rows
+
+
+def read_version(engine: Engine) -> int:
+    """The data version, read on its own: one statement, no transaction around it (a BEGIN,
+    SELECT and COMMIT cost three round trips to PostgreSQL; this costs one). Versions are
+    handed out in commit order, so any committed value is a consistent one."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        return int(
+            conn.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar_one()
+        )
 
 
 def current_version(session: Session) -> int:
@@ -232,23 +272,11 @@ def _admin1_of(session: Session, place_ids: set[int]) -> dict[int, int]:
 
 def contributions(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """What each active event among ``ids`` adds to the rollups, as member rows."""
-    rows: list[Any] = []
-    for chunk in _chunks(ids):
-        rows += session.execute(
-            select(
-                Event.id,
-                Event.date_start,
-                Event.place_id,
-                Place.country,
-                Event.event_type,
-                Event.sub_event_type,
-                Event.fatalities_best,
-                Event.fatalities_low,
-                Event.fatalities_high,
-            )
-            .outerjoin(Place, Place.id == Event.place_id)
-            .where(Event.id.in_(chunk), Event.status == "active")
-        ).all()
+    return _members(session, [r for r in _events(session, ids) if r.status == "active"])
+
+
+def _members(session: Session, rows: list[Any]) -> dict[int, dict[str, Any]]:
+    """The member rows of active events read by ``_events``."""
     admin1 = _admin1_of(session, {r.place_id for r in rows if r.place_id is not None})
     return {
         r.id: {
@@ -276,8 +304,11 @@ def _key(member: dict[str, Any]) -> RollupKey:
     )
 
 
-def _reconcile_rollups(session: Session, ids: list[int], created: set[int]) -> None:
-    """Take the events' last applied contributions out of the rollups and put the new ones in.
+def _reconcile_rollups(
+    session: Session, ids: list[int], created: set[int], active: list[Any]
+) -> None:
+    """Take the events' last applied contributions out of the rollups and put the new ones in
+    (``active``: the active events among ``ids``, as ``_events`` reads them).
 
     Events created in this transaction have no contribution yet: bulk imports skip the look-up.
     """
@@ -289,7 +320,7 @@ def _reconcile_rollups(session: Session, ids: list[int], created: set[int]) -> N
             select(*member_columns).where(EventRollupMember.event_id.in_(chunk))
         ).mappings():
             old[row["event_id"]] = dict(row)
-    new = contributions(session, ids)
+    new = _members(session, active)
     delta: dict[RollupKey, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for sign, members in ((-1, old), (1, new)):
         for m in members.values():
@@ -313,23 +344,36 @@ def _reconcile_rollups(session: Session, ids: list[int], created: set[int]) -> N
 
 
 _KEY_NAMES = ("month", "country", "admin1_id", "event_type", "sub_event_type")
+_UPSERT_SET = f"ON CONFLICT ({', '.join(_KEY_NAMES)}) DO UPDATE SET " + ", ".join(
+    f"{m} = event_rollup.{m} + excluded.{m}" for m in METRICS
+)
+_UPSERT_SQLITE = (
+    f"INSERT INTO event_rollup ({', '.join(_KEY_NAMES + METRICS)}) "
+    f"VALUES ({', '.join('?' * len(_KEY_NAMES + METRICS))}) {_UPSERT_SET}"
+)
+_UPSERT_POSTGRESQL = (
+    f"INSERT INTO event_rollup ({', '.join(_KEY_NAMES + METRICS)}) "
+    "SELECT * FROM unnest(%s::date[], %s::varchar[], %s::integer[], %s::varchar[], "
+    f"%s::varchar[], %s::bigint[], %s::bigint[], %s::bigint[], %s::bigint[]) {_UPSERT_SET}"
+)
 
 
 def _apply(session: Session, changed: dict[RollupKey, list[int]]) -> None:
     """Add the deltas to the rollup rows in one upsert; drop rows whose count reaches 0."""
     table = cast(Table, EventRollup.__table__)
-    upsert = dialect.insert(session)(table)
-    upsert = upsert.on_conflict_do_update(
-        index_elements=[table.c[n] for n in _KEY_NAMES],
-        set_={m: table.c[m] + upsert.excluded[m] for m in METRICS},
-    )
-    session.execute(
-        upsert,
-        [
-            {**dict(zip(_KEY_NAMES, key, strict=True)), **dict(zip(METRICS, d, strict=True))}
-            for key, d in sorted(changed.items())
-        ],
-    )
+    rows = [(*key, *d) for key, d in sorted(changed.items())]
+    # Straight to the driver, the SQL written out (bulk imports change thousands of rollup
+    # rows per transaction): one executemany on SQLite, one statement on PostgreSQL.
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        month = table.c.month.type._cached_bind_processor(connection.dialect)
+        if month is not None:
+            rows = [(month(row[0]), *row[1:]) for row in rows]
+        connection.exec_driver_sql(_UPSERT_SQLITE, rows)
+    else:
+        connection.exec_driver_sql(
+            _UPSERT_POSTGRESQL, tuple(list(c) for c in zip(*rows, strict=True))
+        )
     shrunk = [key for key, d in sorted(changed.items()) if d[0] < 0]
     if shrunk:
         session.execute(

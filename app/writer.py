@@ -25,6 +25,7 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import CursorResult, delete, func, insert, select, true, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
@@ -1732,7 +1733,9 @@ class NewProvenance:
     external_id: str
     dataset_version: str | None
     content_sha256: str
-    original: dict[str, Any]
+    # For a new event, also the engine's JSON text of it, as an orjson.Fragment (stored as
+    # it is: bulk imports encode it in their parsing process).
+    original: dict[str, Any] | orjson.Fragment
 
 
 @dataclass
@@ -1937,7 +1940,11 @@ def update_imported_events(
                     if article_id not in set(sources_before)
                 ],
             )
-        changes.update(_original_changes(originals.get(u.event_id) or {}, u.provenance.original))
+        changes.update(
+            _original_changes(
+                originals.get(u.event_id) or {}, cast(dict[str, Any], u.provenance.original)
+            )
+        )
         session.execute(
             update(EventProvenance)
             .where(EventProvenance.event_id == u.event_id)

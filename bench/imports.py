@@ -140,15 +140,27 @@ def run_import(
         str(batch_size),
     ]
     server_before = server_cpu_seconds(postmaster)
+    load_before = os.getloadavg()
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    _, status, usage = os.wait4(process.pid, 0)
+    # Polled, to see whether the import parses in a second process (app.imports.pipeline).
+    worker = False
+    while True:
+        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+        if pid:
+            break
+        worker = worker or bool(_children(process.pid))
+        time.sleep(0.5)
     wall = time.perf_counter() - started
+    load_after = os.getloadavg()
     server = server_cpu_seconds(postmaster) - server_before
     stdout = process.stdout.read() if process.stdout else ""
     stderr = process.stderr.read() if process.stderr else ""
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"import failed ({process.returncode}):\n{stdout}\n{stderr}")
@@ -166,8 +178,20 @@ def run_import(
         "server_cpu_seconds": round(server, 1) if postmaster else None,
         "rows_per_cpu_second": round(rows / (cpu + server)) if cpu + server else None,
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
+        # The importer's CPU includes its parsing process's, if it started one.
+        "parsed_in_second_process": worker,
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
         "summary": stderr.strip().splitlines()[-2:],
     }
+
+
+def _children(pid: int) -> list[str]:
+    """The child processes of ``pid`` (Linux; empty elsewhere)."""
+    try:
+        return Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
 
 
 def migrate(url: str) -> None:
@@ -222,8 +246,12 @@ def main() -> None:
                 print(
                     f"{backend}: first import {first['rows_per_second']:,} rows/s "
                     f"({first['import_seconds']:,.0f} s; {first['rows_per_cpu_second']:,} rows "
-                    f"per CPU-second; peak RSS {first['peak_rss_mb']} MB); "
-                    f"re-import {again['rows_per_second']:,} rows/s",
+                    f"per CPU-second; peak RSS {first['peak_rss_mb']} MB; load "
+                    f"{first['load_average_before'][0]}-{first['load_average_after'][0]}"
+                    f"{'; parsed in a second process' if first['parsed_in_second_process'] else ''}"
+                    f"); re-import {again['rows_per_second']:,} rows/s "
+                    f"({again['rows_per_cpu_second']:,} rows per CPU-second; load "
+                    f"{again['load_average_before'][0]}-{again['load_average_after'][0]})",
                     file=sys.stderr,
                 )
                 if profile is not None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated
+from typing import Annotated, Any
 
+import orjson
 from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
@@ -13,12 +14,27 @@ from sqlalchemy.orm import Session
 from app.db import dialect
 
 
+def encode_json(value: Any) -> str:
+    """The engines' JSON serializer (JSON columns: revisions, provenance, audit details).
+
+    orjson, ~10x the standard library's speed: bulk imports write these by the hundred
+    thousand. Its text is compact UTF-8 rather than spaced and ASCII-escaped, and decodes to
+    the same values; non-string keys become strings, as json.dumps makes them. Text already
+    encoded by this function can be passed on as an ``orjson.Fragment`` and is stored as it is.
+    """
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_db_engine(
     url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000, read_timeout_ms: int = 0
 ) -> Engine:
     """An engine with the dialect's set-up; ``read_timeout_ms`` > 0 bounds each statement of a
     read (the API's; tools such as the CLI's export read without a bound)."""
-    engine = create_engine(url, **dialect.engine_kwargs(url, pool_size=pool_size))
+    engine = create_engine(
+        url,
+        json_serializer=encode_json,
+        **dialect.engine_kwargs(url, pool_size=pool_size, read_timeout_ms=read_timeout_ms),
+    )
     dialect.install(engine, busy_timeout_ms=busy_timeout_ms, read_timeout_ms=read_timeout_ms)
     return engine
 

@@ -30,8 +30,9 @@ layout cannot hold left out (see ``acled_row``).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime
+from functools import partial
 from typing import IO, Final
 
 from app.imports import countries
@@ -41,8 +42,8 @@ from app.imports.csvrows import (
     parse_coordinates,
     parse_count,
     parse_date,
-    read_rows,
 )
+from app.imports.pipeline import RowMapper, RowStream
 from app.imports.records import (
     ACLED,
     ActorSpec,
@@ -215,21 +216,25 @@ _MAPPED_COLUMNS: Final = frozenset(
 )
 
 
-def parse_rows(source: RowSource, version: str | None = None) -> Iterator[EventRecord | RowError]:
+def parse_rows(source: RowSource, version: str | None = None) -> RowStream:
     """Map each ACLED row to an EventRecord, or a RowError saying why it cannot be imported.
 
     ``source`` is a text file object (opened with ``newline=""``, streamed) or an iterable of
     row dicts. ACLED files carry no version: pass the download date if it matters. Raises
-    LayoutError at once if the header is not ACLED's.
+    LayoutError on the first ``next()`` if the header is not ACLED's. The loader may move the
+    parsing of the rest of a file to a second process (``RowStream.offload``).
     """
-    for line, row in read_rows(source, REQUIRED_COLUMNS, "ACLED"):
-        if isinstance(row, str):
-            yield RowError(line, row)
-            continue
+    return RowStream(source, REQUIRED_COLUMNS, "ACLED", partial(_row_mapper, version))
+
+
+def _row_mapper(version: str | None) -> RowMapper:
+    def map_row(line: int, row: Mapping[str, str]) -> EventRecord | RowError:
         try:
-            yield _map(row, line, version)
+            return _map(row, line, version)
         except Reject as exc:
-            yield RowError(line, str(exc), row.get("event_id_cnty", "").strip() or None)
+            return RowError(line, str(exc), row.get("event_id_cnty", "").strip() or None)
+
+    return map_row
 
 
 def _event_date(value: str) -> date:

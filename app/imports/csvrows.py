@@ -11,7 +11,7 @@ import csv
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
-from typing import IO, cast
+from typing import IO, Any, cast
 
 RowSource = IO[str] | Iterable[Mapping[str, str]]
 
@@ -55,6 +55,12 @@ def _read_csv(
     stream: IO[str], required: Sequence[str], dataset: str
 ) -> Iterator[tuple[int, Mapping[str, str] | str]]:
     reader = csv.reader(stream)
+    header = read_header(reader, required, dataset)
+    yield from csv_rows(reader, header, 0)
+
+
+def read_header(reader: Any, required: Sequence[str], dataset: str) -> list[str]:
+    """The header row of a ``csv.reader``, checked: LayoutError if it is not the dataset's."""
     header = next(reader, None)
     if header is None:
         raise LayoutError(f"not a {dataset} file: it is empty")
@@ -62,8 +68,16 @@ def _read_csv(
     if header:
         header[0] = header[0].lstrip("\ufeff")  # a byte-order mark from spreadsheet exports
     _check_columns(header, required, dataset)
+    return header
+
+
+def csv_rows(
+    reader: Any, header: Sequence[str], offset: int
+) -> Iterator[tuple[int, Mapping[str, str] | str]]:
+    """(line, row) for the rows a ``csv.reader`` reads after the header; its lines are
+    numbered from ``offset`` (the lines before the first one it reads)."""
     width = len(header)
-    end = reader.line_num
+    end = offset + reader.line_num
     while True:
         start = end + 1
         try:
@@ -71,10 +85,10 @@ def _read_csv(
         except StopIteration:
             return
         except csv.Error as exc:
-            end = reader.line_num
+            end = offset + reader.line_num
             yield start, f"unreadable CSV: {exc}"
             continue
-        end = reader.line_num
+        end = offset + reader.line_num
         if not values:
             continue  # a blank line
         if len(values) != width:

@@ -90,9 +90,12 @@ class EventRecord:
     external id. ``line`` is the physical line the row starts on (header = line 1), for
     messages. ``original`` keeps the row's values that have no column of their own (the
     dataset's codes before mapping, ids, names as given, counts), so nothing a user would look
-    for is lost. ``flags`` name oddities kept as given (``low_above_best``). ``content_sha256``
-    hashes everything but the dataset, its version and the line: equal hashes mean the row
-    maps to the same content, so a re-import can skip it.
+    for is lost. ``flags`` name oddities kept as given (``low_above_best``).
+    ``member_actors``: the groups of a coalition among ``actors`` (a joint side), each an actor
+    of its own on the coalition's side; the loader links them to the event beside the
+    coalition, and to the coalition as 'member_of'. ``content_sha256`` hashes everything but
+    the dataset, its version and the line: equal hashes mean the row maps to the same content,
+    so a re-import can skip it.
     """
 
     dataset: str
@@ -114,6 +117,7 @@ class EventRecord:
     sources: tuple[SourceSpec, ...]
     original: dict[str, str]
     flags: tuple[str, ...] = ()
+    member_actors: tuple[ActorSpec, ...] = ()
     content_sha256: str = ""
 
     @property
@@ -165,8 +169,13 @@ def content_sha256(fields: Mapping[str, Any]) -> str:
 
     orjson writes the specs (dataclasses) in field order and dates as ISO strings, and sorts
     ``original``'s keys, so the hash does not depend on the file's column order.
+    ``member_actors`` counts only when there are some, so the hashes of rows without a
+    coalition stay what they were before it was added (a re-import finds them unchanged).
     """
-    return hashlib.sha256(orjson.dumps(_content(fields), option=orjson.OPT_SORT_KEYS)).hexdigest()
+    content = _content(fields)
+    if fields.get("member_actors"):
+        content = (*content, fields["member_actors"])
+    return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
 def make_record(**fields: Any) -> EventRecord:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from app.models import (
     Actor,
+    ActorAffiliation,
     ActorAlias,
     ActorExternalId,
     ActorKind,
@@ -257,6 +258,21 @@ def actors_named(session: Session, dataset_id: int, names: Iterable[str]) -> lis
     return out
 
 
+def affiliations(
+    session: Session, pairs: Sequence[tuple[int, int]], relation: str
+) -> set[tuple[int, int]]:
+    """The (actor id, related actor id) pairs among ``pairs`` already tied by ``relation``."""
+    out: set[tuple[int, int]] = set()
+    for chunk in _chunks(actor for actor, _ in pairs):
+        for actor_id, related_id in session.execute(
+            select(ActorAffiliation.actor_id, ActorAffiliation.related_actor_id).where(
+                ActorAffiliation.actor_id.in_(chunk), ActorAffiliation.relation == relation
+            )
+        ):
+            out.add((actor_id, related_id))
+    return out & set(pairs)
+
+
 # -- outlets and articles ----------------------------------------------------------------------
 
 
@@ -347,6 +363,17 @@ _GROWN = (
     "actor_alias",
     "actor_external_id",
 )
+
+
+def estimated_rows(session: Session, table: str) -> int:
+    """The rows PostgreSQL's planner believes ``table`` has (0 before any ANALYZE; 0 on
+    SQLite, which keeps no such estimate)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    estimate = session.execute(
+        text("SELECT reltuples FROM pg_class WHERE oid = to_regclass(:name)"), {"name": table}
+    ).scalar()
+    return max(int(estimate or 0), 0)
 
 
 def refresh_statistics(session: Session) -> None:

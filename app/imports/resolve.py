@@ -112,6 +112,8 @@ class Resolver:
     located: set[int] = field(default_factory=set)
     place_names: set[tuple[int, str]] = field(default_factory=set)
     actors: dict[ActorKey, int] = field(default_factory=dict)
+    # (member actor id, coalition actor id) pairs known to be tied by 'member_of'.
+    memberships: set[tuple[int, int]] = field(default_factory=set)
     outlets: dict[str, int] = field(default_factory=dict)
 
     def begin(self) -> None:
@@ -276,27 +278,54 @@ class Resolver:
         same kind (and country, when the row says it), the oldest first. A name match that
         already stands for another id of the same dataset is a different actor (UCDP has two
         "DPR"s): it is not taken, and a new actor is made.
+
+        The groups of a coalition (``EventRecord.member_actors``) are actors of the event
+        too, after the two sides, and each is linked to its coalition as 'member_of'.
         """
         missing: dict[ActorKey, ActorSpec] = {}
         for record in records:
-            for spec in record.actors:
+            for spec in (*record.actors, *record.member_actors):
                 key = actor_key(spec)
                 if key not in self.actors:
                     missing.setdefault(key, spec)
         if missing:
             self._find_actors(session, missing)
         out: list[list[writer.NewEventActor]] = []
+        memberships: dict[tuple[int, int], None] = {}
         for record in records:
             event_actors: dict[int, writer.NewEventActor] = {}
-            for spec in record.actors:
+            for spec in (*record.actors, *record.member_actors):
                 actor_id = self.actors[actor_key(spec)]
                 # One row per actor and event: an actor named twice keeps its first side/role.
                 event_actors.setdefault(
                     actor_id,
                     writer.NewEventActor(actor_id=actor_id, role=spec.role, side=spec.side),
                 )
+            for member in record.member_actors:
+                coalition = next(a for a in record.actors if a.members and a.side == member.side)
+                pair = (self.actors[actor_key(member)], self.actors[actor_key(coalition)])
+                if pair[0] != pair[1] and pair not in self.memberships:
+                    memberships[pair] = None
             out.append(list(event_actors.values()))
+        if memberships:
+            self._link_members(session, list(memberships))
         return out
+
+    def _link_members(self, session: Session, pairs: list[tuple[int, int]]) -> None:
+        """'member_of' ties (member id, coalition id) not yet known, found or made."""
+        existing = repository.affiliations(session, pairs, "member_of")
+        writer.add_affiliations(
+            session,
+            [
+                writer.NewAffiliation(
+                    actor_id=member, related_actor_id=coalition, relation="member_of"
+                )
+                for member, coalition in pairs
+                if (member, coalition) not in existing
+            ],
+        )
+        for pair in pairs:
+            self.journal.add(self.memberships, pair)
 
     def _find_actors(self, session: Session, missing: dict[ActorKey, ActorSpec]) -> None:
         by_id = [spec.external_id for spec in missing.values() if spec.external_id]

@@ -19,7 +19,11 @@ The mapping, column by column (every value not mapped to a field is kept in ``or
   "Civilians" -> civilians, named "Civilians (<country>)" as ACLED names them, one actor per
   country (UCDP's placeholder id 1 is the same for all civilians everywhere, so it is not
   used as an id), role 'target' in one-sided violence; a joint side ("Ahrar al-Sham, Jabhat
-  Fateh al-Sham", one UCDP id) -> coalition, its groups in ``members``; "Supporters of X"
+  Fateh al-Sham", or "Government of X, Government of Y") -> coalition, named as the row
+  names it, its groups in ``members``, and each group also an actor of its own on that side
+  (``EventRecord.member_actors``, kind as if it were a side alone), with its own UCDP id
+  when the side's id is a list of one id per group ("123, 456"), else found by name;
+  "Supporters of X"
   (UCDP's name for informal groups around a party) -> political_militia; clan and subclan
   names and UCDP's religious communities ("Christians (Nigeria)") -> identity_militia;
   every other armed group -> rebel_group. GED does not say more (UCDP's organisation level is
@@ -65,8 +69,9 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from datetime import date
+from functools import partial
 from typing import Final
 
 from app.imports import countries
@@ -76,8 +81,8 @@ from app.imports.csvrows import (
     parse_coordinates,
     parse_count,
     parse_date,
-    read_rows,
 )
+from app.imports.pipeline import RowMapper, RowStream
 from app.imports.records import (
     UCDP_GED,
     ActorSpec,
@@ -181,22 +186,27 @@ _IDENTITY_NAME = re.compile(
 _SOURCE_ENTRY = re.compile(r"(.*?),(\d{4}-\d{2}-\d{2}),(.*)", re.DOTALL)
 
 
-def parse_rows(source: RowSource, version: str | None) -> Iterator[EventRecord | RowError]:
+def parse_rows(source: RowSource, version: str | None) -> RowStream:
     """Map each GED row to an EventRecord, or a RowError saying why it cannot be imported.
 
     ``source`` is a text file object (opened with ``newline=""``, streamed) or an iterable of
-    row dicts; ``version`` is the GED release ("23.1"). Raises LayoutError at once if the header
-    is not GED's.
+    row dicts; ``version`` is the GED release ("23.1"). Raises LayoutError on the first
+    ``next()`` if the header is not GED's. The loader may move the parsing of the rest of a
+    file to a second process (``RowStream.offload``).
     """
+    return RowStream(source, REQUIRED_COLUMNS, "UCDP GED", partial(_row_mapper, version))
+
+
+def _row_mapper(version: str | None) -> RowMapper:
     mapper = _Mapper(version)
-    for line, row in read_rows(source, REQUIRED_COLUMNS, "UCDP GED"):
-        if isinstance(row, str):
-            yield RowError(line, row)
-            continue
+
+    def map_row(line: int, row: Mapping[str, str]) -> EventRecord | RowError:
         try:
-            yield mapper.map(row, line)
+            return mapper.map(row, line)
         except Reject as exc:
-            yield RowError(line, str(exc), row.get("id", "").strip() or None)
+            return RowError(line, str(exc), row.get("id", "").strip() or None)
+
+    return map_row
 
 
 _FILE_VERSION = re.compile(r"ged(?:event)?_?v?(\d{2})[._]?(\d+)(?:[._](\d+))?", re.IGNORECASE)
@@ -290,7 +300,9 @@ class _Mapper:
     def __init__(self, version: str | None) -> None:
         self.version = version
         self._chains: dict[tuple[str, str, str, str], tuple[PlaceSpec, ...]] = {}
-        self._actors: dict[tuple[str, str, str, str, str | None], ActorSpec] = {}
+        self._actors: dict[
+            tuple[str, str, str, str, str | None], tuple[ActorSpec, tuple[ActorSpec, ...]]
+        ] = {}
 
     def map(self, row: Mapping[str, str], line: int) -> EventRecord:
         external_id = row["id"].strip()
@@ -329,10 +341,8 @@ class _Mapper:
 
         latitude, longitude = parse_coordinates(row["latitude"], row["longitude"])
         places = self._places(row, country, country_name, where_prec, latitude, longitude)
-        actors = (
-            self._actor(row, "a", violence, country),
-            self._actor(row, "b", violence, country),
-        )
+        side_a, members_a = self._actor(row, "a", violence, country)
+        side_b, members_b = self._actor(row, "b", violence, country)
 
         original = {k: v for k, v in row.items() if v and k not in _MAPPED_COLUMNS}
         sources = self._sources(row, original, flags)
@@ -359,10 +369,11 @@ class _Mapper:
             fatalities_best=best,
             fatalities_high=high,
             places=places,
-            actors=actors,
+            actors=(side_a, side_b),
             sources=sources,
             original=original,
             flags=tuple(flags),
+            member_actors=members_a + members_b,
         )
 
     def _chain(
@@ -431,7 +442,10 @@ class _Mapper:
         )
         return (*chain, located)
 
-    def _actor(self, row: Mapping[str, str], side: str, violence: str, country: str) -> ActorSpec:
+    def _actor(
+        self, row: Mapping[str, str], side: str, violence: str, country: str
+    ) -> tuple[ActorSpec, tuple[ActorSpec, ...]]:
+        """The side's actor, and for a joint side (a coalition) each of its groups."""
         name = row[f"side_{side}"].strip()
         if not name:
             raise Reject(f"side_{side} is empty")
@@ -442,7 +456,8 @@ class _Mapper:
         key = (side, name, external_id, violence, country if name == "Civilians" else None)
         actor = self._actors.get(key)
         if actor is None:
-            actor = self._actors[key] = _make_actor(name, external_id, side, violence, country)
+            spec = _make_actor(name, external_id, side, violence, country)
+            actor = self._actors[key] = (spec, _member_actors(spec, violence, country))
         return actor
 
     def _sources(
@@ -465,6 +480,22 @@ class _Mapper:
         if declared.isdigit() and int(declared) != len(paired):
             flags.append("source_count_differs")
         return unique
+
+
+def _member_actors(coalition: ActorSpec, violence: str, country: str) -> tuple[ActorSpec, ...]:
+    """Each group of a joint side as an actor of its own on that side, kind as if it were a
+    side alone. A side id that lists one id per group (``"123, 456"``) gives each its id;
+    a single id stands for the coalition only, and its groups are found by name."""
+    if not coalition.members:
+        return ()
+    ids: list[str] = [part.strip() for part in (coalition.external_id or "").split(",")]
+    if len(ids) != len(coalition.members) or not all(ids):
+        ids = [""] * len(coalition.members)
+    assert coalition.side is not None
+    return tuple(
+        _make_actor(name, member_id, coalition.side, violence, country)
+        for name, member_id in dict(zip(coalition.members, ids, strict=True)).items()
+    )
 
 
 def _make_actor(name: str, external_id: str, side: str, violence: str, country: str) -> ActorSpec:

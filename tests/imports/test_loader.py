@@ -562,6 +562,79 @@ def test_ucdp_side_ids_keep_two_actors_of_one_name_apart(
         )
 
 
+def test_a_joint_side_links_each_group_as_an_actor_of_the_event(
+    client: TestClient, engine: Engine
+) -> None:
+    """The sample's joint sides name several groups under one UCDP id ("Giants Brigade, STC"):
+    the coalition stays as the row names it, and each group is an actor of the event on that
+    side too, 'member_of' the coalition, found by name where it fights alone."""
+    rows = ged_rows()
+    joint = next(r for r in rows if r["id"] == "447228")
+    assert (joint["side_a"], joint["side_a_new_id"]) == ("Giants Brigade, STC", "8527")
+    alone = dict(rows[1], id="990001", side_a="STC", side_a_new_id="", side_a_dset_id="")
+    assert import_ged(engine, [joint, alone]).created == 2
+    event = client.get(f"/v1/events/{event_id_of(engine, '447228')}").json()
+    actors = {(a["name"], a["side"], a["role"]): a for a in event["actors"]}
+    assert set(actors) == {
+        ("Giants Brigade, STC", "a", "primary"),
+        ("Giants Brigade", "a", "primary"),
+        ("STC", "a", "primary"),
+        (joint["side_b"], "b", "primary"),
+    }
+    assert actors[("Giants Brigade, STC", "a", "primary")]["kind"] == "coalition"
+    assert actors[("STC", "a", "primary")]["kind"] == "rebel_group"
+    coalition = actors[("Giants Brigade, STC", "a", "primary")]["id"]
+    for group in ("Giants Brigade", "STC"):
+        detail = client.get(f"/v1/actors/{actors[(group, 'a', 'primary')]['id']}").json()
+        assert [(t["actor"]["id"], t["relation"]) for t in detail["affiliations"]] == [
+            (coalition, "member_of")
+        ]
+    # The group fighting alone is the same actor.
+    other = client.get(f"/v1/events/{event_id_of(engine, '990001')}").json()
+    assert actors[("STC", "a", "primary")]["id"] in {a["id"] for a in other["actors"]}
+    # The provenance keeps the row's own text, and a re-import changes nothing.
+    assert event["provenance"]["original"]["side_a"] == "Giants Brigade, STC"
+    before = counts_without_audit(engine)
+    assert import_ged(engine, [joint, alone]).unchanged == 2
+    assert counts_without_audit(engine) == before
+
+
+def test_a_joint_side_with_one_id_per_group_gives_each_group_its_id(
+    client: TestClient, engine: Engine
+) -> None:
+    rows = ged_rows()
+    allies = dict(
+        rows[0],
+        side_b="Government of Australia, Government of United Kingdom",
+        side_b_new_id="9101, 9102",
+        side_b_dset_id="9101, 9102",
+    )
+    # The UK alone, under its own id, and under another name: the id decides.
+    alone = dict(
+        rows[1], id="990002", side_b="Government of UK", side_b_new_id="9102", side_b_dset_id="9102"
+    )
+    assert import_ged(engine, [allies, alone], batch_size=1).created == 2
+    event = client.get(f"/v1/events/{event_id_of(engine, allies['id'])}").json()
+    on_b = {a["name"]: a for a in event["actors"] if a["side"] == "b"}
+    assert set(on_b) == {
+        "Government of Australia, Government of United Kingdom",
+        "Government of Australia",
+        "Government of United Kingdom",
+    }
+    assert (
+        on_b["Government of Australia"]["kind"],
+        on_b["Government of Australia"]["country"],
+    ) == (
+        "state_forces",
+        "AU",
+    )
+    assert on_b["Government of United Kingdom"]["country"] == "GB"
+    other = client.get(f"/v1/events/{event_id_of(engine, '990002')}").json()
+    assert on_b["Government of United Kingdom"]["id"] in {
+        a["id"] for a in other["actors"] if a["side"] == "b"
+    }
+
+
 def test_rows_are_pulled_a_batch_at_a_time(client: TestClient, engine: Engine) -> None:
     """The loader writes each batch before it reads the next: memory does not grow with the
     file (what it keeps per row is its id, for duplicates and prune)."""

@@ -334,6 +334,31 @@ def test_actor_kind_guesses(ged_records: dict[str, EventRecord]) -> None:
     assert coalition.kind == "coalition" and coalition.members == ("Giants Brigade", "STC")
 
 
+def test_a_joint_side_s_groups_are_actors_of_their_own(
+    ged_records: dict[str, EventRecord], ged_rows: list[dict[str, str]]
+) -> None:
+    record = ged_records["447228"]
+    assert [(a.name, a.kind, a.side, a.external_id) for a in record.member_actors] == [
+        ("Giants Brigade", "rebel_group", "a", None),
+        ("STC", "rebel_group", "a", None),
+    ]
+    # Every joint side of the sample, and only those.
+    joint = {r["id"] for r in ged_rows if "," in r["side_a"] + r["side_b"]}
+    assert {r.external_id for r in ged_records.values() if r.member_actors} == joint
+    # A side id listing one id per group gives each group its own; kinds as for a lone side.
+    row = {
+        **_row(ged_rows, "300380"),
+        "side_b": "Government of Australia, Government of United Kingdom",
+        "side_b_new_id": "9101, 9102",
+    }
+    members = _one(row).member_actors
+    assert [(a.name, a.kind, a.country, a.external_id, a.side) for a in members] == [
+        ("Government of Australia", "state_forces", "AU", "9101", "b"),
+        ("Government of United Kingdom", "state_forces", "GB", "9102", "b"),
+    ]
+    assert _one(row).actors[1].external_id == "9101, 9102"
+
+
 def test_two_ucdp_actors_with_one_name_keep_their_own_ids(
     ged_records: dict[str, EventRecord],
 ) -> None:
