@@ -350,6 +350,7 @@ def _import_dataset(
     prune: bool,
     batch_size: int,
 ) -> None:
+    from app.db import dialect
     from app.imports import loader
     from app.imports.csvrows import LayoutError
 
@@ -385,6 +386,8 @@ def _import_dataset(
                 _print_summary(exc.summary, file, time.monotonic() - started)
                 _line(f"aborted: {exc.cause}")
                 raise typer.Exit(1) from None
+        # The planner's statistics, for the data just loaded (SQLite has none otherwise).
+        dialect.refresh_statistics(engine, full=True)
     finally:
         engine.dispose()
     _print_summary(summary, file, time.monotonic() - started)

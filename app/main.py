@@ -16,6 +16,7 @@ from app.auth.dependencies import read_access
 from app.config import Settings, get_settings
 from app.core import bodies, caching, ratelimit
 from app.core.errors import install_error_handlers, problem_responses
+from app.db import dialect
 from app.db.session import create_db_engine
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.db import migrate
 
             migrate.upgrade(engine)
+        dialect.refresh_statistics(engine)
         if settings.demo:
             from app.demo import load_demo_if_empty
 

@@ -35,7 +35,6 @@ from app import derived
 from app.auth.dependencies import read_access
 from app.config import Settings
 from app.core.errors import ProblemError
-from app.db.session import read_session
 
 log = logging.getLogger(__name__)
 
@@ -200,8 +199,7 @@ class CachingMiddleware:
         version whose changes the body lacks, and every 304 would pin that stale body.
         """
         try:
-            with read_session(request.app.state.engine) as session:
-                version = derived.current_version(session)
+            version = derived.read_version(request.app.state.engine)
         except SQLAlchemyError as exc:
             # No version, no ETag: the route answers as if there were no caching (and a
             # database that is down is its 503 to report).
