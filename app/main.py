@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
@@ -45,7 +46,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.db import migrate
 
             migrate.upgrade(engine)
-        dialect.refresh_statistics(engine)
+        try:
+            dialect.refresh_statistics(engine)
+        except SQLAlchemyError as exc:
+            # A database down at start-up is the routes' 503 to report, not a failed start.
+            log.warning("planner statistics not refreshed: %s", exc)
         if settings.demo:
             from app.demo import load_demo_if_empty
 

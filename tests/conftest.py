@@ -132,7 +132,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
         path = tmp_path / "test.sqlite3"
         shutil.copyfile(template, path)
         yield f"sqlite:///{path}"
-        assert_derived_consistent(f"sqlite:///{path}")
+        if not request.node.get_closest_marker("broken_on_purpose"):
+            assert_derived_consistent(f"sqlite:///{path}")
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
     request.getfixturevalue("pg_template")
@@ -140,7 +141,8 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
     url = server.create(name, template=PG_TEMPLATE)
     try:
         yield url
-        assert_derived_consistent(url)
+        if not request.node.get_closest_marker("broken_on_purpose"):
+            assert_derived_consistent(url)
     finally:
         server.drop(name)
 

@@ -369,11 +369,15 @@ def iter_event_pages(
     """
     columns = f.columns()
     result = session.execute(list_statement(f, f.sort, columns), execution_options=STREAMED)
-    keys = list(result.keys())
-    for partition in result.partitions(page_size):
-        page = _only([dict(zip(keys, row, strict=True)) for row in partition], columns)
-        attach(session, page, f.include or ())
-        yield page
+    try:
+        keys = list(result.keys())
+        for partition in result.partitions(page_size):
+            page = _only([dict(zip(keys, row, strict=True)) for row in partition], columns)
+            attach(session, page, f.include or ())
+            yield page
+    finally:
+        # A failure or a client gone mid-stream: close the server-side cursor at once.
+        result.close()
 
 
 # A streamed export reads with one statement for as long as the client takes: it is not

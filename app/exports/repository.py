@@ -66,9 +66,12 @@ def event_rows(
         .order_by(*order.order_by())
     )
     result = session.execute(stmt, execution_options=event_repository.STREAMED)
-    keys = list(result.keys())
-    for partition in result.partitions(page_size):
-        yield [dict(zip(keys, row, strict=True)) for row in partition]
+    try:
+        keys = list(result.keys())
+        for partition in result.partitions(page_size):
+            yield [dict(zip(keys, row, strict=True)) for row in partition]
+    finally:
+        result.close()  # the server-side cursor, also when the export stops early
 
 
 def place_chains(session: Session, place_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:

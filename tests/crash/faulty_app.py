@@ -35,9 +35,20 @@ COMMIT_DELAY = 1.0  # ack before commit: from the response to the commit
 class _CommitEachStatement(Session):
     """A session that commits after every INSERT, UPDATE or DELETE."""
 
+    _committing = False
+
+    def commit(self) -> None:
+        # The writer's derived-state step (app/derived.py) writes inside the commit itself:
+        # those statements belong to the commit under way, not to a commit of their own.
+        self._committing = True
+        try:
+            super().commit()
+        finally:
+            self._committing = False
+
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
         result = super().execute(statement, *args, **kwargs)
-        if not getattr(statement, "is_dml", False):
+        if self._committing or not getattr(statement, "is_dml", False):
             return result
         # RETURNING rows must be read before the commit releases the connection.
         try:

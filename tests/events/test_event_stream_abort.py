@@ -87,7 +87,7 @@ def events(client: TestClient, engine: Engine) -> None:
 
 
 def fail_after_first_page(monkeypatch: pytest.MonkeyPatch, module: Any, name: str) -> None:
-    """The page reader raises from its second call on, as a database lost mid-export."""
+    """The per-page reader raises from its second call on, as a database lost mid-export."""
     real = getattr(module, name)
     calls = 0
 
@@ -128,10 +128,11 @@ def test_a_failure_mid_stream_aborts_the_connection(
         text = zlib.decompress(body, 16 + zlib.MAX_WBITS) if gzipped else body
         assert len(text.decode().splitlines()) == EVENTS + (fmt == "csv")
 
+        # Each page of the stream is completed with its relations: fail on the second page.
         if fmt == "ndjson":
-            fail_after_first_page(monkeypatch, event_repository, "fetch_rows")
+            fail_after_first_page(monkeypatch, event_repository, "attach")
         else:
-            fail_after_first_page(monkeypatch, export_repository, "event_page")
+            fail_after_first_page(monkeypatch, export_repository, "place_chains")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
         try:
             conn.request("GET", path, headers=headers)
