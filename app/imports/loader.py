@@ -818,12 +818,13 @@ def provenance_json(record: EventRecord) -> str:
 
 def _spare_core() -> bool:
     """Whether a core is free for a second process: at least two this process may run on,
-    and a load (1-minute average, this import included) a core short of them."""
+    and a load (1-minute average, this import's own share of it included) leaving more than
+    half of one idle."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
         cores = os.cpu_count() or 1
-    return cores >= 2 and os.getloadavg()[0] <= cores - 1
+    return cores >= 2 and os.getloadavg()[0] < cores - 0.5
 
 
 def stored_original(record: EventRecord) -> dict[str, Any]:
