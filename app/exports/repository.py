@@ -11,11 +11,9 @@ from sqlalchemy.orm import Session
 
 from app.events import repository as event_repository
 from app.models import (
-    Actor,
     Article,
     Dataset,
     Event,
-    EventActor,
     EventProvenance,
     EventSource,
     Outlet,
@@ -94,28 +92,6 @@ def place_chains(session: Session, place_ids: Iterable[int]) -> dict[int, list[d
         ).mappings():
             place = dict(row)
             out[place.pop("of")].append(place)
-    return out
-
-
-def event_actors(session: Session, event_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for chunk in _chunks(event_ids):
-        for row in session.execute(
-            select(
-                EventActor.event_id,
-                Actor.id,
-                Actor.name,
-                Actor.kind,
-                Actor.country,
-                EventActor.side,
-                EventActor.role,
-            )
-            .join(Actor, Actor.id == EventActor.actor_id)
-            .where(EventActor.event_id.in_(chunk))
-            .order_by(EventActor.event_id, EventActor.side.nulls_last(), Actor.id)
-        ).mappings():
-            actor = dict(row)
-            out[actor.pop("event_id")].append(actor)
     return out
 
 

@@ -64,7 +64,8 @@ def iter_events(
             chains = repository.place_chains(
                 session, {r["place_id"] for r in rows if r["place_id"] is not None}
             )
-            actors = repository.event_actors(session, ids)
+            # The same actors, in the same order, as the list's include=actors.
+            actors = event_repository.actors_of(session, ids)
             sources = repository.event_sources(session, ids)
             for row in rows:
                 yield _event(row, chains, actors, sources)

@@ -237,7 +237,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
     def _count(_c: Any, _cur: Any, statement: str, *_: Any) -> None:
         if statement.lstrip().startswith("SELECT event.id, event.external_id"):
             pages.append(statement)
-        if "FROM event_actor" in statement:
+        if "JOIN event_actor" in statement:  # the per-page actors query
             actor_reads.append(statement)
 
     try:
