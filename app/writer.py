@@ -27,12 +27,12 @@ from typing import Any, cast
 
 import orjson
 from sqlalchemy import CursorResult, delete, func, insert, select, true, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, aliased
 
 from app import derived
 from app.core.errors import MergedRecord, PreconditionFailed
 from app.core.normalize import normalize_name, normalize_url, sha256_text, url_domain
+from app.db import dialect as db_dialect
 from app.db.base import utcnow
 from app.models import (
     Actor,
@@ -277,13 +277,12 @@ def _driver_insert(session: Session, table: Any, rows: Sequence[Mapping[str, Any
                     values[index] = process(value)
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(name) for name in names)
-    raw = connection.connection.driver_connection
     if dialect.name == "sqlite":
         sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
     else:
         sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
-    try:
-        cursor = raw.cursor()  # type: ignore[union-attr]
+    with db_dialect.driver_errors(connection, sql) as raw:
+        cursor = raw.cursor()
         try:
             if dialect.name == "sqlite":
                 cursor.executemany(sql, data)
@@ -293,18 +292,6 @@ def _driver_insert(session: Session, table: Any, rows: Sequence[Mapping[str, Any
                         copy.write_row(values)
         finally:
             cursor.close()
-    except dialect.loaded_dbapi.Error as exc:
-        invalidated = dialect.is_disconnect(exc, raw, None)
-        if invalidated:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql,
-            None,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=invalidated,
-            dialect=dialect,
-        ) from exc
 
 
 def _unique_aliases(names: Sequence[str]) -> dict[str, str]:

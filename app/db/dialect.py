@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 # Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
@@ -264,3 +265,27 @@ def lock_name(session: Session, namespace: str, *parts: str | None) -> None:
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": int.from_bytes(digest, "big", signed=True)},
     )
+
+
+@contextmanager
+def driver_errors(connection: Connection, statement: str) -> Iterator[Any]:
+    """The driver's own connection, for statements sent to it directly (bulk paths), with
+    its errors raised as SQLAlchemy raises them (IntegrityError, OperationalError ...: the
+    import loader tells a bad row from a failed database by their class), and the
+    connection invalidated if the driver says it is gone."""
+    raw: Any = connection.connection.driver_connection
+    dialect = connection.dialect
+    try:
+        yield raw
+    except dialect.loaded_dbapi.Error as exc:
+        invalidated = dialect.is_disconnect(exc, raw, None)
+        if invalidated:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            statement,
+            None,
+            exc,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=invalidated,
+            dialect=dialect,
+        ) from exc

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session
 
+from app.db import dialect
 from app.models import (
     Actor,
     ActorAffiliation,
@@ -302,22 +303,42 @@ def articles_by_identity(
 ) -> dict[tuple[int, str], int]:
     """Articles without URL by (outlet_id, content_sha256): the partial unique index's key.
 
-    The pairs are joined in as a VALUES list, so each is one lookup in that index on both
-    databases. (As ``(outlet_id, content_sha256) IN (...)``, SQLite, which has no
-    statistics, takes "url_norm IS NULL" on url_norm's unique index for one row and scans
-    every article without a URL, a dataset's worth, per batch.) SQLAlchemy cannot render a
-    VALUES list SQLite accepts (it names the columns after the alias), and binding thousands
-    of parameters through it costs more than the query; so this one statement is written
-    out, with only placeholders generated and every value bound.
+    Each pair is one lookup in that index. On PostgreSQL the pairs are joined in as a VALUES
+    list (one round trip per chunk); on SQLite, which has no round trips to save, one
+    prepared statement is run per pair on the driver's connection: a VALUES list of 500
+    pairs costs SQLite ~8 ms to compile and materialise, the 500 lookups ~1.5 ms (measured
+    on an import's batch, most pairs new). (As ``(outlet_id, content_sha256) IN (...)``,
+    SQLite without statistics takes "url_norm IS NULL" on url_norm's unique index for one
+    row and scans every article without a URL per batch.) SQLAlchemy cannot render a VALUES
+    list SQLite accepts (it names the columns after the alias), and binding thousands of
+    parameters through it costs more than the query; so these statements are written out,
+    with every value bound.
     """
     connection = session.connection()
     out: dict[tuple[int, str], int] = {}
+    if connection.dialect.name == "sqlite":
+        with dialect.driver_errors(connection, _IDENTITY_ONE) as raw:
+            cursor = raw.cursor()
+            try:
+                for pair in dict.fromkeys(keys):
+                    row = cursor.execute(_IDENTITY_ONE, pair).fetchone()
+                    if row is not None:
+                        out[pair] = row[0]
+            finally:
+                cursor.close()
+        return out
     for chunk in _chunks(keys, _PAIR_CHUNK):
         sql = _identity_sql(len(chunk), connection.dialect.paramstyle)
         params = tuple(value for pair in chunk for value in pair)
         for outlet_id, found, article_id in connection.exec_driver_sql(sql, params):
             out[(outlet_id, found)] = article_id
     return out
+
+
+_IDENTITY_ONE: Final = (
+    "SELECT id FROM article WHERE outlet_id = ? AND content_sha256 = ? "
+    "AND url_norm IS NULL AND content_sha256 IS NOT NULL"
+)
 
 
 @lru_cache(maxsize=8)

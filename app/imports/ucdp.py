@@ -209,7 +209,12 @@ def _row_mapper(version: str | None) -> RowMapper:
     return map_row
 
 
-_FILE_VERSION = re.compile(r"ged(?:event)?_?v?(\d{2})[._]?(\d+)(?:[._](\d+))?", re.IGNORECASE)
+# UCDP's names: "GEDEvent_v23_1.csv", "ged231-csv.zip" / "ged231.csv", candidate releases
+# "GEDEvent_v24_0_3.csv". A release is two digits, a one-digit minor and perhaps a candidate
+# number, and nothing alphanumeric follows: "ged100k.csv" or "ged2020.csv" name no release.
+_FILE_VERSION = re.compile(
+    r"(?<![a-z])ged(?:event)?_?v?(\d{2})[._]?(\d)(?:[._](\d{1,2}))?(?![0-9a-z])", re.IGNORECASE
+)
 
 
 def version_from_filename(path: str) -> str | None:

@@ -619,3 +619,9 @@ def test_version_from_file_name() -> None:
     assert ucdp.version_from_filename("GEDEvent_v23_1.csv") == "23.1"
     assert ucdp.version_from_filename("/data/ged241.csv") == "24.1"
     assert ucdp.version_from_filename("events.csv") is None
+    assert ucdp.version_from_filename("GEDEvent_v24_0_3.csv") == "24.0.3"
+    assert ucdp.version_from_filename("ged231-csv.csv") == "23.1"
+    # Not a release: a row count, a year, a word that merely contains "ged".
+    assert ucdp.version_from_filename("ged100k.csv") is None
+    assert ucdp.version_from_filename("ged2020.csv") is None
+    assert ucdp.version_from_filename("merged231.csv") is None
