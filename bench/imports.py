@@ -1,7 +1,7 @@
 """Benchmark: `conflictdb import ucdp` of a generated GED-layout file into SQLite and PostgreSQL.
 
     python -m bench.imports [--rows 400000] [--backend sqlite|postgresql|both]
-                            [--batch-size 2000] [--profile] [--file PATH] [--json PATH]
+                            [--batch-size 2000] [--profile] [--floor] [--file PATH] [--json PATH]
 
 The file is generated deterministically from the real 1,000-row sample (tests/data): row k
 is sample row k mod 1000 with a new id and relid, its dates (and its sources' dates) shifted
@@ -13,6 +13,8 @@ cluster from tests/pgcluster.py), migrated first; then the real command runs in 
 subprocess, twice: the first import (all rows created) and a re-import (all unchanged). The
 rate is the command's own (rows / time from first row to summary), its peak RSS measured by
 wait4. ``--profile`` runs the first import under cProfile and prints where the time goes.
+``--floor`` copies what the first import wrote into another fresh database by the bare
+database (bench/import_floor.py): the floor the import's speed is judged against.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -83,23 +85,57 @@ def generate(path: Path, rows: int) -> None:
             writer.writerow(row)
 
 
+# Another fresh, empty database beside the first (same directory or cluster), given a name:
+# its URL while the context lasts; removed after.
+Sibling = Callable[[str], contextlib.AbstractContextManager[str]]
+
+
 @contextlib.contextmanager
-def database(backend: str, workdir: Path) -> Iterator[tuple[str, int | None]]:
-    """(URL, the server's postmaster pid or None) of a fresh, empty database."""
+def database(backend: str, workdir: Path) -> Iterator[tuple[str, int | None, Sibling]]:
+    """(URL, the server's postmaster pid or None, a maker of siblings) of a fresh, empty
+    database."""
     if backend == "sqlite":
-        path = workdir / "bench-imports.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        yield f"sqlite:///{path}", None
+
+        @contextlib.contextmanager
+        def sqlite_file(name: str) -> Iterator[str]:
+            path = workdir / f"{name}.sqlite3"
+            _remove_sqlite(path)
+            try:
+                yield f"sqlite:///{path}"
+            finally:
+                _remove_sqlite(path)
+
+        with sqlite_file("bench-imports") as url:
+            yield url, None, sqlite_file
         return
     sys.path.insert(0, str(ROOT))
     from tests.pgcluster import PostgresCluster
 
     with PostgresCluster() as cluster:
+
+        @contextlib.contextmanager
+        def pg_database(name: str) -> Iterator[str]:
+            url = cluster.create_database(name)
+            try:
+                yield url
+            finally:
+                cluster.drop_database(name)
+
         url = cluster.create_database("bench_imports")
         assert cluster.data_dir is not None
         postmaster = int((cluster.data_dir / "postmaster.pid").read_text().split()[0])
-        yield url, postmaster
+        yield url, postmaster, pg_database
+
+
+def _records(path: Path) -> int:
+    """The CSV records in a file, its header not counted."""
+    with path.open(newline="", encoding="utf-8") as f:
+        return sum(1 for _ in csv.reader(f)) - 1
+
+
+def _remove_sqlite(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def server_cpu_seconds(postmaster: int | None) -> float:
@@ -205,12 +241,38 @@ def migrate(url: str) -> None:
     )
 
 
+def run_floor(
+    url: str, sibling: Sibling, batch_size: int, postmaster: int | None
+) -> dict[str, Any]:
+    """The floor (bench/import_floor.py): what the import wrote into ``url``, copied by the
+    bare database into a fresh sibling database, migrated first; removed after, so that it
+    does not share the cluster (autovacuum) with the re-import."""
+    # Here, not at the top: it loads the app (its SQLite settings), which this process does
+    # not need otherwise (the imports run in subprocesses).
+    from bench import import_floor
+
+    with sibling("bench_imports_floor") as floor_url:
+        migrate(floor_url)
+        cluster_before = server_cpu_seconds(postmaster)
+        floor = import_floor.measure(url, floor_url, batch_size)
+        if postmaster is not None:
+            # The whole cluster's, for comparison with the import's server CPU: both backends,
+            # the source's reads included, and the WAL writer, checkpointer and autovacuum.
+            floor["cluster_cpu_seconds"] = round(server_cpu_seconds(postmaster) - cluster_before, 2)
+    return floor
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=400_000)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--batch-size", type=int, default=2000)
     parser.add_argument("--profile", action="store_true", help="cProfile the first import")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="after the first import, time the bare database writing the same rows",
+    )
     parser.add_argument("--file", type=Path, help="reuse or keep the generated file here")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -226,6 +288,10 @@ def main() -> None:
                 f"in {time.perf_counter() - started:.0f} s",
                 file=sys.stderr,
             )
+        elif (found := _records(file)) != args.rows:
+            # A reused file must be the one --rows describes (a file cut by lines is not:
+            # GED rows hold quoted newlines), or the figures would be for other rows.
+            sys.exit(f"{file} has {found:,} rows, not --rows {args.rows:,}")
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         results: dict[str, Any] = {
             "rows": args.rows,
@@ -237,12 +303,23 @@ def main() -> None:
             },
         }
         for backend in backends:
-            with database(backend, workdir) as (url, postmaster):
+            with database(backend, workdir) as (url, postmaster, sibling):
                 migrate(url)
                 profile = workdir / f"{backend}.prof" if args.profile else None
                 first = run_import(url, file, args.batch_size, profile, postmaster)
+                results[backend] = {"first_import": first}
+                floor_text = ""
+                if args.floor:
+                    floor = run_floor(url, sibling, args.batch_size, postmaster)
+                    results[backend]["floor"] = floor
+                    floor_text = (
+                        f"; floor {floor['rows_per_second']:,} rows/s ({floor['wall_seconds']:,.1f}"
+                        f" s; {floor['rows_per_cpu_second']:,} rows per CPU-second of the writer"
+                        f"; load {floor['load_average_before'][0]}-"
+                        f"{floor['load_average_after'][0]})"
+                    )
                 again = run_import(url, file, args.batch_size, None, postmaster)
-                results[backend] = {"first_import": first, "reimport": again}
+                results[backend]["reimport"] = again
                 print(
                     f"{backend}: first import {first['rows_per_second']:,} rows/s "
                     f"({first['import_seconds']:,.0f} s; {first['rows_per_cpu_second']:,} rows "
@@ -251,7 +328,8 @@ def main() -> None:
                     f"{'; parsed in a second process' if first['parsed_in_second_process'] else ''}"
                     f"); re-import {again['rows_per_second']:,} rows/s "
                     f"({again['rows_per_cpu_second']:,} rows per CPU-second; load "
-                    f"{again['load_average_before'][0]}-{again['load_average_after'][0]})",
+                    f"{again['load_average_before'][0]}-{again['load_average_after'][0]})"
+                    f"{floor_text}",
                     file=sys.stderr,
                 )
                 if profile is not None:
