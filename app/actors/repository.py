@@ -25,6 +25,16 @@ def resolved_id(actor_id: int) -> ColumnElement[int]:
     return func.coalesce(merged_into, literal(actor_id))
 
 
+def live_id(session: Session, actor_id: int) -> int:
+    """The live actor an id stands for, read now: itself, or the actor it was merged into
+    (an unknown id stays as it is: it matches nothing). A statement that carries it as a
+    constant lets the planner estimate how many rows it matches; ``resolved_id`` hides it."""
+    merged_into = session.execute(
+        select(Actor.merged_into_id).where(Actor.id == actor_id)
+    ).scalar_one_or_none()
+    return actor_id if merged_into is None else int(merged_into)
+
+
 def filter_clauses(f: ActorFilter) -> list[ColumnElement[bool]]:
     """One parameterised WHERE clause per filter given."""
     # Merged actors live on only as redirects to the actor they were merged into.

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     ValidationInfo,
     field_validator,
@@ -163,6 +164,10 @@ class EventFilters(StrictQuery):
     Each one given narrows the result; together they combine with AND. Repeating a
     parameter that takes several values (`event_type=A&event_type=B`) means any of them.
     """
+
+    # The live ids ``place`` and ``actor`` stand for, once read (``events.repository.
+    # with_live_ids``): statements then carry them as constants. Not a parameter.
+    _live_ids: dict[str, int] = PrivateAttr(default_factory=dict)
 
     date_from: IsoDate | None = Field(
         default=None, description="Events starting on or after this date.", examples=["2018-04-01"]

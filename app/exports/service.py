@@ -57,8 +57,8 @@ def iter_events(
     streamed statement and completed ``page_size`` at a time (places, actors, sources: one
     query each a page). The filters' SQL is built (and a bad ``q`` refused) on the first
     event asked for."""
-    clauses = event_repository.filter_clauses(filters)
     with read_session(engine) as session:
+        clauses = event_repository.filter_clauses(event_repository.with_live_ids(session, filters))
         for rows in repository.event_rows(session, clauses, sort, page_size):
             ids = [r["id"] for r in rows]
             chains = repository.place_chains(

@@ -65,6 +65,16 @@ def ancestors(session: Session, place_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
+def live_id(session: Session, place_id: int) -> int:
+    """The live place an id stands for, read now: itself, or the place it was merged into
+    (an unknown id stays as it is: it matches nothing). A statement that carries it as a
+    constant lets the planner estimate how many rows it matches; ``resolved_id`` hides it."""
+    merged_into = session.execute(
+        select(Place.merged_into_id).where(Place.id == place_id)
+    ).scalar_one_or_none()
+    return place_id if merged_into is None else int(merged_into)
+
+
 def filter_clauses(f: PlaceFilter) -> list[ColumnElement[bool]]:
     """One parameterised WHERE clause per filter given."""
     # Merged places live on only as redirects to the place they were merged into.

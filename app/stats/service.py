@@ -13,6 +13,7 @@ from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
 from app.core.errors import Unprocessable
+from app.events import repository as event_repository
 from app.events.schemas import EventFilters
 from app.models.derived import NO_SUB_EVENT_TYPE
 from app.stats import repository
@@ -149,6 +150,7 @@ def event_stats(
 
     ``use_rollups=False`` always reads the events (the rollups must agree with them).
     """
+    q = event_repository.with_live_ids(session, q)
     dims: list[Dimension] = list(q.group_by or [])
     metrics = q.chosen_metrics()
     interval = q.interval
@@ -324,6 +326,7 @@ def to_csv(stats: dict[str, Any]) -> str:
 
 def place_stats(session: Session, q: PlaceStatsQuery, *, max_rows: int) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of metric totals per place with coordinates."""
+    q = event_repository.with_live_ids(session, q)
     metrics = q.chosen_metrics()
     places = repository.located_place_totals(
         session, q, level=q.level, metrics=metrics, limit=max_rows + 1
