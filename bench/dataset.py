@@ -707,8 +707,9 @@ def finish(engine: Engine) -> None:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("VACUUM (ANALYZE)"))
     else:
-        # The app does not ANALYZE SQLite; nor does the benchmark, so every system reading the
-        # file gets the planner the app gets. The WAL is folded back so a read-only (immutable)
+        # No ANALYZE here: the app runs it at start-up on a database never analysed
+        # (app.db.dialect.refresh_statistics), and its statistics are then in the file for
+        # every system that reads it after. The WAL is folded back so a read-only (immutable)
         # reader sees everything.
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
