@@ -26,7 +26,7 @@ from operator import itemgetter
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, delete, func, insert, select, true, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, insert, select, true, update
 from sqlalchemy.orm import Session, aliased
 
 from app import derived
@@ -1845,11 +1845,13 @@ def update_imported_events(
 ) -> dict[int, int]:
     """Apply changed dataset rows to their events: {event_id: new version} for those applied.
 
-    Each event changes only if still at ``expected_version`` (one guarded UPDATE, as in
-    ``compare_and_set``); one that has moved on is left out of the result, untouched, for the
-    caller to report as a conflict. Each applied update records an 'import_update' revision
-    with the before/after of every field, actor, source and original value that changed, and
-    the provenance row takes the new content and version.
+    Each event changes only if still at ``expected_version`` (as in ``compare_and_set``); one
+    that has moved on is left out of the result, untouched, for the caller to report as a
+    conflict. The events are read locked (PostgreSQL's FOR UPDATE; a SQLite writer holds the
+    database's write lock already), so the versions read decide which updates apply, and the
+    updates then go in as one batch per statement. Each applied update records an
+    'import_update' revision with the before/after of every field, actor, source and original
+    value that changed, and the provenance row takes the new content and version.
     """
     if not updates:
         return {}
@@ -1858,9 +1860,9 @@ def update_imported_events(
     originals: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(ids):
         for row in session.execute(
-            select(Event.id, *(getattr(Event, f) for f in REVISED_FIELDS)).where(
-                Event.id.in_(chunk)
-            )
+            select(Event.id, Event.version, *(getattr(Event, f) for f in REVISED_FIELDS))
+            .where(Event.id.in_(chunk))
+            .with_for_update()
         ).mappings():
             current[row["id"]] = dict(row)
         for event_id, original in session.execute(
@@ -1869,23 +1871,33 @@ def update_imported_events(
             )
         ):
             originals[event_id] = original
+    # Edited since the last import (or gone): left alone, for the caller to report.
+    updates = [
+        u
+        for u in updates
+        if u.event_id in current and current[u.event_id]["version"] == u.expected_version
+    ]
+    ids = [u.event_id for u in updates]
     actors_before = _event_actors(session, ids)
     evidence_before = _event_evidence(session, ids)
     now = utcnow()
     applied: dict[int, int] = {}
     revisions: list[tuple[int, str, dict[str, tuple[Any, Any]]]] = []
+    # The rows of each statement, by the columns they set (an event brought back from a
+    # retraction sets its status too).
+    event_rows: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
+    provenance_rows: list[dict[str, Any]] = []
+    actors_replaced: list[int] = []
+    actor_rows: list[dict[str, Any]] = []
+    new_sources: list[tuple[int, NewSource]] = []
     for u in updates:
         before = current[u.event_id]
-        values = {k: v for k, v in u.values.items() if k == "retracted_at" or before[k] != v}
-        changes = {k: (before[k], v) for k, v in values.items() if k != "retracted_at"}
-        result = session.execute(
-            update(Event)
-            .where(Event.id == u.event_id, Event.version == u.expected_version)
-            .values(**values, version=Event.version + 1, updated_at=now)
-            .execution_options(synchronize_session=False)
+        changes = {
+            k: (before[k], v) for k, v in u.values.items() if k != "retracted_at" and before[k] != v
+        }
+        event_rows[tuple(sorted(u.values))].append(
+            {**u.values, "b_id": u.event_id, "b_version": u.expected_version}
         )
-        if _rowcount(result) != 1:
-            continue  # edited since the last import: the caller reports a conflict
         version = applied[u.event_id] = u.expected_version + 1
 
         actors_after = [
@@ -1894,20 +1906,11 @@ def update_imported_events(
         ]
         if actors_after != actors_before[u.event_id]:
             changes["actors"] = (actors_before[u.event_id], actors_after)
-            session.execute(delete(EventActor).where(EventActor.event_id == u.event_id))
-            if u.actors:
-                session.execute(
-                    insert(EventActor),
-                    [
-                        {
-                            "event_id": u.event_id,
-                            "actor_id": a.actor_id,
-                            "side": a.side,
-                            "role": a.role,
-                        }
-                        for a in u.actors
-                    ],
-                )
+            actors_replaced.append(u.event_id)
+            actor_rows += (
+                {"event_id": u.event_id, "actor_id": a.actor_id, "side": a.side, "role": a.role}
+                for a in u.actors
+            )
         sources_before = evidence_before[u.event_id]["sources"]
         sources_after = sorted(set(u.article_ids))
         if sources_after != sources_before:
@@ -1919,34 +1922,66 @@ def update_imported_events(
                         EventSource.event_id == u.event_id, EventSource.article_id.in_(gone)
                     )
                 )
-            _insert_sources(
-                session,
-                [
-                    (u.event_id, NewSource(article_id))
-                    for article_id in sources_after
-                    if article_id not in set(sources_before)
-                ],
+            new_sources += (
+                (u.event_id, NewSource(article_id))
+                for article_id in sources_after
+                if article_id not in set(sources_before)
             )
         changes.update(
             _original_changes(
                 originals.get(u.event_id) or {}, cast(dict[str, Any], u.provenance.original)
             )
         )
-        session.execute(
-            update(EventProvenance)
-            .where(EventProvenance.event_id == u.event_id)
-            .values(
-                dataset_version=u.provenance.dataset_version,
-                content_sha256=u.provenance.content_sha256,
-                original=u.provenance.original,
-                imported_version=version,
-                imported_at=now,
-            )
-            .execution_options(synchronize_session=False)
+        provenance_rows.append(
+            {
+                "b_id": u.event_id,
+                "dataset_version": u.provenance.dataset_version,
+                "content_sha256": u.provenance.content_sha256,
+                "original": u.provenance.original,
+                "imported_version": version,
+                "imported_at": now,
+            }
         )
         revisions.append((u.event_id, "import_update", changes))
+    events = cast(Table, Event.__table__)
+    for columns, rows in event_rows.items():
+        _update_all(
+            session,
+            update(events)
+            .where(events.c.id == bindparam("b_id"), events.c.version == bindparam("b_version"))
+            .values(
+                {
+                    **{name: bindparam(name) for name in columns},
+                    "version": events.c.version + 1,
+                    "updated_at": now,
+                }
+            ),
+            rows,
+        )
+    provenance = cast(Table, EventProvenance.__table__)
+    _update_all(
+        session,
+        update(provenance)
+        .where(provenance.c.event_id == bindparam("b_id"))
+        .values({name: bindparam(name) for name in provenance_rows[0] if name != "b_id"}),
+        provenance_rows,
+    )
+    for chunk in _chunks(actors_replaced):
+        session.execute(delete(EventActor).where(EventActor.event_id.in_(chunk)))
+    insert_rows(session, EventActor, actor_rows)
+    _insert_sources(session, new_sources)
     record_revisions(session, revisions, api_key_id)
     return applied
+
+
+def _update_all(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:
+    """One UPDATE for many rows (executemany), each row expected to match exactly one."""
+    if not rows:
+        return
+    result = session.execute(statement, rows)
+    if _rowcount(result) != len(rows):
+        # The rows were read locked in this transaction: this is a bug, not a race.
+        raise RuntimeError(f"{len(rows)} rows to update, {_rowcount(result)} updated")
 
 
 def retract_imported_events(

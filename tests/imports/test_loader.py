@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 
+from app import writer
 from app.auth import service as auth_service
 from app.db.session import read_session, write_session
 from app.imports import acled, loader, ucdp
@@ -268,6 +269,39 @@ def test_an_event_edited_through_the_api_keeps_its_edit(client: TestClient, engi
     event = client.get(url).json()
     assert event["summary"] == "Checked by hand."
     assert event["fatalities_best"] == int(target["best"])
+
+
+def test_an_event_changed_after_the_loader_read_it_is_a_conflict(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer applies a changed row only to an event still at the version the loader
+    read (it reads them again, locked): one that moved on in between is left as it is and
+    reported, and the other rows of the batch update."""
+    rows = ged_rows()[:10]
+    import_ged(engine, rows)
+    changed = [dict(r) for r in rows]
+    for row in (changed[2], changed[5]):
+        row["best"] = str(int(row["best"]) + 1)
+    moved = event_id_of(engine, rows[2]["id"])
+    apply = writer.update_imported_events
+
+    def after_someone_else(session: Any, updates: Any, **kwargs: Any) -> dict[int, int]:
+        # As if another writer had changed the event between the loader's read and its write.
+        session.execute(update(Event).where(Event.id == moved).values(version=Event.version + 1))
+        return apply(session, updates, **kwargs)
+
+    monkeypatch.setattr(writer, "update_imported_events", after_someone_else)
+    summary = import_ged(engine, changed)
+    assert (summary.updated, summary.unchanged, summary.conflict_count) == (1, 8, 1)
+    (conflict,) = summary.conflicts
+    assert conflict.event_id == moved and "changed through the API" in conflict.reason
+    event = client.get(f"/v1/events/{moved}").json()
+    assert event["fatalities_best"] == int(rows[2]["best"])  # not this import's value
+    assert [h["action"] for h in client.get(f"/v1/events/{moved}/history").json()["data"]] == [
+        "create"
+    ]
+    other = client.get(f"/v1/events/{event_id_of(engine, rows[5]['id'])}").json()
+    assert (other["fatalities_best"], other["version"]) == (int(changed[5]["best"]), 2)
 
 
 def test_prune_retracts_the_events_a_file_no_longer_has(client: TestClient, engine: Engine) -> None:
