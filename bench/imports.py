@@ -1,7 +1,8 @@
 """Benchmark: `conflictdb import ucdp` of a generated GED-layout file into SQLite and PostgreSQL.
 
     python -m bench.imports [--rows 400000] [--backend sqlite|postgresql|both]
-                            [--batch-size 2000] [--profile] [--floor] [--file PATH] [--json PATH]
+                            [--batch-size 2000] [--profile] [--floor] [--revised]
+                            [--file PATH] [--json PATH]
 
 The file is generated deterministically from the real 1,000-row sample (tests/data): row k
 is sample row k mod 1000 with a new id and relid, its dates (and its sources' dates) shifted
@@ -13,7 +14,10 @@ cluster from tests/pgcluster.py), migrated first; then the real command runs in 
 subprocess, twice: the first import (all rows created) and a re-import (all unchanged). The
 rate is the command's own (rows / time from first row to summary), its peak RSS measured by
 wait4. ``--profile`` runs the first import under cProfile and prints where the time goes.
-``--floor`` copies what the first import wrote into another fresh database by the bare
+``--revised`` then imports a revised release: the same file with every fifth row's ``best``
+(and ``high``, kept at or above it) raised by one, so a fifth of the rows update their events
+(a new revision and provenance each) and the rest are unchanged. ``--floor`` copies what the
+first import wrote into another fresh database by the bare
 database (bench/import_floor.py): the floor the import's speed is judged against.
 """
 
@@ -83,6 +87,26 @@ def generate(path: Path, rows: int) -> None:
                 )
                 row["longitude"] = f"{float(row['longitude']):.6f}"
             writer.writerow(row)
+
+
+def revise(source: Path, path: Path, every: int = 5) -> int:
+    """Write ``source`` with every ``every``-th row's deaths raised by one; the rows changed."""
+    changed = 0
+    with (
+        source.open(newline="", encoding="utf-8") as f,
+        path.open("w", newline="", encoding="utf-8") as out,
+    ):
+        reader = csv.DictReader(f)
+        writer = csv.DictWriter(out, fieldnames=list(reader.fieldnames or []))
+        writer.writeheader()
+        for k, row in enumerate(reader):
+            if k % every == 0:
+                best = int(row["best"] or 0) + 1
+                row["best"] = str(best)
+                row["high"] = str(max(best, int(row["high"] or 0)))
+                changed += 1
+            writer.writerow(row)
+    return changed
 
 
 # Another fresh, empty database beside the first (same directory or cluster), given a name:
@@ -273,6 +297,11 @@ def main() -> None:
         action="store_true",
         help="after the first import, time the bare database writing the same rows",
     )
+    parser.add_argument(
+        "--revised",
+        action="store_true",
+        help="then import a revised release (a fifth of the rows changed)",
+    )
     parser.add_argument("--file", type=Path, help="reuse or keep the generated file here")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
@@ -292,6 +321,10 @@ def main() -> None:
             # A reused file must be the one --rows describes (a file cut by lines is not:
             # GED rows hold quoted newlines), or the figures would be for other rows.
             sys.exit(f"{file} has {found:,} rows, not --rows {args.rows:,}")
+        revised = workdir / "revised.csv"
+        if args.revised:
+            changed = revise(file, revised)
+            print(f"revised release: {changed:,} rows changed", file=sys.stderr)
         backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
         results: dict[str, Any] = {
             "rows": args.rows,
@@ -320,6 +353,16 @@ def main() -> None:
                     )
                 again = run_import(url, file, args.batch_size, None, postmaster)
                 results[backend]["reimport"] = again
+                revised_text = ""
+                if args.revised:
+                    update = run_import(url, revised, args.batch_size, None, postmaster)
+                    results[backend]["revised_release"] = update
+                    revised_text = (
+                        f"; revised release {update['rows_per_second']:,} rows/s "
+                        f"({update['import_seconds']:,.1f} s; "
+                        f"{update['rows_per_cpu_second']:,} rows per CPU-second; load "
+                        f"{update['load_average_before'][0]}-{update['load_average_after'][0]})"
+                    )
                 print(
                     f"{backend}: first import {first['rows_per_second']:,} rows/s "
                     f"({first['import_seconds']:,.0f} s; {first['rows_per_cpu_second']:,} rows "
@@ -329,7 +372,7 @@ def main() -> None:
                     f"); re-import {again['rows_per_second']:,} rows/s "
                     f"({again['rows_per_cpu_second']:,} rows per CPU-second; load "
                     f"{again['load_average_before'][0]}-{again['load_average_after'][0]})"
-                    f"{floor_text}",
+                    f"{revised_text}{floor_text}",
                     file=sys.stderr,
                 )
                 if profile is not None:
