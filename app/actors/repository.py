@@ -4,35 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.actors.schemas import ActorFilter
 from app.core.normalize import normalize_name
 from app.core.pagination import PageQuery, fetch_page
+from app.db import merged
 from app.models import Actor, ActorAffiliation, ActorAlias, ActorKind, Event, EventActor, Quote
 
 COLUMNS = (Actor.id, Actor.name, Actor.kind, Actor.country, Actor.created_at, Actor.updated_at)
 
 
 def resolved_id(actor_id: int) -> ColumnElement[int]:
-    """The live actor an id stands for, as SQL: itself, or the actor it was merged into.
-
-    Merges repoint earlier merges at the new survivor and never merge into a merged actor, so
-    a merged id is always one step from a live one.
-    """
-    merged_into = select(Actor.merged_into_id).where(Actor.id == actor_id).scalar_subquery()
-    return func.coalesce(merged_into, literal(actor_id))
+    """The live actor an id stands for, as SQL: itself, or the actor it was merged into."""
+    return merged.resolved_id(Actor, actor_id)
 
 
 def live_id(session: Session, actor_id: int) -> int:
-    """The live actor an id stands for, read now: itself, or the actor it was merged into
-    (an unknown id stays as it is: it matches nothing). A statement that carries it as a
-    constant lets the planner estimate how many rows it matches; ``resolved_id`` hides it."""
-    merged_into = session.execute(
-        select(Actor.merged_into_id).where(Actor.id == actor_id)
-    ).scalar_one_or_none()
-    return actor_id if merged_into is None else int(merged_into)
+    """The live actor an id stands for, read now (``app.db.merged.live_id``)."""
+    return merged.live_id(session, Actor, actor_id)
 
 
 def filter_clauses(f: ActorFilter) -> list[ColumnElement[bool]]:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from app.core.normalize import normalize_name
 from app.core.pagination import fetch_page
+from app.db import merged
 from app.models import Event, Place, PlaceAlias, PlaceAncestor, PlaceKind
 from app.places.schemas import PlaceFilter
 
@@ -25,13 +26,8 @@ LIST_COLUMNS = (
 
 
 def resolved_id(place_id: int) -> ColumnElement[int]:
-    """The live place an id stands for, as SQL: itself, or the place it was merged into.
-
-    Merges repoint earlier merges at the new survivor and never merge into a merged place, so
-    a merged id is always one step from a live one.
-    """
-    merged_into = select(Place.merged_into_id).where(Place.id == place_id).scalar_subquery()
-    return func.coalesce(merged_into, literal(place_id))
+    """The live place an id stands for, as SQL: itself, or the place it was merged into."""
+    return merged.resolved_id(Place, place_id)
 
 
 def place_with_ancestors(session: Session, place_id: int | None) -> dict[str, Any] | None:
@@ -66,13 +62,8 @@ def ancestors(session: Session, place_id: int) -> list[dict[str, Any]]:
 
 
 def live_id(session: Session, place_id: int) -> int:
-    """The live place an id stands for, read now: itself, or the place it was merged into
-    (an unknown id stays as it is: it matches nothing). A statement that carries it as a
-    constant lets the planner estimate how many rows it matches; ``resolved_id`` hides it."""
-    merged_into = session.execute(
-        select(Place.merged_into_id).where(Place.id == place_id)
-    ).scalar_one_or_none()
-    return place_id if merged_into is None else int(merged_into)
+    """The live place an id stands for, read now (``app.db.merged.live_id``)."""
+    return merged.live_id(session, Place, place_id)
 
 
 def filter_clauses(f: PlaceFilter) -> list[ColumnElement[bool]]:
