@@ -1993,34 +1993,46 @@ def retract_imported_events(
 ) -> dict[int, int]:
     """Retract (never delete) imported events their dataset no longer has.
 
-    ``events`` are (event id, expected version); an event that has moved on since is left
-    alone and out of the result ({event_id: new version}). Each retraction records a
-    'retract' revision, and the provenance's ``imported_version`` follows, so the import that
-    retracted an event may bring it back if a later release has the row again.
+    ``events`` are (event id, expected version); an event that has moved on since (or is no
+    longer active) is left alone and out of the result ({event_id: new version}). As in
+    ``update_imported_events``, the events are read locked and the retractions go as one
+    batch. Each retraction records a 'retract' revision, and the provenance's
+    ``imported_version`` follows, so the import that retracted an event may bring it back if
+    a later release has the row again.
     """
     now = utcnow()
+    expected = dict(events)
     applied: dict[int, int] = {}
-    for event_id, expected in events:
-        result = session.execute(
-            update(Event)
-            .where(Event.id == event_id, Event.version == expected, Event.status == "active")
-            .values(
-                status="retracted",
-                retraction_reason=reason,
-                retracted_at=now,
-                version=Event.version + 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if _rowcount(result) == 1:
-            applied[event_id] = expected + 1
-            session.execute(
-                update(EventProvenance)
-                .where(EventProvenance.event_id == event_id)
-                .values(imported_version=expected + 1)
-                .execution_options(synchronize_session=False)
-            )
+    for chunk in _chunks(expected):
+        for event_id, version, status in session.execute(
+            select(Event.id, Event.version, Event.status)
+            .where(Event.id.in_(chunk))
+            .with_for_update()
+        ):
+            if version == expected[event_id] and status == "active":
+                applied[event_id] = version + 1
+    table = cast(Table, Event.__table__)
+    _update_all(
+        session,
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
+        .values(
+            status="retracted",
+            retraction_reason=reason,
+            retracted_at=now,
+            version=table.c.version + 1,
+            updated_at=now,
+        ),
+        [{"b_id": event_id, "b_version": expected[event_id]} for event_id in applied],
+    )
+    provenance = cast(Table, EventProvenance.__table__)
+    _update_all(
+        session,
+        update(provenance)
+        .where(provenance.c.event_id == bindparam("b_id"))
+        .values(imported_version=bindparam("b_imported")),
+        [{"b_id": event_id, "b_imported": version} for event_id, version in applied.items()],
+    )
     record_revisions(
         session,
         [

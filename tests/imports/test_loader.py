@@ -324,6 +324,31 @@ def test_prune_retracts_the_events_a_file_no_longer_has(client: TestClient, engi
     assert len(client.get("/v1/events", params={"limit": 100}).json()["data"]) == 12
 
 
+def test_prune_leaves_an_event_changed_after_the_loader_read_it(
+    client: TestClient, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An event another writer changed between prune's read and its write is kept, and
+    reported; the other absent events are retracted."""
+    rows = ged_rows()[:12]
+    import_ged(engine, rows)
+    moved = event_id_of(engine, rows[10]["id"])
+    retract = writer.retract_imported_events
+
+    def after_someone_else(session: Any, events: Any, reason: str, **kwargs: Any) -> Any:
+        session.execute(update(Event).where(Event.id == moved).values(version=Event.version + 1))
+        return retract(session, events, reason, **kwargs)
+
+    monkeypatch.setattr(writer, "retract_imported_events", after_someone_else)
+    summary = import_ged(engine, rows[:9], prune=True)
+    assert (summary.unchanged, summary.retracted, summary.conflict_count) == (9, 2, 1)
+    (conflict,) = summary.conflicts
+    assert conflict.event_id == moved and "edited meanwhile" in conflict.reason
+    assert client.get(f"/v1/events/{moved}").json()["status"] == "active"
+    for row in (rows[9], rows[11]):
+        event = client.get(f"/v1/events/{event_id_of(engine, row['id'])}").json()
+        assert (event["status"], event["version"]) == ("retracted", 2)
+
+
 def test_prune_keeps_events_edited_since_their_import(client: TestClient, engine: Engine) -> None:
     rows = ged_rows()[:4]
     import_ged(engine, rows)
