@@ -1877,6 +1877,8 @@ def update_imported_events(
         for u in updates
         if u.event_id in current and current[u.event_id]["version"] == u.expected_version
     ]
+    if not updates:
+        return {}
     ids = [u.event_id for u in updates]
     actors_before = _event_actors(session, ids)
     evidence_before = _event_evidence(session, ids)
@@ -1963,7 +1965,7 @@ def update_imported_events(
         session,
         update(provenance)
         .where(provenance.c.event_id == bindparam("b_id"))
-        .values({name: bindparam(name) for name in provenance_rows[0] if name != "b_id"}),
+        .values({name: bindparam(name) for name in _PROVENANCE_UPDATED}),
         provenance_rows,
     )
     for chunk in _chunks(actors_replaced):
@@ -1972,6 +1974,15 @@ def update_imported_events(
     _insert_sources(session, new_sources)
     record_revisions(session, revisions, api_key_id)
     return applied
+
+
+_PROVENANCE_UPDATED = (
+    "dataset_version",
+    "content_sha256",
+    "original",
+    "imported_version",
+    "imported_at",
+)
 
 
 def _update_all(session: Session, statement: Any, rows: list[dict[str, Any]]) -> None:

@@ -303,6 +303,15 @@ def test_an_event_changed_after_the_loader_read_it_is_a_conflict(
     other = client.get(f"/v1/events/{event_id_of(engine, rows[5]['id'])}").json()
     assert (other["fatalities_best"], other["version"]) == (int(changed[5]["best"]), 2)
 
+    # The batch's only changed row, changed meanwhile: nothing to apply, and no failure.
+    moved = event_id_of(engine, rows[7]["id"])
+    again = [dict(r) for r in changed]
+    again[2] = dict(rows[2])  # as stored: unchanged
+    again[7]["best"] = str(int(rows[7]["best"]) + 1)
+    summary = import_ged(engine, again)
+    assert (summary.updated, summary.unchanged, summary.conflict_count) == (0, 9, 1)
+    assert summary.conflicts[0].event_id == moved and summary.rejected == []
+
 
 def test_prune_retracts_the_events_a_file_no_longer_has(client: TestClient, engine: Engine) -> None:
     rows = ged_rows()[:12]
