@@ -18,7 +18,8 @@ version and merge guards, which only a statement can make atomic.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -26,7 +27,19 @@ from operator import itemgetter
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import CursorResult, Table, bindparam, delete, func, insert, select, true, update
+from sqlalchemy import (
+    Connection,
+    CursorResult,
+    Engine,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.orm import Session, aliased
 
 from app import derived
@@ -34,6 +47,7 @@ from app.core.errors import MergedRecord, PreconditionFailed
 from app.core.normalize import normalize_name, normalize_url, sha256_text, url_domain
 from app.db import dialect as db_dialect
 from app.db.base import utcnow
+from app.db.session import write_session
 from app.models import (
     Actor,
     ActorAffiliation,
@@ -183,11 +197,20 @@ def _chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield ordered[i : i + _CHUNK]
 
 
-# Set in a session's ``info`` by bulk loaders (``app.imports.loader``): its inserts of many
-# rows then go straight to the driver (see ``_driver_insert``). Other writes keep going
-# through SQLAlchemy's statements, which tools and tests hook (events, sessions that commit
-# per statement), and which are fast enough for a report's dozen rows.
+# Set in a session's ``info`` by bulk loaders (``bulk_session``): its inserts of many rows
+# then go straight to the driver (see ``_driver_insert``). Other writes keep going through
+# SQLAlchemy's statements, which tools and tests hook (events, sessions that commit per
+# statement), and which are fast enough for a report's dozen rows.
 BULK = "conflictdb_bulk"
+
+
+@contextmanager
+def bulk_session(engine: Engine, *, connection: Connection | None = None) -> Iterator[Session]:
+    """A write transaction (``write_session``) whose inserts of many rows go straight to the
+    driver: for loaders of whole datasets (imports, the benchmarks' data)."""
+    with write_session(engine, connection=connection) as session:
+        session.info[BULK] = True
+        yield session
 
 
 def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:

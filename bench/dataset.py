@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import contextlib
-import gc
 import hashlib
 import itertools
 import json
@@ -45,7 +43,8 @@ from sqlalchemy import Engine, MetaData, func, select, text
 
 from app import writer
 from app.db import migrate
-from app.db.session import create_db_engine, write_session
+from app.db.session import create_db_engine
+from app.imports.loader import few_collections
 from bench import synthetic
 from bench.synthetic import Actor, Country, Outlet, Place
 
@@ -593,25 +592,6 @@ def write_batch(session: Any, batch: Batch) -> dict[str, int]:
 # -- loading -------------------------------------------------------------------------------------
 
 
-@contextlib.contextmanager
-def _few_collections() -> Iterator[None]:
-    # Millions of short-lived objects: at the default threshold the cyclic collector would
-    # rescan the world and the batch thousands of times (the importer does the same).
-    threshold = gc.get_threshold()
-    gc.set_threshold(50_000, *threshold[1:])
-    try:
-        yield
-    finally:
-        gc.set_threshold(*threshold)
-
-
-@contextlib.contextmanager
-def _bulk_session(engine: Engine) -> Iterator[Any]:
-    with write_session(engine) as session:
-        session.info[writer.BULK] = True  # inserts of many rows go straight to the driver
-        yield session
-
-
 def table_counts(engine: Engine) -> dict[str, int]:
     """Rows in every table (the ORM's and the others, such as the search index)."""
     meta = MetaData()
@@ -647,8 +627,8 @@ def load(
     started = time.perf_counter()
     cpu0 = time.process_time()
     world = build_world(seed)
-    with _few_collections():
-        with _bulk_session(engine) as session:
+    with few_collections():
+        with writer.bulk_session(engine) as session:
             ids = write_world(session, world)
         generator = Generator(world, ids, seed)
         gen_seconds = 0.0
@@ -661,7 +641,7 @@ def load(
             gen_seconds += time.perf_counter() - t0
             if batch is None:
                 break
-            with _bulk_session(engine) as session:
+            with writer.bulk_session(engine) as session:
                 write_batch(session, batch)
             written += len(batch.events)
             if engine.dialect.name == "postgresql" and number & (number - 1) == 0:

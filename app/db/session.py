@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.orm import Session
 
 from app.db import dialect
@@ -50,14 +50,16 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
+def write_session(engine: Engine, *, connection: Connection | None = None) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises.
 
     Callers build their response only after this block has exited, so a 2xx is sent only
-    for data that is already durable.
+    for data that is already durable. ``connection``: a write connection of ``engine`` the
+    caller holds across transactions (a bulk import keeps its own, with the settings made
+    for it); by default one from the engine's pool.
     """
-    write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
-    with dialect.writer_queue(engine), Session(write_engine, expire_on_commit=False) as session:
+    bind = connection or engine.execution_options(**{dialect.WRITE_OPTION: True})
+    with dialect.writer_queue(engine), Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -196,7 +196,7 @@ def import_records(
     stream = iter(records)
     first = next(stream, None)  # a file in the wrong layout fails here, before any write
     try:
-        with _few_collections():
+        with few_collections():
             return _import(
                 engine,
                 first,
@@ -216,7 +216,7 @@ def import_records(
 
 
 @contextmanager
-def _few_collections() -> Iterator[None]:
+def few_collections() -> Iterator[None]:
     """Run the cyclic garbage collector less often while importing.
 
     An import allocates millions of short-lived objects (rows, parameters, results) and
@@ -346,25 +346,12 @@ class _Run:
 
     @contextmanager
     def _session(self) -> Iterator[Session]:
-        """A write transaction whose bulk inserts go straight to the driver (writer.BULK).
-
-        As ``write_session`` (committed at the end of the block, rolled back if it raises,
-        SQLite writers of this process queued first), but on the connection the import
-        holds from start to end (``_connection``), so the settings made for it stay with
-        it, and its page cache too.
-        """
+        """A write transaction (``write_session``) on the connection the import holds from
+        start to end (``_connection``), so the settings made for it stay with it, and its
+        page cache too; its bulk inserts go straight to the driver (writer.BULK)."""
         assert self.connection is not None
-        with (
-            dialect.writer_queue(self.engine),
-            Session(self.connection, expire_on_commit=False) as session,
-        ):
-            session.info[writer.BULK] = True
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with writer.bulk_session(self.engine, connection=self.connection) as session:
+            yield session
 
     @contextmanager
     def _connection(self) -> Iterator[None]:
