@@ -53,6 +53,8 @@ from app.db.session import create_db_engine
 from bench import dataset, loadgen
 from bench.dashboard_sql import for_psycopg, queries
 from bench.run import (
+    BenchError,
+    ManagedProcess,
     _die_with_parent,
     _free_port,
     machine,
@@ -82,10 +84,6 @@ FLAT_SLACK_MB = 8.0
 # A cell whose requests are slow (a 1M-event export takes seconds) runs longer than --duration,
 # so that every connection completes a few; never longer than this.
 MAX_CELL_SECONDS = 600.0
-
-
-class BenchError(RuntimeError):
-    pass
 
 
 # What a cell turns into an "error" row (the run goes on, and exits 1 at the end): a refused
@@ -158,7 +156,7 @@ def pin_tree(root: int, cpus: str) -> bool:
     return True
 
 
-class Service:
+class Service(ManagedProcess):
     """A server in a subprocess, pinned to the server CPUs; stopped on exit, whatever happens."""
 
     def __init__(
@@ -201,9 +199,6 @@ class Service:
             raise
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     def _wait_ready(self, timeout: float = 90.0) -> None:
         assert self.proc is not None
         deadline = time.monotonic() + timeout
@@ -219,27 +214,6 @@ class Service:
                 return
             time.sleep(0.1)
         raise BenchError(f"{self.name} was not ready after {timeout:.0f}s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError as exc:
-            return f"<no log: {exc}>"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
 
 
 def http_get(

@@ -32,7 +32,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
 
@@ -127,7 +126,39 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)
 
 
-class Server:
+class ManagedProcess:
+    """A subprocess a benchmark starts (its output in ``log_path``) and stops on leaving the
+    block, whatever happens: terminated, then killed if it lingers."""
+
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=15)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError as exc:
+            return f"<no log: {exc}>"
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
+
+
+class Server(ManagedProcess):
     """uvicorn running app.main:create_app in a subprocess; stopped on exit, whatever happens."""
 
     def __init__(self, database_url: str, workdir: Path, *, access_log: bool) -> None:
@@ -173,14 +204,6 @@ class Server:
             raise
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def _wait_ready(self, timeout: float = 60.0) -> None:
         assert self.proc is not None
         deadline = time.monotonic() + timeout
@@ -203,27 +226,6 @@ class Server:
                 continue
             time.sleep(0.1)
         raise BenchError(f"the server was not ready after {timeout:.0f}s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=15)
-
-    def log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError as exc:
-            return f"<no log: {exc}>"
-
-    @property
-    def pid(self) -> int:
-        assert self.proc is not None
-        return self.proc.pid
 
 
 # -- databases ---------------------------------------------------------------------------------
