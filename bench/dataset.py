@@ -59,14 +59,6 @@ _ARTICLES_PER_STORY = ((1, 2, 3), [45, 80, 100])  # 45%, 35%, 20%
 _WORD = re.compile(r"[a-z0-9]+")  # URL slugs: ASCII words of the title
 _HOTSPOTS_PER_COUNTRY = 3
 _HOTSPOT_SHARE = 0.15  # of a country's stories, spread over its hot spots
-_TYPE_WEIGHTS = {
-    "Battles": 30,
-    "Explosions/Remote violence": 30,
-    "Violence against civilians": 15,
-    "Protests": 12,
-    "Riots": 5,
-    "Strategic developments": 8,
-}
 # Files whose content decides the bytes of a generated database (the cache key's digest).
 _INPUTS = ("app/writer.py", "app/derived.py", "bench/dataset.py", "bench/synthetic.py")
 _INPUT_DIRS = ("app/models", "app/search", "migrations/versions")
@@ -321,8 +313,8 @@ class Generator:
         self.maker.rng = self.rng
         self.names = synthetic._Names(self.rng)
         self.types = synthetic.event_types()
-        self.type_names = list(_TYPE_WEIGHTS)
-        self.type_cum = _cum(list(_TYPE_WEIGHTS.values()))
+        self.type_names = list(synthetic.TYPE_WEIGHTS)
+        self.type_cum = _cum(list(synthetic.TYPE_WEIGHTS.values()))
         self.sub_cum = {t: _cum([3] + [1] * (len(s) - 1)) for t, s in self.types.items()}
         self.year_cum = _cum(synthetic.YEAR_WEIGHTS)
         self.year_start = {y: date(y, 1, 1).toordinal() for y in synthetic.YEARS}

@@ -54,6 +54,17 @@ def event_types() -> dict[str, tuple[str, ...]]:
 # -- the world ---------------------------------------------------------------------------------
 
 
+# ACLED-like shares of event types across a dataset.
+TYPE_WEIGHTS = {
+    "Battles": 30,
+    "Explosions/Remote violence": 30,
+    "Violence against civilians": 15,
+    "Protests": 12,
+    "Riots": 5,
+    "Strategic developments": 8,
+}
+
+
 @dataclass(frozen=True)
 class Place:
     name: str
@@ -601,15 +612,7 @@ class _ReportMaker:
         self.rng = random.Random(f"reports:{seed}")
         self.names = _Names(self.rng)
         self.types = event_types()
-        # ACLED-like shares of event types across the dataset.
-        self.type_weights = {
-            "Battles": 30,
-            "Explosions/Remote violence": 30,
-            "Violence against civilians": 15,
-            "Protests": 12,
-            "Riots": 5,
-            "Strategic developments": 8,
-        }
+        self.type_weights = dict(TYPE_WEIGHTS)
         self.external_ids: list[tuple[int, str]] = []
 
     def pick(self, items: Sequence[Any]) -> Any:
