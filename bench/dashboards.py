@@ -31,14 +31,13 @@ import random
 import re
 import resource
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -57,6 +56,7 @@ from bench.run import (
     ManagedProcess,
     _die_with_parent,
     _free_port,
+    _terminate_cleanly,
     machine,
     machine_cpu_seconds,
     revision,
@@ -1807,20 +1807,6 @@ def parse_args(argv: list[str] | None) -> Options:
         smoke=args.smoke,
         results_dir=args.results_dir,
     )
-
-
-@contextlib.contextmanager
-def _terminate_cleanly() -> Iterator[None]:
-    """SIGTERM unwinds like Ctrl-C, so the servers and the cluster are stopped on the way out."""
-
-    def on_term(_signum: int, _frame: Any) -> None:
-        raise SystemExit(128 + signal.SIGTERM)
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: list[str] | None = None) -> int:
