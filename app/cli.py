@@ -117,7 +117,7 @@ def keys_create(
 
     from app.auth import service
     from app.db.base import utcnow
-    from app.db.session import write_session
+    from app.writer.transaction import write_session
 
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
     engine = _engine()
@@ -179,7 +179,7 @@ def keys_revoke(
     Example: conflictdb keys revoke cdb_1a2b3c4d
     """
     from app.auth import repository, service
-    from app.db.session import write_session
+    from app.writer.transaction import write_session
 
     engine = _engine()
     try:
@@ -304,7 +304,7 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None] | N
 
 def _principal(engine: Engine) -> int:
     from app.auth import service as auth_service
-    from app.db.session import write_session
+    from app.writer.transaction import write_session
 
     with write_session(engine) as session:
         return auth_service.local_principal(session)

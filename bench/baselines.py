@@ -25,10 +25,11 @@ from sqlalchemy.engine import make_url
 from app import writer
 from app.core.normalize import normalize_name
 from app.core.pagination import encode_cursor
-from app.db.session import read_session, write_session
+from app.db.session import read_session
 from app.events import repository as event_repository
 from app.events.schemas import EventFilter
 from app.ingest import service
+from app.writer.transaction import write_session
 from bench.synthetic import YEARS
 
 PAGE_SIZE = 100

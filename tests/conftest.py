@@ -27,8 +27,9 @@ from sqlalchemy.engine import make_url
 from app.auth import service as auth_service
 from app.config import Settings
 from app.db import migrate
-from app.db.session import create_db_engine, write_session
+from app.db.session import create_db_engine
 from app.main import create_app
+from app.writer.transaction import write_session
 from tests.derived_check import assert_derived_consistent
 from tests.pgcluster import PostgresCluster, find_bin_dir
 

@@ -12,10 +12,9 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from app import derived
 from app.db.session import create_db_engine, read_session
+from app.derived import rollups, search
 from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember
-from app.search import repository as search
 
 
 def assert_derived_consistent(url: str) -> None:
@@ -33,7 +32,7 @@ def assert_derived_consistent(url: str) -> None:
 
 
 def _check_rollups(session: Any, ids: list[int]) -> None:
-    expected_members = derived.contributions(session, ids)
+    expected_members = rollups.contributions(session, ids)
     members = {
         row["event_id"]: dict(row)
         for row in session.execute(select(*EventRollupMember.__table__.c)).mappings()

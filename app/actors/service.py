@@ -31,6 +31,7 @@ from app.db.session import read_session
 from app.idempotency import service as idempotency
 from app.idempotency.service import IdempotencyRequest, Outcome
 from app.ingest import repository as ingest_repository
+from app.writer.transaction import write_transaction
 
 KIND = "actor"
 
@@ -185,7 +186,7 @@ def update_actor(
         )
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    write_transaction(engine, work)
     with read_session(engine) as session:
         actor = repository.get_actor(session, actor_id)
     assert actor is not None
@@ -241,7 +242,7 @@ def remove_alias(
         writer.remove_actor_alias(session, actor_id, alias_id, alias["name"], api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)
+    write_transaction(engine, work)
     return {"kind": "actor_alias", "id": alias_id}
 
 
@@ -307,7 +308,7 @@ def remove_affiliation(
         )
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)
+    write_transaction(engine, work)
     return {"kind": "actor_affiliation", "id": affiliation_id}
 
 
@@ -338,7 +339,7 @@ def delete_actor(
         writer.delete_actor(session, actor_id, current["version"], api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)
+    write_transaction(engine, work)
     return {"kind": KIND, "id": actor_id}
 
 

@@ -20,8 +20,8 @@ from app.core.errors import Conflict, NotFound, SoleEvidence
 from app.core.normalize import normalize_url, sha256_text
 from app.db.session import read_session
 from app.events import repository as event_repository
-from app.idempotency import service as idempotency
 from app.idempotency.service import Outcome
+from app.writer.transaction import write_transaction
 
 KIND = "article"
 
@@ -91,7 +91,7 @@ def update_article(
         )
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    write_transaction(engine, work)
     with read_session(engine) as session:
         article = repository.get_article(session, article_id)
     assert article is not None
@@ -122,5 +122,5 @@ def delete_article(
         writer.delete_article(session, article_id, current["version"], api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)
+    write_transaction(engine, work)
     return {"kind": KIND, "id": article_id}

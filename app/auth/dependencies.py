@@ -13,7 +13,8 @@ from sqlalchemy import Engine
 from app.auth import keys, repository
 from app.core.errors import ProblemError
 from app.db.base import utcnow
-from app.db.session import get_engine, read_session, write_session
+from app.db.session import get_engine, read_session
+from app.writer.transaction import write_session
 
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 

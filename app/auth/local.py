@@ -9,7 +9,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from app.auth import repository, service
-from app.db.session import read_session, write_session
+from app.db.session import read_session
+from app.writer.transaction import write_session
 
 
 def ensure_local_key(engine: Engine, key_file: str) -> str | None:

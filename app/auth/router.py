@@ -13,7 +13,8 @@ from app.auth.schemas import KeyCreate, KeyCreated, KeyList, KeyListQuery, KeyRe
 from app.core import ids
 from app.core.bodies import openapi_body, parse_body
 from app.core.errors import problem_responses
-from app.db.session import EngineDep, read_session, write_session
+from app.db.session import EngineDep, read_session
+from app.writer.transaction import write_session
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 

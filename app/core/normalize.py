@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # The Arabic definite article as transliterated before sun and moon letters.
@@ -127,3 +128,8 @@ def url_domain(url: str) -> str | None:
 
 def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# normalize_name, remembered: bulk imports name the same places, actors and outlets thousands
+# of times, and their resolvers normalise with the same cache as the writer that stores them.
+normalized = lru_cache(maxsize=1 << 17)(normalize_name)

@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 # Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
@@ -76,6 +75,25 @@ def is_read_timeout(exc: BaseException) -> bool:
     if getattr(orig, "sqlstate", None) == TIMED_OUT_SQLSTATE:
         return True
     return isinstance(orig, sqlite3.OperationalError) and str(orig) == "interrupted"
+
+
+# PostgreSQL's serialization_failure and deadlock_detected: the whole transaction is safe to
+# run again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})
+
+
+def is_busy(exc: BaseException) -> bool:
+    """SQLite's write lock still held by another process after the busy timeout."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and str(orig).startswith(
+        ("database is locked", "database is busy")
+    )
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A write transaction that failed only because of other writers: run it again."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES or is_busy(exc)
 
 
 def install(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: int = 0) -> None:
@@ -265,27 +283,3 @@ def lock_name(session: Session, namespace: str, *parts: str | None) -> None:
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": int.from_bytes(digest, "big", signed=True)},
     )
-
-
-@contextmanager
-def driver_errors(connection: Connection, statement: str) -> Iterator[Any]:
-    """The driver's own connection, for statements sent to it directly (bulk paths), with
-    its errors raised as SQLAlchemy raises them (IntegrityError, OperationalError ...: the
-    import loader tells a bad row from a failed database by their class), and the
-    connection invalidated if the driver says it is gone."""
-    raw: Any = connection.connection.driver_connection
-    dialect = connection.dialect
-    try:
-        yield raw
-    except dialect.loaded_dbapi.Error as exc:
-        invalidated = dialect.is_disconnect(exc, raw, None)
-        if invalidated:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            statement,
-            None,
-            exc,
-            dialect.loaded_dbapi.Error,
-            connection_invalidated=invalidated,
-            dialect=dialect,
-        ) from exc

@@ -1,4 +1,5 @@
-"""Engines and sessions. A write happens inside ``write_session()``, which commits before returning."""
+"""Engines, read sessions and their FastAPI dependencies. Write sessions are made by the writer
+(``app.writer.transaction``), where the derived-state hooks are registered."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
 from app.db import dialect
@@ -47,25 +48,6 @@ def read_session(engine: Engine) -> Iterator[Session]:
         # prepared statements on every rollback, so queries would be re-planned each time
         # (measured: +25% list throughput on PostgreSQL, bench/README.md).
         session.commit()
-
-
-@contextmanager
-def write_session(engine: Engine, *, connection: Connection | None = None) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back if it raises.
-
-    Callers build their response only after this block has exited, so a 2xx is sent only
-    for data that is already durable. ``connection``: a write connection of ``engine`` the
-    caller holds across transactions (a bulk import keeps its own, with the settings made
-    for it); by default one from the engine's pool.
-    """
-    bind = connection or engine.execution_options(**{dialect.WRITE_OPTION: True})
-    with dialect.writer_queue(engine), Session(bind, expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
 
 
 def get_engine(request: Request) -> Engine:

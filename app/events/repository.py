@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, aliased
 from app.actors import repository as actor_repository
 from app.core.pagination import PageQuery, decode_cursor, encode_cursor, fetch_page
 from app.db import dialect
+from app.derived import search as search_repository
 from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventFilters
 from app.models import (
     Actor,
@@ -46,7 +47,6 @@ from app.models import (
 )
 from app.models import EventType as EventTypeRow
 from app.places import repository as place_repository
-from app.search import repository as search_repository
 
 # A list row's columns by field name (EventRead's fields, in its order).
 COLUMNS: dict[str, Any] = {

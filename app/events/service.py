@@ -24,9 +24,9 @@ from app.events import repository
 from app.events.schemas import EventFilter, EventUpdate
 from app.exports import formats
 from app.exports import service as export_service
-from app.idempotency import service as idempotency
 from app.idempotency.service import Outcome
 from app.places import repository as place_repository
+from app.writer.transaction import write_transaction
 
 KIND = "event"
 
@@ -247,7 +247,7 @@ def update_event(
         writer.update_event(session, event_id, current["version"], values, api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    write_transaction(engine, work)
     return _read_back(engine, event_id)
 
 
@@ -311,7 +311,7 @@ def retract_event(
         writer.retract_event(session, event_id, current["version"], reason, api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    write_transaction(engine, work)
     return _read_back(engine, event_id)
 
 

@@ -18,20 +18,16 @@ from typing import Any
 import orjson
 from fastapi import Request
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
-from app.core.errors import Conflict, ProblemError, ValidationProblem
+from app.core.errors import ProblemError, ValidationProblem
 from app.db.base import utcnow
-from app.db.session import write_session
 from app.idempotency import repository
+from app.writer.transaction import write_transaction
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
-# Each lost race on a natural key means another writer committed it: retrying makes progress.
-MAX_ATTEMPTS = 8
-RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
 
 
 class IdempotencyKeyReused(ProblemError):
@@ -93,31 +89,16 @@ def from_request(request: Request, raw: bytes, api_key_id: int | None) -> Idempo
 def run(
     engine: Engine, idem: IdempotencyRequest | None, work: Callable[[Session], Outcome]
 ) -> Outcome:
-    """``work`` inside one write transaction, committed before this returns; retried on races."""
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        try:
-            with write_session(engine) as session:
-                return _run_once(session, idem, work)
-        except IntegrityError as exc:
-            if attempt == MAX_ATTEMPTS:
-                raise Conflict(
-                    "The write collided with concurrent writes of the same records; retry it."
-                ) from exc
-        except DBAPIError as exc:
-            # PostgreSQL may abort a transaction as a serialization failure or a deadlock
-            # victim; the whole transaction is safe to run again.
-            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE_SQLSTATES:
-                raise
-            if attempt == MAX_ATTEMPTS:
-                raise
-    raise AssertionError("unreachable")
+    """``work`` in one write transaction (``write_transaction``: committed before this returns,
+    retried on lost races), answered from the stored response when ``idem``'s key was seen."""
+    if idem is None:
+        return write_transaction(engine, work)
+    return write_transaction(engine, lambda session: _run_once(session, idem, work))
 
 
 def _run_once(
-    session: Session, idem: IdempotencyRequest | None, work: Callable[[Session], Outcome]
+    session: Session, idem: IdempotencyRequest, work: Callable[[Session], Outcome]
 ) -> Outcome:
-    if idem is None:
-        return work(session)
     now = utcnow()
     record = repository.find(session, idem.api_key_id, idem.key)
     if record is not None and record["expires_at"] <= now:

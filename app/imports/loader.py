@@ -348,7 +348,7 @@ class _Run:
     def _session(self) -> Iterator[Session]:
         """A write transaction (``write_session``) on the connection the import holds from
         start to end (``_connection``), so the settings made for it stay with it, and its
-        page cache too; its bulk inserts go straight to the driver (writer.BULK)."""
+        page cache too; its bulk inserts go straight to the driver (app.db.bulk)."""
         assert self.connection is not None
         with writer.bulk_session(self.engine, connection=self.connection) as session:
             yield session

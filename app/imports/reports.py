@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from app.core.errors import ProblemError
-from app.db.session import write_session
 from app.imports.records import RowError
 from app.ingest import service as ingest_service
+from app.writer.transaction import write_session
 
 MAX_LISTED = 10_000
 

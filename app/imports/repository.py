@@ -13,7 +13,7 @@ from typing import Any, Final, TypeVar
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session
 
-from app.db import dialect
+from app.db import bulk
 from app.models import (
     Actor,
     ActorAffiliation,
@@ -317,7 +317,7 @@ def articles_by_identity(
     connection = session.connection()
     out: dict[tuple[int, str], int] = {}
     if connection.dialect.name == "sqlite":
-        with dialect.driver_errors(connection, _IDENTITY_ONE) as raw:
+        with bulk.driver_errors(connection, _IDENTITY_ONE) as raw:
             cursor = raw.cursor()
             try:
                 for pair in dict.fromkeys(keys):

@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from app import writer
-from app.core.normalize import normalize_url
+from app.core.normalize import normalize_url, normalized
 from app.imports import repository
 from app.imports.records import ActorSpec, EventRecord, PlaceSpec, SourceSpec
 
@@ -39,7 +39,7 @@ UNATTRIBUTED_OUTLET = "(unattributed)"
 
 # Names repeat across rows by the thousand; normalising is the costliest step of a lookup.
 # The writer's cache: the names resolved here are the ones it then stores.
-norm = writer.normalized
+norm = normalized
 
 
 class Journal:

@@ -12,7 +12,7 @@
   one, whatever changed it (an edit, a retraction, a place moved to another province).
 
 The full-text index (``event_search``) is not an ORM table: it is an FTS5 virtual table on
-SQLite and a tsvector table on PostgreSQL; ``app.search.repository`` owns it.
+SQLite and a tsvector table on PostgreSQL; ``app.derived.search`` owns it.
 """
 
 from __future__ import annotations

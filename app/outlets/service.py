@@ -21,6 +21,7 @@ from app.idempotency import service as idempotency
 from app.idempotency.service import IdempotencyRequest, Outcome
 from app.outlets import repository
 from app.outlets.schemas import OutletCreate, OutletDetail, OutletUpdate
+from app.writer.transaction import write_transaction
 
 KIND = "outlet"
 
@@ -105,7 +106,7 @@ def update_outlet(
         writer.update_outlet(session, outlet_id, current["version"], values, api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    write_transaction(engine, work)
     with read_session(engine) as session:
         outlet = repository.get_outlet(session, outlet_id)
     assert outlet is not None
@@ -127,5 +128,5 @@ def delete_outlet(
         writer.delete_outlet(session, outlet_id, current["version"], api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)
+    write_transaction(engine, work)
     return {"kind": KIND, "id": outlet_id}

@@ -23,6 +23,7 @@ from app.idempotency.service import IdempotencyRequest, Outcome
 from app.ingest import repository as ingest_repository
 from app.places import repository
 from app.places.schemas import PlaceCreate, PlaceDetail, PlaceUpdate
+from app.writer.transaction import write_transaction
 
 KIND = "place"
 
@@ -209,7 +210,7 @@ def update_place(
         writer.update_place(session, place_id, current["version"], values, api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    write_transaction(engine, work)
     with read_session(engine) as session:
         place = repository.get_place(session, place_id)
     assert place is not None
@@ -241,7 +242,7 @@ def delete_place(
         writer.delete_place(session, place_id, current["version"], api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)
+    write_transaction(engine, work)
     return {"kind": KIND, "id": place_id}
 
 

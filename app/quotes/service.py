@@ -19,10 +19,10 @@ from app.core.edits import invalid
 from app.core.errors import NotFound, SoleEvidence
 from app.db.session import read_session
 from app.events import repository as event_repository
-from app.idempotency import service as idempotency
 from app.idempotency.service import Outcome
 from app.quotes import repository
 from app.quotes.schemas import QuoteUpdate
+from app.writer.transaction import write_transaction
 
 KIND = "quote"
 
@@ -65,7 +65,7 @@ def update_quote(
         writer.update_quote(session, quote_id, current["version"], values, api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)  # one write transaction, retried on lost races
+    write_transaction(engine, work)
     with read_session(engine) as session:
         quote = repository.get_quote(session, quote_id)
     assert quote is not None
@@ -94,5 +94,5 @@ def delete_quote(
         writer.delete_quote(session, quote_id, current["version"], api_key_id=api_key_id)
         return Outcome(200, None)
 
-    idempotency.run(engine, None, work)
+    write_transaction(engine, work)
     return {"kind": KIND, "id": quote_id}

@@ -101,7 +101,7 @@ def upgrade() -> None:
     # Derive the new state for the events already stored, with the writer's own code.
     from sqlalchemy.orm import Session
 
-    from app.derived import rebuild
+    from app.derived.hooks import rebuild
 
     rebuild(Session(bind=op.get_bind()))
 

@@ -25,20 +25,21 @@ from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import Session
 
 from app.db import dialect
-from app.idempotency import service as idempotency_service
 from app.main import create_app
+from app.writer import transaction
+from app.writer.transaction import WriteSession
 
 STATEMENT_PAUSE = 0.01  # row by row: between one statement's commit and the next statement
 COMMIT_DELAY = 1.0  # ack before commit: from the response to the commit
 
 
-class _CommitEachStatement(Session):
+class _CommitEachStatement(WriteSession):
     """A session that commits after every INSERT, UPDATE or DELETE."""
 
     _committing = False
 
     def commit(self) -> None:
-        # The writer's derived-state step (app/derived.py) writes inside the commit itself:
+        # The writer's derived-state step (app/derived/hooks.py) writes inside the commit itself:
         # those statements belong to the commit under way, not to a commit of their own.
         self._committing = True
         try:
@@ -75,7 +76,7 @@ def _row_by_row_session(engine: Engine) -> Iterator[Session]:
 @contextmanager
 def _commit_later_session(engine: Engine) -> Iterator[Session]:
     write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
-    session = Session(write_engine, expire_on_commit=False)
+    session = WriteSession(write_engine, expire_on_commit=False)
     try:
         yield session
     except BaseException:
@@ -95,11 +96,11 @@ def _commit_later_session(engine: Engine) -> Iterator[Session]:
 
 
 def create_row_by_row_app() -> FastAPI:
-    # The report's transaction is the one idempotency.run opens: patch the name it calls.
-    idempotency_service.write_session = _row_by_row_session
+    # The report's transaction is the one write_transaction opens: patch the name it calls.
+    transaction.write_session = _row_by_row_session
     return create_app()
 
 
 def create_ack_before_commit_app() -> FastAPI:
-    idempotency_service.write_session = _commit_later_session
+    transaction.write_session = _commit_later_session
     return create_app()

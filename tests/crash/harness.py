@@ -37,7 +37,7 @@ import app.models  # noqa: F401  (every table registered before the metadata is 
 from app.auth import service as auth_service
 from app.db import migrate
 from app.db.base import Base
-from app.db.session import create_db_engine, read_session, write_session
+from app.db.session import create_db_engine, read_session
 from app.models import (
     Article,
     AuditEntry,
@@ -49,6 +49,7 @@ from app.models import (
     Quote,
     Report,
 )
+from app.writer.transaction import write_session
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

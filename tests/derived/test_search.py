@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from app.core.errors import ValidationProblem
 from app.db.session import read_session
-from app.search import repository as search
+from app.derived import search
 from tests.edits.helpers import etag_of
 
 

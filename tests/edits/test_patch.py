@@ -14,8 +14,9 @@ from sqlalchemy import Engine, select
 
 from app import writer
 from app.core.errors import PreconditionFailed
-from app.db.session import read_session, write_session
+from app.db.session import read_session
 from app.models import Article, Event
+from app.writer.transaction import write_session
 from tests.edits.helpers import audit_rows, etag_of, revisions
 from tests.helpers import assert_problem, error_locs, row_counts
 

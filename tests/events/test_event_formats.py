@@ -18,9 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app import writer
-from app.db.session import write_session
 from app.events import service
 from app.exports import formats
+from app.writer.transaction import write_session
 from tests.events.test_event_pages import statements
 from tests.events.world import World
 from tests.helpers import assert_problem, error_locs

@@ -22,12 +22,12 @@ from sqlalchemy import Engine
 
 from app import writer
 from app.config import Settings
-from app.db.session import write_session
 from app.events import repository as event_repository
 from app.events import service
 from app.exports import formats
 from app.exports import repository as export_repository
 from app.main import create_app
+from app.writer.transaction import write_session
 
 EVENTS = 30
 PAGE = 5

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from app import writer
-from app.db.session import write_session
 from app.events.schemas import EARTH_RADIUS_KM
+from app.writer.transaction import write_session
 
 # name -> (kind, country, parent, latitude, longitude)
 PLACES: dict[str, tuple[str, str, str | None, float | None, float | None]] = {

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select, update
 
 from app import writer
 from app.auth import service as auth_service
-from app.db.session import read_session, write_session
+from app.db.session import read_session
 from app.imports import acled, loader, ucdp
 from app.imports import countries as country_codes
 from app.imports.loader import ImportSummary
@@ -32,6 +32,7 @@ from app.models import (
     Outlet,
     Place,
 )
+from app.writer.transaction import write_session
 from tests.conftest import demo_report
 from tests.helpers import row_counts
 from tests.imports.conftest import ACLED_SAMPLE, GED_SAMPLE

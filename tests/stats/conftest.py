@@ -21,8 +21,8 @@ from sqlalchemy import Engine
 
 from app import writer
 from app.config import Settings
-from app.db.session import write_session
 from app.main import create_app
+from app.writer.transaction import write_session
 
 SEED = 20260127
 COUNTRIES = [

@@ -1,0 +1,120 @@
+"""The commit step of every write transaction, and the listeners that run it.
+
+``register`` attaches them to the write session class (``app.writer.transaction``, where write
+sessions are made). Just before a transaction that wrote data commits, ``finish`` runs (a
+``before_commit`` listener, so no caller can skip it):
+
+1. it advances ``data_version`` — taking that row's lock, held until the commit, so writers
+   pass this point one at a time and versions are handed out in commit order;
+2. it reconciles the monthly rollups of the changed events (old contribution out, new in);
+3. it rewrites their full-text documents;
+4. it appends one ``event_change`` row per changed event under the new version.
+
+Because step 1 serialises the rest, two writers never race on a rollup row, and a reader
+that sees version v sees every change numbered below v: the change feed cannot skip one.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, event, select, update
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+
+from app.db.base import utcnow
+from app.db.bulk import DRIVER_WRITES, insert_rows
+from app.derived import rollups, search
+from app.derived.marks import NOT_DATA, STATE, State, mark_dirty
+from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember
+
+
+def register(session_class: type[Session]) -> None:
+    """Keep the derived state in every transaction of sessions of ``session_class``."""
+    event.listen(session_class, "do_orm_execute", _note_data_writes)
+    event.listen(session_class, "before_commit", _before_commit)
+    event.listen(session_class, "after_transaction_end", _after_transaction_end)
+
+
+def _note_data_writes(state: ORMExecuteState) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return
+    target = getattr(state.statement, "table", None)
+    if getattr(target, "name", None) not in NOT_DATA:
+        mark_dirty(state.session)
+
+
+def _before_commit(session: Session) -> None:
+    state = session.info.pop(STATE, None)
+    # Rows the bulk-insert engine wrote straight through the driver: no statement saw them.
+    driver_writes = session.info.pop(DRIVER_WRITES, set())
+    if driver_writes - NOT_DATA:
+        state = state or State()
+        state.dirty = True
+    if state is not None and state.dirty:
+        finish(session, state)
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # The outermost transaction ended (committed after ``finish``, or rolled back): forget
+    # its marks. A savepoint rolled back keeps them; ``finish`` then finds what is left.
+    if transaction.parent is None:
+        session.info.pop(STATE, None)
+        session.info.pop(DRIVER_WRITES, None)
+
+
+def finish(session: Session, state: State) -> int:
+    """Advance the data version and bring the derived state of the marked events up to date."""
+    now = utcnow()
+    version = session.execute(
+        update(DataVersion)
+        .where(DataVersion.id == 1)
+        .values(version=DataVersion.version + 1, changed_at=now)
+        .returning(DataVersion.version)
+    ).scalar_one()
+    summaries: dict[int, str | None] = {}
+    if state.events:
+        ids = sorted(state.events)
+        # One read of the events serves their statuses, contributions and summaries.
+        rows = rollups.events(session, ids)
+        statuses = {r.id: r.status for r in rows}
+        summaries = {r.id: r.summary for r in rows}
+        rollups.reconcile(
+            session,
+            ids,
+            {i for i, action in state.events.items() if action == "created"},
+            [r for r in rows if r.status == "active"],
+        )
+        insert_rows(
+            session,
+            EventChange,
+            [
+                {
+                    "version": version,
+                    "event_id": event_id,
+                    "action": _action(state.events[event_id], statuses[event_id]),
+                    "changed_at": now,
+                }
+                for event_id in ids
+                if event_id in statuses  # created, then rolled back to a savepoint
+            ],
+        )
+    if state.reindex:
+        ids = sorted(state.reindex)
+        # Events created in this transaction have no document to drop yet.
+        stale = [i for i in ids if state.events.get(i) != "created"]
+        search.replace(session, stale, search.documents(session, ids, summaries=summaries))
+    return int(version)
+
+
+def _action(marked: str, status: str) -> str:
+    if marked == "created":
+        return "created"
+    return "retracted" if status == "retracted" else "updated"
+
+
+def rebuild(session: Session) -> None:
+    """Derive everything from the events already stored: rollups, search documents, and one
+    'created' change per event (``conflictdb db rebuild-derived``)."""
+    session.execute(delete(EventRollup))
+    session.execute(delete(EventRollupMember))
+    ids = list(session.scalars(select(Event.id).order_by(Event.id)))
+    state = State(dirty=True, events=dict.fromkeys(ids, "created"), reindex=set(ids))
+    finish(session, state)

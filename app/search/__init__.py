@@ -1,1 +1,0 @@
-"""Full-text search over events: their summaries, supporting quotes and article titles."""
