@@ -97,3 +97,40 @@ def test_security_schemes_say_which_scope_each_operation_needs(client: TestClien
         if path.startswith("/v1/"):
             for method, op in item.items():
                 assert "security" in op, (method, path)
+
+
+def test_every_id_in_every_path_is_canonical(database_url: str) -> None:
+    """One id type for every route: each ``{..._id}`` refuses "01", "+1" and "1.0" (422 naming
+    that parameter), so one record has one URL, whatever the route and method."""
+    import re
+
+    from tests.conftest import make_key
+
+    key = make_key(database_url, ["read", "write", "admin"])
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            environment="test",
+            demo=False,
+            migrate_on_start=False,
+            rate_limit_per_minute=0,
+        )
+    )
+    with TestClient(app, headers={"Authorization": f"Bearer {key}"}) as client:
+        checked = 0
+        for route in _app_routes():
+            names = re.findall(r"{(\w+)}", route.path)
+            for name in names:
+                assert name.endswith("_id"), f"{route.path}: a path parameter that is no id"
+                for bad in ("01", "+1", "1.0"):
+                    path = route.path
+                    for other in names:
+                        path = path.replace(f"{{{other}}}", bad if other == name else "1")
+                    for method in sorted(route.methods):
+                        response = client.request(method, path)
+                        where = f"{method} {path}"
+                        assert response.status_code == 422, where
+                        locs = [e["loc"] for e in response.json().get("errors", [])]
+                        assert ["path", name] in locs, where
+                        checked += 1
+        assert checked >= 3 * 20

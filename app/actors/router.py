@@ -30,15 +30,9 @@ from app.idempotency import service as idempotency
 
 router = APIRouter(prefix="/v1/actors", tags=["actors"])
 
-ActorId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The actor's id.", examples=[1]), ids.CANONICAL
-]
-AliasId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The alias's id.", examples=[1]), ids.CANONICAL
-]
-AffiliationId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The affiliation's id.", examples=[1])
-]
+ActorId = Annotated[ids.PathId, Path(description="The actor's id.", examples=[1])]
+AliasId = Annotated[ids.PathId, Path(description="The alias's id.", examples=[1])]
+AffiliationId = Annotated[ids.PathId, Path(description="The affiliation's id.", examples=[1])]
 WITH_ETAG = {
     "description": "The actor; `ETag` names its version.",
     "headers": etag.response_header(),

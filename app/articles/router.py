@@ -18,9 +18,7 @@ from app.db.session import EngineDep, ReadSessionDep
 
 router = APIRouter(prefix="/v1/articles", tags=["articles"])
 
-ArticleId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The article's id.", examples=[1]), ids.CANONICAL
-]
+ArticleId = Annotated[ids.PathId, Path(description="The article's id.", examples=[1])]
 WITH_ETAG = {
     "description": "The article; `ETag` names its version.",
     "headers": etag.response_header(),

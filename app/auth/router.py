@@ -72,9 +72,7 @@ def list_keys(
 def revoke_key(
     engine: EngineDep,
     principal: AdminAccess,
-    key_id: Annotated[
-        int, Path(ge=1, le=2**31 - 1, description="Key id.", examples=[1]), ids.CANONICAL
-    ],
+    key_id: Annotated[ids.PathId, Path(description="Key id.", examples=[1])],
 ) -> dict[str, Any]:
     with write_session(engine) as session:
         record = service.revoke_key(session, key_id, revoked_by=principal.api_key_id)

@@ -9,9 +9,9 @@ numbers: no sign, no leading zero, no separators (and, by the range check, at mo
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 _CANONICAL = re.compile(r"[1-9][0-9]*")
 
@@ -25,5 +25,8 @@ def _canonical(value: Any) -> Any:
     return value
 
 
-# Metadata for an id path parameter: ``Annotated[int, ids.CANONICAL, Path(ge=1, ...)]``.
 CANONICAL = BeforeValidator(_canonical)
+MAX_ID = 2**31 - 1
+# The type of every ``{..._id}`` in every route's path (a meta-test walks the routes to hold
+# to it); each route adds its description: ``Annotated[PathId, Path(description=...)]``.
+PathId = Annotated[int, Field(ge=1, le=MAX_ID), CANONICAL]

@@ -28,9 +28,7 @@ from app.events.schemas import (
 
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
-EventId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="Event id.", examples=[1]), ids.CANONICAL
-]
+EventId = Annotated[ids.PathId, Path(description="Event id.", examples=[1])]
 WITH_ETAG = {
     "description": "The event; `ETag` names its version.",
     "headers": etag.response_header(),

@@ -26,9 +26,7 @@ from app.outlets.schemas import (
 
 router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
 
-OutletId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The outlet's id.", examples=[1]), ids.CANONICAL
-]
+OutletId = Annotated[ids.PathId, Path(description="The outlet's id.", examples=[1])]
 WITH_ETAG = {
     "description": "The outlet; `ETag` names its version.",
     "headers": etag.response_header(),

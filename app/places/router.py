@@ -20,9 +20,7 @@ from app.places.schemas import PlaceCreate, PlaceDetail, PlaceFilter, PlaceRead,
 
 router = APIRouter(prefix="/v1/places", tags=["places"])
 
-PlaceId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The place's id.", examples=[1]), ids.CANONICAL
-]
+PlaceId = Annotated[ids.PathId, Path(description="The place's id.", examples=[1])]
 WITH_ETAG = {
     "description": "The place; `ETag` names its version.",
     "headers": etag.response_header(),

@@ -18,9 +18,7 @@ from app.quotes.schemas import QuoteDetail, QuoteFilter, QuoteRead, QuoteUpdate
 
 router = APIRouter(prefix="/v1/quotes", tags=["quotes"])
 
-QuoteId = Annotated[
-    int, Path(ge=1, le=2**31 - 1, description="The quote's id.", examples=[1]), ids.CANONICAL
-]
+QuoteId = Annotated[ids.PathId, Path(description="The quote's id.", examples=[1])]
 WITH_ETAG = {
     "description": "The quote; `ETag` names its version.",
     "headers": etag.response_header(),
