@@ -350,9 +350,9 @@ def _import_dataset(
     prune: bool,
     batch_size: int,
 ) -> None:
+    from app.datasets import loader
     from app.db import dialect
-    from app.imports import loader
-    from app.imports.csvrows import LayoutError
+    from app.formats.csvfile import LayoutError
 
     engine = _engine()
     started = time.monotonic()
@@ -417,8 +417,8 @@ def import_ucdp(
 
     Example: conflictdb import ucdp GEDEvent_v23_1.csv --prune
     """
-    from app.imports import ucdp
-    from app.imports.records import UCDP_GED
+    from app.datasets import ucdp
+    from app.formats.records import UCDP_GED
 
     release = version or ucdp.version_from_filename(file.name)
     if release is None:
@@ -455,8 +455,8 @@ def import_acled(
 
     Example: conflictdb import acled 2024-05-01-Syria.csv --version 2024-05-01
     """
-    from app.imports import acled
-    from app.imports.records import ACLED
+    from app.formats import acled
+    from app.formats.records import ACLED
 
     _import_dataset(
         file,
@@ -479,7 +479,7 @@ def import_reports(file: Path = FileArgument, strict: bool = StrictOption) -> No
 
     Example: conflictdb import reports --strict reports.jsonl
     """
-    from app.imports import reports
+    from app.reports import files as reports
 
     engine = _engine()
     started = time.monotonic()
@@ -596,8 +596,9 @@ def export(
     from app.core.errors import ProblemError
     from app.events import repository as event_repository
     from app.events import service as event_service
-    from app.events.schemas import SORT_KEYS, EventFilter, EventFilters
-    from app.exports import formats, service
+    from app.events.schemas import SORT_KEYS, EventFilter, EventListQuery
+    from app.exports import service
+    from app.formats import events_csv as formats
 
     if sort not in SORT_KEYS:
         _line(f"--sort {sort!r}: one of {', '.join(SORT_KEYS)}")
@@ -624,7 +625,7 @@ def export(
     }
     try:
         # Only the options given, so the model validates exactly what the user wrote.
-        filters = EventFilters(**{k: v for k, v in given.items() if v is not None})
+        filters = EventFilter(**{k: v for k, v in given.items() if v is not None})
         event_repository.filter_clauses(filters)  # a bad --q is refused before any output
     except ValidationError as exc:
         for error in exc.errors():
@@ -649,7 +650,7 @@ def export(
             formats.write(format.value, counted(), out)
             return
         # GeoJSON is the API's: the events list's rows as features.
-        listed = EventFilter(**filters.model_dump(exclude_unset=True), sort=sort)
+        listed = EventListQuery(**filters.model_dump(exclude_unset=True), sort=sort)
 
         def pages(n: int) -> None:
             nonlocal count

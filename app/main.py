@@ -83,10 +83,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.changes.router import router as changes_router
     from app.events.router import router as events_router
     from app.health.router import router as health_router
-    from app.ingest.router import router as ingest_router
     from app.outlets.router import router as outlets_router
     from app.places.router import router as places_router
     from app.quotes.router import router as quotes_router
+    from app.reports.router import router as ingest_router
     from app.stats.router import router as stats_router
     from app.vocabulary.router import router as vocabulary_router
 

@@ -27,8 +27,8 @@ from app.core.normalize import normalize_name
 from app.core.pagination import encode_cursor
 from app.db.session import read_session
 from app.events import repository as event_repository
-from app.events.schemas import EventFilter
-from app.ingest import service
+from app.events.schemas import EventListQuery
+from app.reports import service
 from app.writer.transaction import write_session
 from bench.synthetic import YEARS
 
@@ -119,7 +119,7 @@ def capture_list_queries(engine: Engine) -> tuple[CapturedQuery, CapturedQuery]:
         if "FROM event" in statement:
             seen.append((statement, parameters))
 
-    first = EventFilter(
+    first = EventListQuery(
         place=_SENTINELS["place"],
         date_from=_SENTINELS["date_from"],
         date_to=_SENTINELS["date_to"],
@@ -249,7 +249,7 @@ class RepositoryRead:
 
     def __call__(self, rng: random.Random) -> list[float]:
         q = self.mix.pick(rng)
-        f = EventFilter(
+        f = EventListQuery(
             place=q.place, date_from=q.date_from, date_to=q.date_to, limit=PAGE_SIZE, sort=SORT
         )
         latencies = []

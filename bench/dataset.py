@@ -42,9 +42,9 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, func, select, text
 
 from app import writer
+from app.datasets.loader import few_collections
 from app.db import migrate
 from app.db.session import create_db_engine
-from app.imports.loader import few_collections
 from bench import synthetic
 from bench.synthetic import Actor, Country, Outlet, Place
 

@@ -27,7 +27,7 @@ Then every table's row count in the destination must equal the source's, or this
 
 SQLite: the source is ATTACHed (read only) to the destination's connection, and each copy is
 one ``INSERT ... SELECT``; the connection has the import's settings (WAL, synchronous=FULL,
-foreign keys on, ``app.imports.loader._BULK_PRAGMAS``), with foreign keys deferred to each
+foreign keys on, ``app.datasets.loader._BULK_PRAGMAS``), with foreign keys deferred to each
 commit. The writer's CPU is this process's (reading the source included). PostgreSQL: two
 connections, each copy a binary ``COPY (SELECT ...) TO STDOUT`` from the source relayed by
 this process into ``COPY ... FROM STDIN`` on the destination; the writer's CPU is the
@@ -54,7 +54,7 @@ from psycopg import sql
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
-from app.imports.loader import _BULK_PRAGMAS
+from app.datasets.loader import _BULK_PRAGMAS
 
 EVENT = "event"
 # Written per batch, for the articles the batch's events cite (through this table and column).
@@ -143,7 +143,7 @@ class SQLiteCopier(Copier):
 
     def __init__(self, source: str, destination: str) -> None:
         self.connection = sqlite3.connect(_sqlite_uri(destination), uri=True, isolation_level=None)
-        # As the import's connection (app.db.dialect, app.imports.loader).
+        # As the import's connection (app.db.dialect, app.datasets.loader).
         for pragma in ("foreign_keys = ON", "journal_mode = WAL", "synchronous = FULL"):
             self.connection.execute(f"PRAGMA {pragma}")
         for name, value in _BULK_PRAGMAS.items():

@@ -205,7 +205,7 @@ def run_import(
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    # Polled, to see whether the import parses in a second process (app.imports.pipeline).
+    # Polled, to see whether the import parses in a second process (app.formats.rowstream).
     worker = False
     while True:
         pid, status, usage = os.wait4(process.pid, os.WNOHANG)

@@ -32,7 +32,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT))
     from app.db.session import read_session
     from app.events import repository
-    from app.events.schemas import EventFilter
+    from app.events.schemas import EventListQuery
     from app.models import Event, Place, PlaceAncestor
     from bench import dataset
     from tests.pgcluster import PostgresCluster
@@ -61,7 +61,7 @@ def main() -> None:
             ).one()
         print(f"{args.events:,} events; place={country_id} ({name})")
         for year in (2018, 2022):
-            given = EventFilter(
+            given = EventListQuery(
                 place=country_id,
                 date_from=f"{year}-01-01",
                 date_to=f"{year}-12-31",

@@ -1,4 +1,4 @@
-"""Deterministic synthetic reports in the POST /v1/reports format (app/ingest/schemas.py).
+"""Deterministic synthetic reports in the POST /v1/reports format (app/reports/schemas.py).
 
 A seeded world — four countries with admin1 divisions and generated towns, actors with kinds,
 aliases and affiliations, outlets — and a stream of reports drawn from it the way real

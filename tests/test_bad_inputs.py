@@ -25,9 +25,9 @@ from sqlalchemy import Engine, select
 from app.config import Settings
 from app.core.errors import PROBLEM_BASE
 from app.db.session import read_session
-from app.ingest.schemas import MAX_ACTORS_PER_EVENT, MAX_EVENTS, MAX_QUOTES
 from app.main import create_app
 from app.models import Outlet
+from app.reports.schemas import MAX_ACTORS_PER_EVENT, MAX_EVENTS, MAX_QUOTES
 from tests.conftest import BACKENDS, PG_TEMPLATE, PostgresServer, demo_report, make_key
 from tests.helpers import PROBLEM, row_counts
 

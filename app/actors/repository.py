@@ -260,3 +260,56 @@ def references(session: Session, actor_id: int, limit: int = 10) -> dict[str, li
             )
         ),
     }
+
+
+# -- name resolution (reports and the actor endpoints find what exists) --
+
+
+def live_actor(session: Session, actor_id: int) -> tuple[int, str] | None:
+    """(id, name) of the actor, or of its survivor when it was merged (merges keep one step)."""
+    row = session.execute(
+        select(Actor.id, Actor.name, Actor.merged_into_id).where(Actor.id == actor_id)
+    ).first()
+    if row is None:
+        return None
+    if row.merged_into_id is not None:
+        return live_actor(session, row.merged_into_id)
+    return row.id, row.name
+
+
+def actor_candidates(
+    session: Session, name_norm: str, country: str | None, kind: str | None
+) -> list[dict[str, Any]]:
+    """Live actors known by this normalised name (or alias), within the country and kind given.
+
+    Merged actors are never matched: their names moved to the actor they were merged into.
+    """
+    stmt = (
+        select(Actor.id, Actor.name, Actor.kind, Actor.country)
+        .join(ActorAlias, ActorAlias.actor_id == Actor.id)
+        .where(ActorAlias.name_norm == name_norm, Actor.merged_into_id.is_(None))
+        .distinct()
+        .order_by(Actor.id)
+    )
+    if country is not None:
+        stmt = stmt.where(Actor.country == country)
+    if kind is not None:
+        stmt = stmt.where(Actor.kind == kind)
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def actor_alias_norms(session: Session, actor_id: int) -> list[str]:
+    return list(
+        session.scalars(select(ActorAlias.name_norm).where(ActorAlias.actor_id == actor_id))
+    )
+
+
+def affiliations_of(session: Session, actor_id: int) -> set[tuple[int, str]]:
+    return {
+        (r[0], r[1])
+        for r in session.execute(
+            select(ActorAffiliation.related_actor_id, ActorAffiliation.relation).where(
+                ActorAffiliation.actor_id == actor_id
+            )
+        )
+    }

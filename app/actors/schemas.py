@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
+from app.core.fields import Country, Id, Name, Strict, Text
 from app.core.pagination import PageQuery
-from app.ingest.schemas import Country, Id, Name, Strict, Text
 
 
 class ActorFilter(PageQuery):

@@ -30,7 +30,6 @@ from app.core.normalize import normalize_name
 from app.db.session import read_session
 from app.idempotency import service as idempotency
 from app.idempotency.service import IdempotencyRequest, Outcome
-from app.ingest import repository as ingest_repository
 from app.writer.transaction import write_transaction
 
 KIND = "actor"
@@ -90,9 +89,7 @@ def _check_names_free(
     for name in names:
         found = [
             c
-            for c in ingest_repository.actor_candidates(
-                session, normalize_name(name), country, kind
-            )
+            for c in repository.actor_candidates(session, normalize_name(name), country, kind)
             if c["id"] != actor_id
         ]
         if found:

@@ -8,9 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.core.edits import Patch
+from app.core.fields import IsoDate, Language, Text, Url
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
-from app.ingest.schemas import IsoDate, Language, Text, Url
 
 ARTICLE_URL = "https://syriadirect.org/air-raids-and-clashes-in-east-qalamoun-amid-negotiations-for-rebel-surrender/"
 ARTICLE_TITLE = "Air raids and clashes in East Qalamoun amid negotiations for rebel surrender"

@@ -7,8 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core.fields import NOT_BLANK, Text
 from app.core.pagination import NoQuery
-from app.ingest.schemas import NOT_BLANK, Text
 
 
 class KeyCreate(BaseModel):

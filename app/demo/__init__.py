@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 from app.auth import service as auth_service
 from app.db.session import read_session
 from app.idempotency.service import Outcome
-from app.ingest import service
 from app.models import Article
+from app.reports import service
 from app.writer.transaction import write_session
 
 log = logging.getLogger(__name__)

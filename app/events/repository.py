@@ -26,7 +26,7 @@ from app.actors import repository as actor_repository
 from app.core.pagination import PageQuery, decode_cursor, encode_cursor, fetch_page
 from app.db import dialect
 from app.derived import search as search_repository
-from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventFilters
+from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventListQuery
 from app.models import (
     Actor,
     ActorAffiliation,
@@ -153,7 +153,7 @@ SORTS: dict[str, Sort] = {
 # correlate with the tables a caller's query joins (stats join event_actor, event_source ...).
 
 
-F = TypeVar("F", bound=EventFilters)
+F = TypeVar("F", bound=EventFilter)
 
 
 def with_live_ids(session: Session, f: F) -> F:
@@ -184,7 +184,7 @@ def with_live_ids(session: Session, f: F) -> F:
     return live
 
 
-def _live(f: EventFilters, name: str) -> ColumnElement[int]:
+def _live(f: EventFilter, name: str) -> ColumnElement[int]:
     """The live id of ``f.place`` or ``f.actor``: a constant once read (``with_live_ids``),
     else resolved in SQL."""
     known = f._live_ids.get(name)
@@ -200,7 +200,7 @@ def _live(f: EventFilters, name: str) -> ColumnElement[int]:
 
 
 def filter_clauses(
-    f: EventFilters, *, joined_place: Any = None, joined_closure: bool = False
+    f: EventFilter, *, joined_place: Any = None, joined_closure: bool = False
 ) -> list[ColumnElement[bool]]:
     """One parameterised WHERE clause per filter given.
 
@@ -286,7 +286,7 @@ def _actor_clause(
     return Event.id.in_(events)
 
 
-def _place_conditions(f: EventFilters) -> Any:
+def _place_conditions(f: EventFilter) -> Any:
     """The conditions on the event's place (country, bbox, near), as a function of the
     place table to apply them to; None when there are none."""
     box, circle = f.bounds(), f.circle()
@@ -361,7 +361,7 @@ def _within(place: Any, circle: Circle) -> list[ColumnElement[bool]]:
 # -- the list ----------------------------------------------------------------------------------
 
 
-def list_statement(f: EventFilters, sort: str, columns: Iterable[str]) -> Select[Any]:
+def list_statement(f: EventFilter, sort: str, columns: Iterable[str]) -> Select[Any]:
     """SELECT the given columns (plus the sort's keys) of the matching events, in order."""
     order = SORTS[sort]
     names = list(dict.fromkeys([*columns, *(key.name for key in order.keys)]))
@@ -397,7 +397,7 @@ def fetch_rows(
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
-def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]], str | None]:
+def list_events(session: Session, f: EventListQuery) -> tuple[list[dict[str, Any]], str | None]:
     """A page of events in the list's shape (``fields`` applied), and the next page's cursor."""
     f = with_live_ids(session, f)
     order = SORTS[f.sort]
@@ -412,7 +412,7 @@ def list_events(session: Session, f: EventFilter) -> tuple[list[dict[str, Any]],
 
 
 def iter_event_pages(
-    session: Session, f: EventFilter, *, page_size: int
+    session: Session, f: EventListQuery, *, page_size: int
 ) -> Iterator[list[dict[str, Any]]]:
     """Every matching event in the list's shape (``fields`` and ``include`` applied), the whole
     result, handed on ``page_size`` rows at a time.
@@ -452,7 +452,7 @@ def _only(rows: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, 
     return rows
 
 
-def count_events(session: Session, f: EventFilters) -> int:
+def count_events(session: Session, f: EventFilter) -> int:
     f = with_live_ids(session, f)
     stmt = select(func.count()).select_from(Event).where(*filter_clauses(f))
     return int(session.execute(stmt).scalar_one())

@@ -19,7 +19,7 @@ from app.db.session import EngineDep, ReadSessionDep, read_session
 from app.events import repository, service
 from app.events.schemas import (
     EventDetail,
-    EventFilter,
+    EventListQuery,
     EventRead,
     EventRetraction,
     EventRevisionRead,
@@ -133,7 +133,7 @@ _FILENAMES = {"csv": "events.csv", "geojson": "events.geojson"}
     responses=LIST_RESPONSES,
 )
 async def list_events(
-    request: Request, engine: EngineDep, f: Annotated[EventFilter, Query()]
+    request: Request, engine: EngineDep, f: Annotated[EventListQuery, Query()]
 ) -> Response:
     fmt = service.negotiate(f.format, request.headers.get("accept"))
     service.check_format_parameters(f, fmt)
@@ -157,7 +157,7 @@ async def list_events(
     )
 
 
-def _json_page(engine: Engine, f: EventFilter) -> bytes:
+def _json_page(engine: Engine, f: EventListQuery) -> bytes:
     with read_session(engine) as session:
         return service.list_page(session, f)
 

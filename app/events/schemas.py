@@ -19,8 +19,8 @@ from pydantic import (
 )
 
 from app.core.edits import Patch, absent
+from app.core.fields import Id, IsoDate, Text
 from app.core.pagination import PageQuery, StrictQuery
-from app.ingest.schemas import Id, IsoDate, Text
 
 EventSort = Literal["date_start", "-date_start", "fatalities_best", "-fatalities_best", "id", "-id"]
 SORT_KEYS: Final[tuple[str, ...]] = (
@@ -158,7 +158,7 @@ PositiveId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
-class EventFilters(StrictQuery):
+class EventFilter(StrictQuery):
     """The event filters every event query shares (the list and its formats, exports, stats).
 
     Each one given narrows the result; together they combine with AND. Repeating a
@@ -336,7 +336,7 @@ class EventFilters(StrictQuery):
         return parse_near(self.near) if self.near is not None else None
 
 
-class EventFilter(EventFilters, PageQuery):
+class EventListQuery(EventFilter, PageQuery):
     """Query parameters of GET /v1/events: the filters, the sort, the page and the format."""
 
     sort: EventSort = Field(

@@ -21,9 +21,9 @@ from app.core.errors import Conflict, EventRetracted, NotFound, ProblemError, Va
 from app.core.pagination import PageQuery
 from app.db.session import read_session
 from app.events import repository
-from app.events.schemas import EventFilter, EventUpdate
-from app.exports import formats
+from app.events.schemas import EventListQuery, EventUpdate
 from app.exports import service as export_service
+from app.formats import events_csv as formats
 from app.idempotency.service import Outcome
 from app.places import repository as place_repository
 from app.writer.transaction import write_transaction
@@ -103,7 +103,7 @@ def _quality(ranges: list[tuple[str, str, float]], main: str, sub: str) -> float
     return None if best is None else best[1]
 
 
-def check_format_parameters(f: EventFilter, fmt: str) -> None:
+def check_format_parameters(f: EventListQuery, fmt: str) -> None:
     """Paging belongs to JSON; ``fields`` and ``include`` to the formats in the API's shape.
     Given with a format they do not apply to, they are refused (422), not ignored."""
     given = f.model_fields_set
@@ -125,7 +125,7 @@ def check_format_parameters(f: EventFilter, fmt: str) -> None:
         )
 
 
-def list_page(session: Session, f: EventFilter) -> bytes:
+def list_page(session: Session, f: EventListQuery) -> bytes:
     """A JSON page of events, serialised straight from Core rows (no per-row validation)."""
     rows, next_cursor = repository.list_events(session, f)
     repository.attach(session, rows, f.include or ())
@@ -135,7 +135,7 @@ def list_page(session: Session, f: EventFilter) -> bytes:
     return orjson.dumps(page, option=JSON_OPTIONS)
 
 
-def stream(engine: Engine, f: EventFilter, fmt: str) -> Generator[bytes]:
+def stream(engine: Engine, f: EventListQuery, fmt: str) -> Generator[bytes]:
     """The whole result in ``fmt`` (csv, geojson or ndjson), read in keyset pages in the
     order of ``f.sort``: memory stays at about a page whatever the size of the result."""
     if fmt == "ndjson":
@@ -146,7 +146,7 @@ def stream(engine: Engine, f: EventFilter, fmt: str) -> Generator[bytes]:
     return _encoded(formats.FORMATS[fmt](events))
 
 
-def _ndjson(engine: Engine, f: EventFilter) -> Generator[bytes]:
+def _ndjson(engine: Engine, f: EventListQuery) -> Generator[bytes]:
     """One event a line, each exactly as in the JSON list (``fields`` and ``include`` too)."""
     with read_session(engine) as session:
         for page in repository.iter_event_pages(session, f, page_size=STREAM_PAGE_SIZE):
@@ -157,7 +157,7 @@ _COORDINATES = ("latitude", "longitude")
 
 
 def geojson(
-    engine: Engine, f: EventFilter, on_page: Callable[[int], None] | None = None
+    engine: Engine, f: EventListQuery, on_page: Callable[[int], None] | None = None
 ) -> Generator[bytes]:
     """An RFC 7946 FeatureCollection: one Point feature per event ([longitude, latitude]; a
     null geometry without coordinates), its properties the event as in the JSON list

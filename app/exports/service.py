@@ -4,7 +4,7 @@ Pages are read in the order of one of the events list's sorts (by id unless told
 resuming after the last row of the one before (``WHERE (key, id) > (:last) ... LIMIT n``),
 with their places, actors and sources in three more queries, and handed on one event at a
 time; nothing holds more than a page. The filters are the events list's own
-(``EventFilters`` and ``app.events.repository.filter_clauses``), for the command line and
+(``EventFilter`` and ``app.events.repository.filter_clauses``), for the command line and
 ``GET /v1/events?format=csv|geojson`` alike.
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from app.db.session import read_session
 from app.events import repository as event_repository
-from app.events.schemas import EventFilters
+from app.events.schemas import EventFilter
 from app.exports import repository
 
 PAGE_SIZE = 1000
@@ -51,7 +51,7 @@ class ExportEvent:
 
 
 def iter_events(
-    engine: Engine, filters: EventFilters, *, sort: str = "id", page_size: int = PAGE_SIZE
+    engine: Engine, filters: EventFilter, *, sort: str = "id", page_size: int = PAGE_SIZE
 ) -> Iterator[ExportEvent]:
     """The matching events in the order of ``sort`` (a key of the events list's), read by one
     streamed statement and completed ``page_size`` at a time (places, actors, sources: one

@@ -8,8 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.core.edits import Patch, absent
+from app.core.fields import Country, Language, Name, Strict, Text, Url
 from app.core.pagination import PageQuery
-from app.ingest.schemas import Country, Language, Name, Strict, Text, Url
 
 
 class OutletFilter(PageQuery):

@@ -240,3 +240,55 @@ def references(session: Session, place_id: int, limit: int = 10) -> dict[str, li
             )
         ),
     }
+
+
+# -- name resolution (reports and the place endpoints find what exists) --
+
+
+def place_row(session: Session, place_id: int) -> dict[str, Any] | None:
+    """The place (id, name, country), or its survivor when it was merged."""
+    row = (
+        session.execute(
+            select(Place.id, Place.name, Place.country, Place.merged_into_id).where(
+                Place.id == place_id
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    if row["merged_into_id"] is not None:
+        return place_row(session, row["merged_into_id"])
+    return {"id": row["id"], "name": row["name"], "country": row["country"]}
+
+
+def place_candidates(
+    session: Session, name_norm: str, *, within: int | None, country: str | None, kind: str | None
+) -> list[dict[str, Any]]:
+    """Live places known by this normalised name: inside ``within`` if given, else in ``country``.
+
+    Merged places are never matched: their names moved to the place they were merged into.
+    """
+    stmt = (
+        select(Place.id, Place.name, Place.kind, Place.country, Place.parent_id)
+        .join(PlaceAlias, PlaceAlias.place_id == Place.id)
+        .where(PlaceAlias.name_norm == name_norm, Place.merged_into_id.is_(None))
+        .distinct()
+        .order_by(Place.id)
+    )
+    if within is not None:
+        stmt = stmt.join(PlaceAncestor, PlaceAncestor.place_id == Place.id).where(
+            PlaceAncestor.ancestor_id == within, PlaceAncestor.depth > 0
+        )
+    elif country is not None:
+        stmt = stmt.where(Place.country == country)
+    if kind is not None:
+        stmt = stmt.where(Place.kind == kind)
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def place_alias_norms(session: Session, place_id: int) -> list[str]:
+    return list(
+        session.scalars(select(PlaceAlias.name_norm).where(PlaceAlias.place_id == place_id))
+    )

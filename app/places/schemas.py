@@ -8,9 +8,9 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
+from app.core.fields import Country, Id, Name, Strict, Text
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
-from app.ingest.schemas import Country, Id, Name, Strict, Text
 
 
 class PlaceFilter(PageQuery):

@@ -20,7 +20,6 @@ from app.core.normalize import normalize_name
 from app.db.session import read_session
 from app.idempotency import service as idempotency
 from app.idempotency.service import IdempotencyRequest, Outcome
-from app.ingest import repository as ingest_repository
 from app.places import repository
 from app.places.schemas import PlaceCreate, PlaceDetail, PlaceUpdate
 from app.writer.transaction import write_transaction
@@ -134,7 +133,7 @@ def create_place(
         # Taken when a report naming it in this scope would match an existing place (the
         # same rule ingestion resolves names by), or when its slot is held.
         for name in [body.name, *body.aliases]:
-            found = ingest_repository.place_candidates(
+            found = repository.place_candidates(
                 session,
                 normalize_name(name),
                 within=body.parent_id,

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field, StringConstraints
 
 from app.articles import schemas as article_schemas
 from app.core.edits import Patch
+from app.core.fields import Id, Name, Text
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
-from app.ingest.schemas import Id, Name, Text
 
 
 class QuoteFilter(PageQuery):

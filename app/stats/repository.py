@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from app.events import repository as event_repository
-from app.events.schemas import EventFilters
+from app.events.schemas import EventFilter
 from app.models import (
     Actor,
     Article,
@@ -122,7 +122,7 @@ def _events_joined() -> FromClause:
 
 def event_rows(
     session: Session,
-    f: EventFilters,
+    f: EventFilter,
     *,
     interval: Interval | None,
     dims: Sequence[Dimension],
@@ -327,7 +327,7 @@ def rollup_rows(
 # -- per place, for maps -----------------------------------------------------------------------
 
 
-def _place_rows(f: EventFilters, level: Level, metrics: Sequence[Metric]) -> Select[Any]:
+def _place_rows(f: EventFilter, level: Level, metrics: Sequence[Metric]) -> Select[Any]:
     """One row per matching event: the place it counts at on this level, and metric inputs."""
     joined = _events_joined()
     if level == "place":
@@ -341,7 +341,7 @@ def _place_rows(f: EventFilters, level: Level, metrics: Sequence[Metric]) -> Sel
 
 
 def located_place_totals(
-    session: Session, f: EventFilters, *, level: Level, metrics: Sequence[Metric], limit: int
+    session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric], limit: int
 ) -> list[dict[str, Any]]:
     """Per place with coordinates (on the level): its id, name, kind, country, latitude,
     longitude and the metric totals of the events it stands for; at most ``limit``."""
@@ -368,7 +368,7 @@ def located_place_totals(
 
 
 def unlocated_totals(
-    session: Session, f: EventFilters, *, level: Level, metrics: Sequence[Metric]
+    session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric]
 ) -> dict[str, Any]:
     """The events a map leaves out (no place on the level, or one without coordinates):
     how many such places, and the metric totals of those events."""

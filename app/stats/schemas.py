@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from app.events.schemas import EventFilters, split_commas
+from app.events.schemas import EventFilter, split_commas
 
 Interval = Literal["day", "week", "month", "year"]
 Dimension = Literal["event_type", "sub_event_type", "country", "admin1", "place", "actor", "outlet"]
@@ -27,7 +27,7 @@ COUNTING_RULE = (
 )
 
 
-class MetricsQuery(EventFilters):
+class MetricsQuery(EventFilter):
     metrics: list[Metric] | None = Field(
         default=None,
         description=(

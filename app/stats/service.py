@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core.errors import Unprocessable
 from app.events import repository as event_repository
-from app.events.schemas import EventFilters
+from app.events.schemas import EventFilter
 from app.models.derived import NO_SUB_EVENT_TYPE
 from app.stats import repository
 from app.stats.schemas import (
@@ -235,7 +235,7 @@ def _zero_filled(
     return out
 
 
-def _event_source(session: Session, q: EventFilters) -> Source:
+def _event_source(session: Session, q: EventFilter) -> Source:
     def rows(
         interval: Interval | None, dims: Sequence[Dimension], metrics: Sequence[Metric]
     ) -> Select[Any]:
@@ -245,7 +245,7 @@ def _event_source(session: Session, q: EventFilters) -> Source:
 
 
 def rollup_source(
-    session: Session, q: EventFilters, interval: Interval | None, dims: Sequence[Dimension]
+    session: Session, q: EventFilter, interval: Interval | None, dims: Sequence[Dimension]
 ) -> Source | None:
     """The monthly rollups as a source when they give exactly what the events would, else None.
 
@@ -259,7 +259,7 @@ def rollup_source(
         return None
     if q.include_retracted:
         return None
-    for name, field in EventFilters.model_fields.items():
+    for name, field in EventFilter.model_fields.items():
         if name not in ROLLUP_FILTERS and getattr(q, name) != field.get_default(
             call_default_factory=True
         ):

@@ -13,7 +13,7 @@ from app.db.base import utcnow
 from app.models import ApiKey, AuditEntry
 from tests.conftest import make_key
 from tests.helpers import assert_problem, row_counts
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 
 def test_keys_are_random_hashed_and_prefixed(

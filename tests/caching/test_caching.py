@@ -23,7 +23,7 @@ from app.db.session import create_db_engine
 from app.main import create_app
 from tests.conftest import make_key
 from tests.helpers import assert_problem
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 COLLECTIONS = [
     "/v1/events",

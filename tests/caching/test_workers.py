@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from tests.crash.harness import APPS, Server, prepare_database
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 PATHS = [
     "/v1/events?limit=5",

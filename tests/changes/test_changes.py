@@ -16,7 +16,7 @@ from app.core.pagination import encode_cursor
 from app.db.session import read_session
 from app.models import EventChange
 from tests.helpers import assert_problem, error_locs
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 
 def feed(client: TestClient, **params: Any) -> dict[str, Any]:

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from app.ingest import service
 from app.models import Actor
+from app.reports import service
 from tests.crash import faulty_app
 from tests.crash.harness import CrashConfig, CrashResult, run_crash_test
 

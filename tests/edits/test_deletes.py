@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from tests.edits.helpers import audit_rows, etag_of, revisions
 from tests.helpers import assert_problem, row_counts
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 
 def test_article_that_is_an_events_only_source_is_not_deleted(

@@ -12,7 +12,7 @@ from app.db.session import read_session
 from app.models import Actor, ActorAffiliation, ActorAlias, EventActor, Place, Quote
 from tests.edits.helpers import audit_rows, etag_of, revisions
 from tests.helpers import assert_problem, row_counts
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 
 def event_ids(client: TestClient, **params: Any) -> set[int]:

@@ -12,7 +12,7 @@ from sqlalchemy import Engine, select
 
 from app.db.session import read_session
 from app.events import repository
-from app.events.schemas import EventFilters
+from app.events.schemas import EventFilter
 from app.models import Event, EventActor
 from tests.events import world as w
 from tests.events.world import World
@@ -258,7 +258,7 @@ def test_filters_stand_alone_in_a_query_joining_the_same_tables(
     must not correlate with those joins. Filtering on the FSA keeps every actor row of the
     FSA's events, not only the FSA's own."""
 
-    def rows(f: EventFilters) -> set[tuple[str, int]]:
+    def rows(f: EventFilter) -> set[tuple[str, int]]:
         stmt = (
             select(Event.id, EventActor.actor_id)
             .join(EventActor, EventActor.event_id == Event.id)
@@ -268,10 +268,10 @@ def test_filters_stand_alone_in_a_query_joining_the_same_tables(
             return {(world.key(e), a) for e, a in session.execute(stmt)}
 
     fsa, army = world.actors["FSA"], world.actors["Army"]
-    assert rows(EventFilters(actor=fsa)) == {("e6", fsa), ("e10", fsa), ("e10", army)}
-    assert rows(EventFilters(actor=fsa, outlet=world.outlets["Outlet Two"])) == {("e6", fsa)}
+    assert rows(EventFilter(actor=fsa)) == {("e6", fsa), ("e10", fsa), ("e10", army)}
+    assert rows(EventFilter(actor=fsa, outlet=world.outlets["Outlet Two"])) == {("e6", fsa)}
     faction_b = world.actors["Faction B"]
-    assert rows(EventFilters(actor=fsa, include_affiliates=True, date_from=date(2018, 1, 1))) == {
+    assert rows(EventFilter(actor=fsa, include_affiliates=True, date_from=date(2018, 1, 1))) == {
         ("e3", army),
         ("e3", faction_b),
         ("e6", fsa),
@@ -286,7 +286,7 @@ def test_place_and_actor_reach_the_planner_as_constants(world: World, engine: En
     estimate (hidden in a merged-id subquery, a country looked to PostgreSQL like a handful
     of places: bench/README.md). The events are the same either way."""
     syria, fsa = world.places["Syria"], world.actors["FSA"]
-    given = EventFilters(place=syria, actor=fsa, include_affiliates=True)
+    given = EventFilter(place=syria, actor=fsa, include_affiliates=True)
     with read_session(engine) as session:
         live = repository.with_live_ids(session, given)
         found = []

@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from app import writer
 from app.events import service
-from app.exports import formats
+from app.formats import events_csv as formats
 from app.writer.transaction import write_session
 from tests.events.test_event_pages import statements
 from tests.events.world import World

@@ -24,8 +24,8 @@ from app import writer
 from app.config import Settings
 from app.events import repository as event_repository
 from app.events import service
-from app.exports import formats
 from app.exports import repository as export_repository
+from app.formats import events_csv as formats
 from app.main import create_app
 from app.writer.transaction import write_session
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from app.db.session import read_session
-from app.exports import formats
+from app.formats import events_csv as formats
 from app.models import EventProvenance
-from tests.imports.test_loader import ged_rows, import_ged
-from tests.imports.test_loader_cli import db, run
+from tests.datasets.test_loader import ged_rows, import_ged
+from tests.datasets.test_loader_cli import db, run
 
 __all__ = ["db"]  # the fixture, used below by name
 

@@ -1,4 +1,4 @@
-"""`conflictdb export` takes the events list's filters (EventFilters), with the same meaning
+"""`conflictdb export` takes the events list's filters (EventFilter), with the same meaning
 and the same refusals, and any of its sorts; on both databases."""
 
 from __future__ import annotations
@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from tests.datasets.test_loader_cli import db, run
 from tests.events import world as world_module
 from tests.events.world import World
-from tests.imports.test_loader_cli import db, run
 
 __all__ = ["db"]  # the fixture, used below by name
 

@@ -15,10 +15,11 @@ from sqlalchemy import Engine, event, select
 
 from app.db.session import read_session
 from app.events import service as event_service
-from app.events.schemas import EventFilter, EventFilters
-from app.exports import formats, service
+from app.events.schemas import EventFilter, EventListQuery
+from app.exports import service
 from app.exports.service import ExportEvent
-from app.imports import acled
+from app.formats import acled
+from app.formats import events_csv as formats
 from app.models import (
     Actor,
     Article,
@@ -29,12 +30,12 @@ from app.models import (
     Outlet,
     Place,
 )
-from tests.imports.conftest import ACLED_SAMPLE
-from tests.imports.test_loader import ged_rows, import_acled, import_ged
+from tests.datasets.conftest import ACLED_SAMPLE
+from tests.datasets.test_loader import ged_rows, import_acled, import_ged
 
 
 def export_text(engine: Engine, fmt: str, **filters: Any) -> str:
-    return "".join(formats.FORMATS[fmt](service.iter_events(engine, EventFilters(**filters))))
+    return "".join(formats.FORMATS[fmt](service.iter_events(engine, EventFilter(**filters))))
 
 
 def snapshot(engine: Engine) -> dict[str, set[Any]]:
@@ -195,7 +196,7 @@ def test_geojson_is_a_valid_feature_collection_in_lon_lat_order(
 ) -> None:
     rows = ged_rows()[:40]
     import_ged(engine, rows)
-    text = b"".join(event_service.geojson(engine, EventFilter(sort="id")))
+    text = b"".join(event_service.geojson(engine, EventListQuery(sort="id")))
     collection = json.loads(text)
     assert set(collection) == {"type", "features"}  # RFC 7946: no "crs"
     assert collection["type"] == "FeatureCollection"
@@ -241,7 +242,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
             actor_reads.append(statement)
 
     try:
-        events = service.iter_events(engine, EventFilters(), page_size=7)
+        events = service.iter_events(engine, EventFilter(), page_size=7)
         first = next(events)
         # One streamed statement; the first event needed only its page's relations.
         assert (len(pages), len(actor_reads)) == (1, 1)
@@ -250,7 +251,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
         event.remove(engine, "before_cursor_execute", _count)
     assert (len(pages), len(actor_reads)) == (1, 4)  # pages of 7 + 7 + 7 + 2
     assert [first.id, *(e.id for e in rest)] == [
-        e.id for e in service.iter_events(engine, EventFilters())
+        e.id for e in service.iter_events(engine, EventFilter())
     ]
     assert len(rest) == 22
 
@@ -260,7 +261,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
 
     def counted() -> Iterator[ExportEvent]:
         nonlocal pulled
-        for e in service.iter_events(engine, EventFilters()):
+        for e in service.iter_events(engine, EventFilter()):
             pulled += 1
             yield e
 
@@ -330,7 +331,7 @@ def test_filters_are_the_event_lists(client: TestClient, engine: Engine) -> None
     import_ged(engine, rows)
 
     def exported_ids(**filters: Any) -> set[int]:
-        return {e.id for e in service.iter_events(engine, EventFilters(**filters))}
+        return {e.id for e in service.iter_events(engine, EventFilter(**filters))}
 
     def listed_ids(**params: Any) -> set[int]:
         return {

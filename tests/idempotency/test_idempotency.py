@@ -13,7 +13,7 @@ from app.db.base import utcnow
 from app.models import IdempotencyRecord
 from tests.conftest import make_key
 from tests.helpers import assert_problem, row_counts
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 KEY = {"Idempotency-Key": "7d3f7a52-0b7e-4a8e-9d5b-2b1c7a1f0c11"}
 

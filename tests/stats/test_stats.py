@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from app.db.session import read_session
-from app.events.schemas import EventFilters
+from app.events.schemas import EventFilter
 from app.models import Event, Place
 from app.stats import repository as stats_repository
 from app.stats.schemas import Dimension, Interval
@@ -191,7 +191,7 @@ def test_the_cases_cover_every_filter_of_the_events_list() -> None:
     )
     all_cases = cases(dummy, updated_since="2020-01-01T00:00:00+00:00")
     given = {name for case in all_cases for name in case.params}
-    assert set(EventFilters.model_fields) <= given, set(EventFilters.model_fields) - given
+    assert set(EventFilter.model_fields) <= given, set(EventFilter.model_fields) - given
     assert {d for case in all_cases for d in case.dims} == set(typing.get_args(Dimension))
     assert {case.interval for case in all_cases} == {None, *typing.get_args(Interval)}
     assert {True, False} == {case.rollup for case in all_cases}

@@ -1,7 +1,7 @@
 """Report documents from a JSON Lines file, one a line, through the report pipeline.
 
 Each line is what ``POST /v1/reports`` takes, and goes through the same code
-(``app.ingest.service``: validation, name resolution, one transaction per report, identical
+(``app.reports.service``: validation, name resolution, one transaction per report, identical
 re-posts answered without writing), as the recorded local principal. A line that fails is
 reported with its line number and the problem's words; the other lines load.
 """
@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from app.core.errors import ProblemError
-from app.imports.records import RowError
-from app.ingest import service as ingest_service
+from app.formats.records import RowError
+from app.reports import service as ingest_service
 from app.writer.transaction import write_session
 
 MAX_LISTED = 10_000

@@ -16,11 +16,12 @@ from sqlalchemy import Engine, func, select, update
 
 from app import writer
 from app.auth import service as auth_service
+from app.datasets import loader, ucdp
+from app.datasets.loader import ImportSummary
 from app.db.session import read_session
-from app.imports import acled, loader, ucdp
-from app.imports import countries as country_codes
-from app.imports.loader import ImportSummary
-from app.imports.records import ACLED, UCDP_GED, EventRecord, RowError
+from app.formats import acled
+from app.formats import countries as country_codes
+from app.formats.records import ACLED, UCDP_GED, EventRecord, RowError
 from app.models import (
     Actor,
     Article,
@@ -34,8 +35,8 @@ from app.models import (
 )
 from app.writer.transaction import write_session
 from tests.conftest import demo_report
+from tests.datasets.conftest import ACLED_SAMPLE, GED_SAMPLE
 from tests.helpers import row_counts
-from tests.imports.conftest import ACLED_SAMPLE, GED_SAMPLE
 
 GED_23_1 = dataclasses.replace(UCDP_GED, version="23.1")
 # GED's type_of_violence as the documented mapping turns it into our event types.

@@ -6,8 +6,8 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from app.imports import acled
-from app.imports.records import EventRecord
+from app.formats import acled
+from app.formats.records import EventRecord
 
 MIGRATION = (
     Path(__file__).resolve().parents[2]

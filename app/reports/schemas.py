@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
-    BeforeValidator,
-    ConfigDict,
     Discriminator,
     Field,
     StringConstraints,
@@ -19,83 +13,21 @@ from pydantic import (
     model_validator,
 )
 
-from app.core.normalize import normalize_name, normalize_url
+from app.core.fields import (
+    Country,
+    Id,
+    IsoDate,
+    Key,
+    Language,
+    Name,
+    Strict,
+    Text,
+    Url,
+)
 
 MAX_QUOTES = 500
 MAX_EVENTS = 500
 MAX_ACTORS_PER_EVENT = 50
-
-
-def _storable(value: str) -> str:
-    # PostgreSQL cannot store NUL and UTF-8 cannot encode lone surrogates: refuse both up
-    # front so the two databases behave the same.
-    if "\x00" in value:
-        raise ValueError("NUL characters are not allowed")
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
-        raise ValueError("lone surrogate code points are not allowed")
-    return value
-
-
-def _normal_form_fits(value: str) -> str:
-    # Normalisation can lengthen a name ("ß" -> "ss", ligatures decompose); the key column
-    # holds 300 characters, so refuse what would not fit rather than fail in the database.
-    if len(normalize_name(value)) > 300:
-        raise ValueError("the name's normalised form is longer than 300 characters")
-    return value
-
-
-def _url_fits(value: str) -> str:
-    host = urlsplit(value).hostname or ""
-    if len(host) > 253:
-        raise ValueError("the host name is longer than 253 characters")
-    if len(normalize_url(value)) > 2048:
-        raise ValueError("the normalised URL is longer than 2048 characters")
-    return value
-
-
-def _iso_date_only(value: object) -> object:
-    # Pydantic reads a string of digits as a Unix timestamp; a date here is YYYY-MM-DD.
-    if isinstance(value, str):
-        if not _ISO_DATE.match(value):
-            raise ValueError("dates are written YYYY-MM-DD")
-        # Parsed here: after a before-validator the strict date check sees a Python str.
-        return date.fromisoformat(value)
-    return value
-
-
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# Whitespace spelled out, code point by code point: `\s` means Unicode's White_Space to the
-# validator (Rust's regex) but ECMA-262's set to OpenAPI readers, and they differ (U+0085,
-# U+FEFF). Listed: what Python's str.isspace() calls space, a superset of what strip removes.
-_WS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
-NOT_BLANK = f"[^{_WS}]"
-IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
-Text = Annotated[str, AfterValidator(_storable)]
-Name = Annotated[
-    str,
-    # The pattern says in the schema what stripping then min_length enforce: not blank.
-    StringConstraints(strip_whitespace=True, min_length=1, max_length=300, pattern=NOT_BLANK),
-    AfterValidator(_storable),
-    AfterValidator(_normal_form_fits),
-]
-Key = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_storable)]
-Country = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
-Language = Annotated[
-    str, StringConstraints(max_length=35, pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-]
-Url = Annotated[
-    str,
-    StringConstraints(max_length=2048, pattern=f"^(?i:https?)://[^{_WS}/$.?#][^{_WS}]*$"),
-    AfterValidator(_storable),
-    AfterValidator(_url_fits),
-]
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
-
-
-class Strict(BaseModel):
-    """Body models: unknown fields are refused and types are not coerced (`true` is no number)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ById(Strict):

@@ -9,9 +9,9 @@ from threading import Barrier
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from app.ingest import service
+from app.reports import service
 from tests.helpers import row_counts
-from tests.ingest.test_reports import small_report
+from tests.reports.test_reports import small_report
 
 WRITERS = 8
 

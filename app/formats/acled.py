@@ -35,16 +35,15 @@ from datetime import date, datetime
 from functools import partial
 from typing import IO, Final
 
-from app.imports import countries
-from app.imports.csvrows import (
+from app.formats import countries
+from app.formats.csvfile import (
     Reject,
     RowSource,
     parse_coordinates,
     parse_count,
     parse_date,
 )
-from app.imports.pipeline import RowMapper, RowStream
-from app.imports.records import (
+from app.formats.records import (
     ACLED,
     ActorSpec,
     EventRecord,
@@ -53,6 +52,7 @@ from app.imports.records import (
     SourceSpec,
     make_record,
 )
+from app.formats.rowstream import RowMapper, RowStream
 
 DATASET: Final = ACLED.name
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.core.errors import ValidationProblem
-from app.ingest import service
+from app.reports import service
 
 # Text with astral characters (emoji, CJK extension B), combining marks and RTL scripts.
 ALPHABET = st.characters(

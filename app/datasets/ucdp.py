@@ -74,16 +74,15 @@ from datetime import date
 from functools import partial
 from typing import Final
 
-from app.imports import countries
-from app.imports.csvrows import (
+from app.formats import countries
+from app.formats.csvfile import (
     Reject,
     RowSource,
     parse_coordinates,
     parse_count,
     parse_date,
 )
-from app.imports.pipeline import RowMapper, RowStream
-from app.imports.records import (
+from app.formats.records import (
     UCDP_GED,
     ActorSpec,
     EventRecord,
@@ -92,6 +91,7 @@ from app.imports.records import (
     SourceSpec,
     make_record,
 )
+from app.formats.rowstream import RowMapper, RowStream
 
 DATASET: Final = UCDP_GED.name
 

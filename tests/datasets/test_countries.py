@@ -5,7 +5,7 @@ from __future__ import annotations
 import pycountry
 import pytest
 
-from app.imports import countries
+from app.formats import countries
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.imports import acled, ucdp
-from app.imports.records import EventRecord, RowError
+from app.datasets import ucdp
+from app.formats import acled
+from app.formats.records import EventRecord, RowError
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 GED_SAMPLE = DATA / "ucdp-ged-sample-1000.csv"

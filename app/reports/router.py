@@ -15,8 +15,8 @@ from app.core import bodies
 from app.core.errors import problem_responses
 from app.db.session import EngineDep
 from app.idempotency import service as idempotency
-from app.ingest import service
-from app.ingest.schemas import ReportCreate, ReportCreated
+from app.reports import service
+from app.reports.schemas import ReportCreate, ReportCreated
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
 

@@ -21,6 +21,11 @@ from typing import Any, Final
 
 import orjson
 
+# The outlet of sources a dataset could not attribute (GED rows without source_office, and
+# rows whose source fields did not line up): each such source becomes an article of this
+# outlet whose title is the source text, so the text stays with the event as its evidence.
+UNATTRIBUTED_OUTLET = "(unattributed)"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PlaceSpec:

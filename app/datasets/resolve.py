@@ -1,6 +1,6 @@
 """Finding or creating the places, actors, outlets and articles of dataset rows, a batch at a time.
 
-Names are matched as the report pipeline matches them (``app.ingest.service.Resolver``):
+Names are matched as the report pipeline matches them (``app.reports.resolve.StrictResolver``):
 normalised names and aliases, places inside their parent, actors within their country and
 kind. Unlike the report pipeline, a name matching several records is not an error here (a
 dataset cannot be asked which one it meant): the best candidate is taken, as documented on
@@ -29,13 +29,14 @@ from sqlalchemy.orm import Session
 
 from app import writer
 from app.core.normalize import normalize_url, normalized
-from app.imports import repository
-from app.imports.records import ActorSpec, EventRecord, PlaceSpec, SourceSpec
-
-# The outlet of sources a dataset could not attribute (GED rows without source_office, and
-# rows whose source fields did not line up): each such source becomes an article of this
-# outlet whose title is the source text, so the text stays with the event as its evidence.
-UNATTRIBUTED_OUTLET = "(unattributed)"
+from app.datasets import repository
+from app.formats.records import (
+    UNATTRIBUTED_OUTLET,
+    ActorSpec,
+    EventRecord,
+    PlaceSpec,
+    SourceSpec,
+)
 
 # Names repeat across rows by the thousand; normalising is the costliest step of a lookup.
 # The writer's cache: the names resolved here are the ones it then stores.
@@ -103,7 +104,12 @@ def article_identity(outlet_id: int, spec: SourceSpec) -> str:
 
 
 @dataclass
-class Resolver:
+class BestMatchResolver:
+    """Finds or creates what dataset rows name, a batch at a time, through caches kept across
+    batches. Lenient about ambiguity: a name matching several records takes the best
+    candidate, as documented on each method (a dataset cannot be asked which one it meant;
+    reports can, and are refused instead: ``app.reports.resolve.StrictResolver``)."""
+
     dataset_id: int
     journal: Journal = field(default_factory=Journal)
     countries: dict[str, int] = field(default_factory=dict)

@@ -9,10 +9,10 @@ from datetime import date
 
 import pytest
 
-from app.imports import acled
-from app.imports.csvrows import LayoutError
-from app.imports.records import ActorSpec, EventRecord, PlaceSpec, RowError, SourceSpec
-from tests.imports.conftest import ACLED_SAMPLE, GED_SAMPLE
+from app.formats import acled
+from app.formats.csvfile import LayoutError
+from app.formats.records import ActorSpec, EventRecord, PlaceSpec, RowError, SourceSpec
+from tests.datasets.conftest import ACLED_SAMPLE, GED_SAMPLE
 
 
 def _parse_text(text: str) -> list[EventRecord | RowError]:

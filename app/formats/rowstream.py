@@ -44,8 +44,8 @@ from itertools import islice
 from operator import attrgetter, itemgetter
 from typing import IO, Any, Final, cast
 
-from app.imports.csvrows import RowSource, csv_rows, read_header, read_rows
-from app.imports.records import ActorSpec, EventRecord, PlaceSpec, RowError, SourceSpec
+from app.formats.csvfile import RowSource, csv_rows, read_header, read_rows
+from app.formats.records import ActorSpec, EventRecord, PlaceSpec, RowError, SourceSpec
 
 # Lines per chunk sent to the worker (~500 GED rows), and chunks sent but not answered.
 CHUNK: Final = 500

@@ -20,12 +20,13 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.datasets import loader, ucdp
+from app.datasets.loader import ImportAborted
 from app.db.session import create_db_engine
-from app.imports import loader, pipeline, ucdp
-from app.imports.loader import ImportAborted
-from app.imports.records import EventRecord, RowError
-from tests.imports.conftest import GED_SAMPLE
-from tests.imports.test_loader import (
+from app.formats import rowstream as pipeline
+from app.formats.records import EventRecord, RowError
+from tests.datasets.conftest import GED_SAMPLE
+from tests.datasets.test_loader import (
     GED_23_1,
     counts_without_audit,
     figures_from_api,
@@ -277,8 +278,8 @@ def test_a_killed_import_leaves_no_orphan(sqlite_template: Path, tmp_path: Path)
     script = textwrap.dedent(
         f"""
         from app.db.session import create_db_engine
-        from app.imports import loader, ucdp
-        from app.imports.records import UCDP_GED
+        from app.datasets import loader, ucdp
+        from app.formats.records import UCDP_GED
         engine = create_db_engine("sqlite:///{path}")
         with open({str(data)!r}, newline="", encoding="utf-8") as f:
             loader.import_records(

@@ -3,7 +3,7 @@
 ``import_records`` consumes a parser's stream of ``EventRecord`` / ``RowError`` in batches,
 so memory stays flat as the file grows (what grows is a set of the ids seen, for duplicates
 and ``prune``). Each batch is one transaction: its rows' provenance is looked up in one query,
-names are resolved through caches kept across batches (``resolve.Resolver``), and events,
+names are resolved through caches kept across batches (``resolve.BestMatchResolver``), and events,
 their actors, sources and provenance are inserted set-based through ``app.writer``.
 
 A re-import compares each row's ``content_sha256`` with the one stored: equal -> unchanged,
@@ -21,7 +21,7 @@ if any row is bad.
 The import holds one write connection from start to end (on SQLite with a page cache and
 checkpoints sized for bulk writes while it runs, ``_BULK_PRAGMAS``). A ``RowStream`` parses
 the rest of its file in a second process once the first batch shows rows being written and a
-core is free (``_Run._consider_offload``, ``app.imports.pipeline``); the records' checks and
+core is free (``_Run._consider_offload``, ``app.formats.rowstream``); the records' checks and
 provenance encoding then run there too.
 """
 
@@ -47,12 +47,12 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Session
 
 from app import writer
+from app.datasets import repository
+from app.datasets.resolve import BestMatchResolver, Resolved, norm
 from app.db import dialect
 from app.db.session import encode_json
-from app.imports import repository
-from app.imports.pipeline import Refused, RowStream
-from app.imports.records import DatasetInfo, EventRecord, RowError
-from app.imports.resolve import Resolved, Resolver, norm
+from app.formats.records import DatasetInfo, EventRecord, RowError
+from app.formats.rowstream import Refused, RowStream
 from app.models import Actor, Event, EventProvenance, Outlet, Place
 
 # At most this many rejected rows and conflicts are kept for the report (the counts go on):
@@ -292,7 +292,7 @@ class _Run:
         self.rejected_without_id = 0
         self.dataset_id = 0
         self.vocab: dict[str, Any] = {}
-        self.resolver: Resolver
+        self.resolver: BestMatchResolver
         self.parallel = parallel
         # Events the planner's statistics count (as of this import's last ANALYZE), and events
         # this import has created since.
@@ -441,7 +441,7 @@ class _Run:
             if changed:
                 writer.update_dataset(session, self.dataset_id, changed)
         self.vocab = repository.vocabulary(session)
-        self.resolver = Resolver(self.dataset_id)
+        self.resolver = BestMatchResolver(self.dataset_id)
         self.analyzed_events = repository.estimated_rows(session, "event")
 
     def _statistics_stale(self, outcome: _Outcome) -> bool:

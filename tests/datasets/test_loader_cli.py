@@ -15,9 +15,9 @@ from app.config import get_settings
 from app.db.session import create_db_engine, read_session
 from app.models import Event, EventProvenance
 from tests.conftest import demo_report
+from tests.datasets.conftest import ACLED_SAMPLE
+from tests.datasets.test_loader import ged_csv, ged_rows
 from tests.helpers import row_counts
-from tests.imports.conftest import ACLED_SAMPLE
-from tests.imports.test_loader import ged_csv, ged_rows
 
 
 @pytest.fixture

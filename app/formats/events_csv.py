@@ -3,7 +3,7 @@
 - ``csv``: flat, one row per event (``FLAT_COLUMNS``), ACLED's column names where ACLED has
   the column (``event_date``, ``actor1``, ``admin1``, ``location``, ``source``, ``notes``,
   ``fatalities`` ...), ours for the rest (``date_end``, ``fatalities_low`` ...).
-- ``acled-csv``: ACLED's own layout (``app.imports.acled.acled_row``), which
+- ``acled-csv``: ACLED's own layout (``app.formats.acled.acled_row``), which
   ``conflictdb import acled`` reads back.
 - ``ndjson``: one JSON object per line: the flat row, with the place hierarchy, actors,
   sources and provenance as nested values.
@@ -23,9 +23,14 @@ from typing import IO, Any, Final
 import orjson
 
 from app.exports.service import ExportEvent
-from app.imports import acled
-from app.imports.records import ActorSpec, EventRecord, PlaceSpec, SourceSpec
-from app.imports.resolve import UNATTRIBUTED_OUTLET
+from app.formats import acled
+from app.formats.records import (
+    UNATTRIBUTED_OUTLET,
+    ActorSpec,
+    EventRecord,
+    PlaceSpec,
+    SourceSpec,
+)
 
 FLAT_COLUMNS: Final = (
     "id",
