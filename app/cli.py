@@ -595,10 +595,8 @@ def export(
 
     from app.core.errors import ProblemError
     from app.events import repository as event_repository
-    from app.events import service as event_service
-    from app.events.schemas import SORT_KEYS, EventFilter, EventListQuery
-    from app.exports import service
-    from app.formats import events_csv as formats
+    from app.events import streams
+    from app.events.schemas import SORT_KEYS, EventListQuery
 
     if sort not in SORT_KEYS:
         _line(f"--sort {sort!r}: one of {', '.join(SORT_KEYS)}")
@@ -625,8 +623,8 @@ def export(
     }
     try:
         # Only the options given, so the model validates exactly what the user wrote.
-        filters = EventFilter(**{k: v for k, v in given.items() if v is not None})
-        event_repository.filter_clauses(filters)  # a bad --q is refused before any output
+        query = EventListQuery(**{k: v for k, v in given.items() if v is not None}, sort=sort)
+        event_repository.filter_clauses(query)  # a bad --q is refused before any output
     except ValidationError as exc:
         for error in exc.errors():
             where = str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
@@ -638,25 +636,13 @@ def export(
     engine = _engine()
     count = 0
 
-    def counted() -> Iterator[service.ExportEvent]:
+    def counted(rows: int) -> None:
         nonlocal count
-        for event in service.iter_events(engine, filters, sort=sort):
-            count += 1
-            yield event
+        count += rows
 
     def write(out: IO[str]) -> None:
-        nonlocal count
-        if format is not ExportFormat.geojson:
-            formats.write(format.value, counted(), out)
-            return
-        # GeoJSON is the API's: the events list's rows as features.
-        listed = EventListQuery(**filters.model_dump(exclude_unset=True), sort=sort)
-
-        def pages(n: int) -> None:
-            nonlocal count
-            count += n
-
-        for chunk in event_service.geojson(engine, listed, on_page=pages):
+        # The API's streams: the same shape as GET /v1/events?format=... with these filters.
+        for chunk in streams.stream(engine, query, format.value, on_rows=counted):
             out.write(chunk.decode())
 
     try:

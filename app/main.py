@@ -13,12 +13,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
+from app import derived
 from app.auth.dependencies import read_access
 from app.config import Settings, get_settings
-from app.core import bodies, caching, ratelimit
-from app.core.errors import install_error_handlers, problem_responses
+from app.core import bodies
+from app.core.errors import problem_responses
 from app.db import dialect
 from app.db.session import create_db_engine
+from app.http import caching, ratelimit
+from app.http.problems import install_error_handlers
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     install_error_handlers(app)
     # Added before the rate limiter, so inside it: a 304 takes a token like any answer.
-    caching.install(app, settings)
+    caching.install(
+        app,
+        cache_control=settings.cache_control,
+        stats_cache_size=settings.stats_cache_size,
+        read_version=derived.read_version,
+        may_read=read_access,
+    )
     ratelimit.install(app, settings.rate_limit_per_minute)
     _install_http_middleware(app, settings)
 

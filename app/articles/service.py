@@ -18,9 +18,9 @@ from app.core import etag
 from app.core.edits import invalid
 from app.core.errors import Conflict, NotFound, SoleEvidence
 from app.core.normalize import normalize_url, sha256_text
+from app.core.outcomes import Outcome
 from app.db.session import read_session
 from app.events import repository as event_repository
-from app.idempotency.service import Outcome
 from app.writer.transaction import write_transaction
 
 KIND = "article"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.core import etag
 from app.core.errors import ValidationProblem
-from app.idempotency.service import REPLAY_HEADER, Outcome
+from app.core.outcomes import REPLAY_HEADER, Outcome
 
 
 def _no_default(schema: dict[str, Any]) -> None:

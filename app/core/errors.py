@@ -1,21 +1,11 @@
-"""One error hierarchy, rendered by one handler as RFC 9457 problem details."""
+"""One error hierarchy, each error a RFC 9457 problem (``app.http.problems`` renders them)."""
 
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import DBAPIError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
-from app.db import dialect
-
-log = logging.getLogger(__name__)
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://conflictdb.org/problems/"
@@ -159,115 +149,6 @@ def problem_response(
 ) -> JSONResponse:
     body = {k: v for k, v in problem.items() if v is not None}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
-
-
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    out = []
-    for err in exc.errors():
-        out.append(
-            {
-                "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
-                "msg": err.get("msg", ""),
-                "type": err.get("type", ""),
-            }
-        )
-    return out
-
-
-_STATUS_TITLES = {
-    400: ("bad-request", "Bad request"),
-    401: ("unauthorized", "Unauthorized"),
-    403: ("forbidden", "Forbidden"),
-    404: ("not-found", "Not found"),
-    405: ("method-not-allowed", "Method not allowed"),
-    406: ("not-acceptable", "Not acceptable"),
-    413: ("payload-too-large", "Payload too large"),
-    415: ("unsupported-media-type", "Unsupported media type"),
-}
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(ProblemError)
-    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.to_problem(request.url.path), exc.status, exc.headers)
-
-    @app.exception_handler(RequestValidationError)
-    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(exc)
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        problem = ValidationProblem(detail, errors=errors).to_problem(request.url.path)
-        return problem_response(problem, 422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        slug, title = _STATUS_TITLES.get(exc.status_code, ("http-error", "HTTP error"))
-        detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-        problem = {
-            "type": PROBLEM_BASE + slug,
-            "title": title,
-            "status": exc.status_code,
-            "detail": detail,
-            "instance": request.url.path,
-        }
-        headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            # Starlette names only the first matching route's methods; list every route's.
-            headers["Allow"] = ", ".join(_allowed_methods(request))
-        return problem_response(problem, exc.status_code, headers)
-
-    @app.exception_handler(OperationalError)
-    async def _db_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
-        if dialect.is_read_timeout(exc):
-            timeout = request.app.state.settings.read_timeout_ms
-            problem = QueryTimeout(
-                f"The query ran longer than the read timeout ({timeout} ms) and was stopped. "
-                "Narrow it (a date range, a place or country, fewer groups) or retry later."
-            ).to_problem(request.url.path)
-            return problem_response(problem, 503, {"Retry-After": "30"})
-        # Locked, disk full, connection lost: the client should retry later, not see a 500.
-        log.warning("database unavailable: %s", exc.orig)
-        problem = ServiceUnavailable("The database is unavailable; retry shortly.").to_problem(
-            request.url.path
-        )
-        return problem_response(problem, 503, {"Retry-After": "1"})
-
-    @app.exception_handler(DBAPIError)
-    async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
-        log.exception("database error", exc_info=exc)
-        problem = {
-            "type": PROBLEM_BASE + "internal-error",
-            "title": "Internal server error",
-            "status": 500,
-            "instance": request.url.path,
-        }
-        return problem_response(problem, 500)
-
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error", exc_info=exc)
-        problem = {
-            "type": PROBLEM_BASE + "internal-error",
-            "title": "Internal server error",
-            "status": 500,
-            "instance": request.url.path,
-        }
-        return problem_response(problem, 500)
-
-
-def _allowed_methods(request: Request) -> list[str]:
-    """Every method the OpenAPI document gives the request's path (routes may be nested)."""
-    table = getattr(request.app.state, "allowed_methods", None)
-    if table is None:
-        table = [
-            (re.compile("^" + re.sub(r"\{[^/]+\}", "[^/]+", path) + "$"), set(item))
-            for path, item in request.app.openapi()["paths"].items()
-        ]
-        request.app.state.allowed_methods = table
-    methods: set[str] = set()
-    for pattern, names in table:
-        if pattern.match(request.url.path):
-            methods |= {m.upper() for m in names if m != "parameters"}
-    return sorted(methods)
 
 
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from app.auth import service as auth_service
+from app.core.outcomes import Outcome
 from app.db.session import read_session
-from app.idempotency.service import Outcome
 from app.models import Article
 from app.reports import service
 from app.writer.transaction import write_session

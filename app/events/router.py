@@ -16,7 +16,7 @@ from app.core import bodies, etag, ids
 from app.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
 from app.db.session import EngineDep, ReadSessionDep, read_session
-from app.events import repository, service
+from app.events import repository, service, streams
 from app.events.schemas import (
     EventDetail,
     EventListQuery,
@@ -25,7 +25,9 @@ from app.events.schemas import (
     EventRevisionRead,
     EventUpdate,
 )
+from app.http import negotiation
 
+LIST_MEDIA_TYPES = {name: streams.MEDIA_TYPES[name] for name in streams.LIST_FORMATS}
 router = APIRouter(prefix="/v1/events", tags=["events"])
 
 EventId = Annotated[ids.PathId, Path(description="Event id.", examples=[1])]
@@ -135,14 +137,14 @@ _FILENAMES = {"csv": "events.csv", "geojson": "events.geojson"}
 async def list_events(
     request: Request, engine: EngineDep, f: Annotated[EventListQuery, Query()]
 ) -> Response:
-    fmt = service.negotiate(f.format, request.headers.get("accept"))
+    fmt = negotiation.negotiate(f.format, request.headers.get("accept"), LIST_MEDIA_TYPES)
     service.check_format_parameters(f, fmt)
     # The answer depends on Accept (when format= is absent): caches must key on it.
     headers = {"Vary": "Accept"}
     if fmt == "json":
         body = await run_in_threadpool(_json_page, engine, f)
-        return Response(body, media_type=service.MEDIA_TYPES["json"], headers=headers)
-    chunks = service.stream(engine, f, fmt)
+        return Response(body, media_type=LIST_MEDIA_TYPES["json"], headers=headers)
+    chunks = streams.stream(engine, f, fmt)
     # The first chunk is read before anything is sent: a bad `q` or an unreachable database
     # is then still a problem response (422, 503), not a stream cut short.
     try:
@@ -153,7 +155,7 @@ async def list_events(
     if fmt in _FILENAMES:
         headers["Content-Disposition"] = f'attachment; filename="{_FILENAMES[fmt]}"'
     return StreamingResponse(
-        _in_threadpool(first, chunks), media_type=service.MEDIA_TYPES[fmt], headers=headers
+        _in_threadpool(first, chunks), media_type=LIST_MEDIA_TYPES[fmt], headers=headers
     )
 
 

@@ -1,4 +1,4 @@
-"""Reading event lists (a JSON page, or the whole result streamed in another format), and the
+"""Reading event lists (a JSON page; the streamed formats are ``app.events.streams``), and the
 rules for editing and retracting events; the writes themselves go through ``app.writer``.
 
 Each edit runs in one write transaction (committed before the response is read back), and
@@ -7,7 +7,6 @@ changes the event only if its version is still the one the client's If-Match nam
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable
 from typing import Any, Final
 
 import orjson
@@ -17,14 +16,12 @@ from sqlalchemy.orm import Session
 from app import writer
 from app.core import etag
 from app.core.edits import invalid
-from app.core.errors import Conflict, EventRetracted, NotFound, ProblemError, ValidationProblem
+from app.core.errors import Conflict, EventRetracted, NotFound, ValidationProblem
+from app.core.outcomes import Outcome
 from app.core.pagination import PageQuery
 from app.db.session import read_session
 from app.events import repository
 from app.events.schemas import EventListQuery, EventUpdate
-from app.exports import service as export_service
-from app.formats import events_csv as formats
-from app.idempotency.service import Outcome
 from app.places import repository as place_repository
 from app.writer.transaction import write_transaction
 
@@ -32,75 +29,8 @@ KIND = "event"
 
 # -- reading lists -----------------------------------------------------------------------------
 
-MEDIA_TYPES: Final = {
-    "json": "application/json",
-    "csv": "text/csv; charset=utf-8",
-    "geojson": "application/geo+json",
-    "ndjson": "application/x-ndjson",
-}
-# Rows per keyset page of a stream, and the bytes handed on at a time.
-STREAM_PAGE_SIZE = 1000
-STREAM_CHUNK_BYTES = 64 * 1024
 # Datetimes as pydantic writes them (UTC as `Z`), so the lean path's JSON is EventRead's.
 JSON_OPTIONS: Final = orjson.OPT_UTC_Z
-
-
-class NotAcceptable(ProblemError):
-    status, slug, title = 406, "not-acceptable", "Not acceptable"
-
-
-def negotiate(format: str | None, accept: str | None) -> str:
-    """The response format: ``format=`` if given, else the best match of ``Accept``
-    (JSON for none or ``*/*``); 406 when ``Accept`` allows none of them."""
-    if format is not None:
-        return format
-    if not accept or not accept.strip():
-        return "json"
-    ranges: list[tuple[str, str, float]] = []
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        if "/" not in media:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value)
-                except ValueError:
-                    q = 0.0
-        main, _, sub = media.lower().partition("/")
-        ranges.append((main, sub, q))
-    best, best_q = None, 0.0
-    for name, media_type in MEDIA_TYPES.items():
-        main, _, sub = media_type.split(";")[0].partition("/")
-        quality = _quality(ranges, main, sub)
-        if quality is not None and quality > best_q:  # ties go to the earlier format: JSON
-            best, best_q = name, quality
-    if best is None:
-        raise NotAcceptable(
-            f"None of the formats is acceptable ({accept!r}): application/json, text/csv, "
-            "application/geo+json or application/x-ndjson; or give format=."
-        )
-    return best
-
-
-def _quality(ranges: list[tuple[str, str, float]], main: str, sub: str) -> float | None:
-    """The quality ``Accept`` gives a media type: that of the most specific range naming it
-    (RFC 9110, 12.5.1); None when no range does."""
-    best: tuple[int, float] | None = None
-    for r_main, r_sub, q in ranges:
-        if (r_main, r_sub) == (main, sub):
-            specificity = 2
-        elif (r_main, r_sub) == (main, "*"):
-            specificity = 1
-        elif (r_main, r_sub) == ("*", "*"):
-            specificity = 0
-        else:
-            continue
-        if best is None or (specificity, q) > best:
-            best = (specificity, q)
-    return None if best is None else best[1]
 
 
 def check_format_parameters(f: EventListQuery, fmt: str) -> None:
@@ -133,77 +63,6 @@ def list_page(session: Session, f: EventListQuery) -> bytes:
     if f.total:
         page["total"] = repository.count_events(session, f)
     return orjson.dumps(page, option=JSON_OPTIONS)
-
-
-def stream(engine: Engine, f: EventListQuery, fmt: str) -> Generator[bytes]:
-    """The whole result in ``fmt`` (csv, geojson or ndjson), read in keyset pages in the
-    order of ``f.sort``: memory stays at about a page whatever the size of the result."""
-    if fmt == "ndjson":
-        return _ndjson(engine, f)
-    if fmt == "geojson":
-        return geojson(engine, f)
-    events = export_service.iter_events(engine, f, sort=f.sort, page_size=STREAM_PAGE_SIZE)
-    return _encoded(formats.FORMATS[fmt](events))
-
-
-def _ndjson(engine: Engine, f: EventListQuery) -> Generator[bytes]:
-    """One event a line, each exactly as in the JSON list (``fields`` and ``include`` too)."""
-    with read_session(engine) as session:
-        for page in repository.iter_event_pages(session, f, page_size=STREAM_PAGE_SIZE):
-            yield b"".join(orjson.dumps(row, option=JSON_OPTIONS) + b"\n" for row in page)
-
-
-_COORDINATES = ("latitude", "longitude")
-
-
-def geojson(
-    engine: Engine, f: EventListQuery, on_page: Callable[[int], None] | None = None
-) -> Generator[bytes]:
-    """An RFC 7946 FeatureCollection: one Point feature per event ([longitude, latitude]; a
-    null geometry without coordinates), its properties the event as in the JSON list
-    (``fields`` and ``include`` too). The API's and ``conflictdb export``'s GeoJSON."""
-    requested = f.columns()
-    dropped = [c for c in _COORDINATES if c not in requested]
-    if dropped:  # the geometry needs them even when the properties leave them out
-        f = f.model_copy(update={"fields": [*requested, *dropped]})
-    yield b'{"type":"FeatureCollection","features":[\n'
-    separator = b""
-    with read_session(engine) as session:
-        for page in repository.iter_event_pages(session, f, page_size=STREAM_PAGE_SIZE):
-            features = []
-            for row in page:
-                latitude, longitude = row["latitude"], row["longitude"]
-                for name in dropped:
-                    del row[name]
-                geometry = (
-                    {"type": "Point", "coordinates": [longitude, latitude]}
-                    if latitude is not None and longitude is not None
-                    else None
-                )
-                feature = {"type": "Feature", "id": row["id"], "geometry": geometry}
-                feature["properties"] = row
-                features.append(orjson.dumps(feature, option=JSON_OPTIONS))
-            if on_page is not None:
-                on_page(len(features))
-            yield separator + b",\n".join(features)
-            separator = b",\n"
-    yield b"\n]}\n"
-
-
-def _encoded(chunks: Iterable[str]) -> Generator[bytes]:
-    """Text chunks as UTF-8, gathered to about ``STREAM_CHUNK_BYTES`` (fewer, larger writes
-    and hops through the thread pool than a chunk per event)."""
-    pending: list[bytes] = []
-    size = 0
-    for text in chunks:
-        data = text.encode()
-        pending.append(data)
-        size += len(data)
-        if size >= STREAM_CHUNK_BYTES:
-            yield b"".join(pending)
-            pending, size = [], 0
-    if pending:
-        yield b"".join(pending)
 
 
 # -- edits -------------------------------------------------------------------------------------

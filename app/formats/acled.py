@@ -30,7 +30,7 @@ layout cannot hold left out (see ``acled_row``).
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from functools import partial
 from typing import IO, Final
@@ -42,11 +42,14 @@ from app.formats.csvfile import (
     parse_coordinates,
     parse_count,
     parse_date,
+    write_rows,
 )
 from app.formats.records import (
     ACLED,
+    UNATTRIBUTED_OUTLET,
     ActorSpec,
     EventRecord,
+    ExportEvent,
     PlaceSpec,
     RowError,
     SourceSpec,
@@ -446,3 +449,72 @@ def write_acled_csv(records: Iterable[EventRecord], file: IO[str]) -> int:
         writer.writerow(acled_row(record))
         count += 1
     return count
+
+
+def to_record(event: ExportEvent) -> EventRecord:
+    """The event as a dataset record, for ACLED's layout.
+
+    An event imported from ACLED keeps its ACLED id and the values ACLED gave that have no
+    column here (inter codes, iso, tags, timestamp ...), so the row comes back as it was
+    read. Other events take their own external id (or ``conflictdb:<id>``) as ACLED's id.
+    """
+    provenance = event.provenance or {}
+    if provenance.get("dataset") == DATASET:
+        external_id = provenance["external_id"]
+    else:
+        external_id = event.external_id or f"conflictdb:{event.id}"
+    sources = tuple(
+        SourceSpec(raw=s["title"])
+        if s["outlet"] == UNATTRIBUTED_OUTLET
+        else SourceSpec(outlet=s["outlet"], published_date=s["published_date"], url=s["url"])
+        for s in event.sources
+    )
+    return EventRecord(
+        dataset=provenance.get("dataset") or "conflictdb",
+        dataset_version=provenance.get("version"),
+        external_id=external_id,
+        line=0,
+        event_type=event.event_type,
+        sub_event_type=event.sub_event_type,
+        date_start=event.date_start,
+        date_end=event.date_end,
+        date_precision=event.date_precision,
+        geo_precision=event.geo_precision,
+        summary=event.summary,
+        fatalities_low=event.fatalities_low,
+        fatalities_best=event.fatalities_best,
+        fatalities_high=event.fatalities_high,
+        places=tuple(
+            PlaceSpec(
+                name=p["name"],
+                kind=p["kind"],
+                country=p["country"],
+                latitude=p["latitude"],
+                longitude=p["longitude"],
+            )
+            for p in event.places
+        ),
+        actors=tuple(
+            ActorSpec(
+                name=a["name"],
+                kind=a["kind"],
+                country=a["country"],
+                side="b" if a["side"] == "b" else "a",
+                role=a["role"],
+            )
+            for a in event.actors
+        ),
+        sources=sources,
+        original={str(k): str(v) for k, v in provenance.get("original", {}).items()},
+        flags=tuple(provenance.get("flags", ())),
+    )
+
+
+def iter_acled_csv(events: Iterable[ExportEvent]) -> Iterator[str]:
+    def rows() -> Iterator[list[str]]:
+        yield list(ACLED_COLUMNS)
+        for event in events:
+            row = acled_row(to_record(event))
+            yield [row[c] for c in ACLED_COLUMNS]
+
+    return write_rows(rows())

@@ -8,6 +8,7 @@ place even after quoted fields that span several lines.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -149,3 +150,21 @@ def parse_coordinates(latitude: str, longitude: str) -> tuple[float | None, floa
     if not (math.isfinite(lon) and -180 <= lon <= 180):
         raise Reject(f"longitude {lon_text} is outside -180..180")
     return lat, lon
+
+
+ROWS_PER_CHUNK = 200
+
+
+def write_rows(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
+    """CSV text (RFC 4180, CRLF) of the rows, in chunks of ``ROWS_PER_CHUNK`` rows: large
+    enough that writing is cheap, small enough to stream."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    for n, row in enumerate(rows, start=1):
+        writer.writerow(row)
+        if n % ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
@@ -223,3 +223,29 @@ ACLED: Final = DatasetInfo(
     ),
     url="https://acleddata.com/terms-of-use/",
 )
+
+
+@dataclass
+class ExportEvent:
+    """One stored event with what the export formats draw on (its place chain, actors, sources
+    and provenance): ``app.events.streams`` reads them, the CSV layouts write them."""
+
+    id: int
+    external_id: str | None
+    event_type: str
+    sub_event_type: str | None
+    date_start: date
+    date_end: date
+    date_precision: str
+    geo_precision: int | None
+    summary: str | None
+    fatalities_low: int | None
+    fatalities_best: int | None
+    fatalities_high: int | None
+    status: str
+    # The event's place last, preceded by the places containing it, the country first.
+    places: list[dict[str, Any]] = field(default_factory=list)
+    actors: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    # {dataset, version, external_id, original, flags} for an imported event.
+    provenance: dict[str, Any] | None = None

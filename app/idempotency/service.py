@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
 import orjson
 from fastapi import Request
@@ -21,12 +20,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app.core.errors import ProblemError, ValidationProblem
+from app.core.outcomes import Outcome
 from app.db.base import utcnow
 from app.idempotency import repository
 from app.writer.transaction import write_transaction
 
 HEADER = "Idempotency-Key"
-REPLAY_HEADER = "Idempotent-Replayed"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 
 
@@ -46,13 +45,6 @@ class IdempotencyRequest:
     path: str
     fingerprint: str
     ttl: timedelta
-
-
-@dataclass
-class Outcome:
-    status: int
-    body: Any
-    replayed: bool = False
 
 
 def fingerprint(raw: bytes) -> str:

@@ -16,9 +16,10 @@ from app.core import etag
 from app.core.edits import invalid
 from app.core.errors import NameTaken, NotFound, StillReferenced
 from app.core.normalize import normalize_name
+from app.core.outcomes import Outcome
 from app.db.session import read_session
 from app.idempotency import service as idempotency
-from app.idempotency.service import IdempotencyRequest, Outcome
+from app.idempotency.service import IdempotencyRequest
 from app.outlets import repository
 from app.outlets.schemas import OutletCreate, OutletDetail, OutletUpdate
 from app.writer.transaction import write_transaction

@@ -17,9 +17,9 @@ from app.actors import repository as actor_repository
 from app.core import etag
 from app.core.edits import invalid
 from app.core.errors import NotFound, SoleEvidence
+from app.core.outcomes import Outcome
 from app.db.session import read_session
 from app.events import repository as event_repository
-from app.idempotency.service import Outcome
 from app.quotes import repository
 from app.quotes.schemas import QuoteUpdate
 from app.writer.transaction import write_transaction

@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import WriteAccess
-from app.core import bodies
+from app.core import bodies, outcomes
 from app.core.errors import problem_responses
 from app.db.session import EngineDep
 from app.idempotency import service as idempotency
@@ -63,5 +63,5 @@ async def post_report(request: Request, engine: EngineDep, principal: WriteAcces
         service.ingest_report, engine, report, api_key_id=principal.api_key_id, idem=idem
     )
     # The transaction has committed by now: the response is built from durable data.
-    headers = {idempotency.REPLAY_HEADER: "true"} if outcome.replayed else None
+    headers = {outcomes.REPLAY_HEADER: "true"} if outcome.replayed else None
     return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

@@ -23,9 +23,9 @@ from app.core.errors import (
     ValidationProblem,
 )
 from app.core.normalize import normalize_name, normalize_url, sha256_text
+from app.core.outcomes import Outcome
 from app.db import dialect
 from app.idempotency import service as idempotency
-from app.idempotency.service import Outcome
 from app.reports import repository
 from app.reports.resolve import Loc, StrictResolver, unprocessable
 from app.reports.schemas import (

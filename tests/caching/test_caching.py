@@ -17,9 +17,11 @@ from starlette.types import Message, Receive, Scope, Send
 
 import app.events.service
 import app.stats.service
+from app import derived
+from app.auth.dependencies import read_access
 from app.config import Settings
-from app.core.caching import CachingMiddleware, ResponseCache, matches
 from app.db.session import create_db_engine
+from app.http.caching import CachingMiddleware, ResponseCache, matches
 from app.main import create_app
 from tests.conftest import make_key
 from tests.helpers import assert_problem
@@ -394,7 +396,14 @@ def test_a_streamed_answer_is_passed_on_chunk_by_chunk_and_not_kept(
             await send({"type": "http.response.body", "body": b"[%d]" % i, "more_body": i < 2})
 
     cache = ResponseCache(8)
-    middleware = CachingMiddleware(streaming, cache_control="no-cache", stats_cache=cache, salt="t")
+    middleware = CachingMiddleware(
+        streaming,
+        cache_control="no-cache",
+        stats_cache=cache,
+        salt="t",
+        read_version=derived.read_version,
+        may_read=read_access,
+    )
     owner = Starlette()
     engine = create_db_engine(database_url)
     owner.state.engine = engine

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from app import writer
-from app.events import service
+from app.events import streams
 from app.formats import events_csv as formats
 from app.writer.transaction import write_session
 from tests.events.test_event_pages import statements
@@ -360,7 +360,7 @@ def test_stream_chunks_are_bounded(client: TestClient, many: list[int]) -> None:
     messages = asgi_get(client.app, "format=csv", [])
     sizes = [len(m["body"]) for m in messages[1:]]
     # About STREAM_CHUNK_BYTES each: a chunk closes at the first batch of rows past it.
-    assert max(sizes) < 2 * service.STREAM_CHUNK_BYTES
+    assert max(sizes) < 2 * streams.CHUNK_BYTES
     assert len(sizes) > 3
     # GeoJSON and NDJSON leave a page of 1,000 events at a time (2,500: three pages).
     for fmt in ("geojson", "ndjson"):

@@ -23,9 +23,8 @@ from sqlalchemy import Engine
 from app import writer
 from app.config import Settings
 from app.events import repository as event_repository
-from app.events import service
-from app.exports import repository as export_repository
-from app.formats import events_csv as formats
+from app.events import streams
+from app.formats import csvfile
 from app.main import create_app
 from app.writer.transaction import write_session
 
@@ -115,9 +114,9 @@ def test_a_failure_mid_stream_aborts_the_connection(
     gzipped: bool,
 ) -> None:
     # Small pages and chunks, so the first page is on the wire before the failure.
-    monkeypatch.setattr(service, "STREAM_PAGE_SIZE", PAGE)
-    monkeypatch.setattr(service, "STREAM_CHUNK_BYTES", 1)
-    monkeypatch.setattr(formats, "_ROWS_PER_CHUNK", 1)
+    monkeypatch.setattr(streams, "PAGE_SIZE", PAGE)
+    monkeypatch.setattr(streams, "CHUNK_BYTES", 1)
+    monkeypatch.setattr(csvfile, "ROWS_PER_CHUNK", 1)
     headers = {"Accept-Encoding": "gzip" if gzipped else "identity"}
     path = f"/v1/events?format={fmt}&sort=id"
     with served(create_app(settings), protocol) as port:
@@ -132,7 +131,7 @@ def test_a_failure_mid_stream_aborts_the_connection(
         if fmt == "ndjson":
             fail_after_first_page(monkeypatch, event_repository, "attach")
         else:
-            fail_after_first_page(monkeypatch, export_repository, "place_chains")
+            fail_after_first_page(monkeypatch, event_repository, "place_chains")
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
         try:
             conn.request("GET", path, headers=headers)

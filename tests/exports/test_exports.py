@@ -14,12 +14,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select
 
 from app.db.session import read_session
-from app.events import service as event_service
+from app.events import streams
 from app.events.schemas import EventFilter, EventListQuery
-from app.exports import service
-from app.exports.service import ExportEvent
-from app.formats import acled
-from app.formats import events_csv as formats
+from app.formats import acled, events_csv
+from app.formats.records import ExportEvent
 from app.models import (
     Actor,
     Article,
@@ -35,7 +33,8 @@ from tests.datasets.test_loader import ged_rows, import_acled, import_ged
 
 
 def export_text(engine: Engine, fmt: str, **filters: Any) -> str:
-    return "".join(formats.FORMATS[fmt](service.iter_events(engine, EventFilter(**filters))))
+    query = EventListQuery(**filters, sort="id")
+    return b"".join(streams.stream(engine, query, fmt)).decode()
 
 
 def snapshot(engine: Engine) -> dict[str, set[Any]]:
@@ -196,7 +195,7 @@ def test_geojson_is_a_valid_feature_collection_in_lon_lat_order(
 ) -> None:
     rows = ged_rows()[:40]
     import_ged(engine, rows)
-    text = b"".join(event_service.geojson(engine, EventListQuery(sort="id")))
+    text = b"".join(streams.stream(engine, EventListQuery(sort="id"), "geojson"))
     collection = json.loads(text)
     assert set(collection) == {"type", "features"}  # RFC 7946: no "crs"
     assert collection["type"] == "FeatureCollection"
@@ -242,7 +241,7 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
             actor_reads.append(statement)
 
     try:
-        events = service.iter_events(engine, EventFilter(), page_size=7)
+        events = streams.export_events(engine, EventFilter(), page_size=7)
         first = next(events)
         # One streamed statement; the first event needed only its page's relations.
         assert (len(pages), len(actor_reads)) == (1, 1)
@@ -251,36 +250,37 @@ def test_exports_stream_page_by_page(client: TestClient, engine: Engine) -> None
         event.remove(engine, "before_cursor_execute", _count)
     assert (len(pages), len(actor_reads)) == (1, 4)  # pages of 7 + 7 + 7 + 2
     assert [first.id, *(e.id for e in rest)] == [
-        e.id for e in service.iter_events(engine, EventFilter())
+        e.id for e in streams.export_events(engine, EventFilter())
     ]
     assert len(rest) == 22
 
-    # A format pulls events as it writes them: nothing before it is asked for text, and the
-    # NDJSON writer hands on each event's text before pulling the next.
+    # A format pulls events as it writes them: nothing before it is asked for text.
     pulled = 0
 
     def counted() -> Iterator[ExportEvent]:
         nonlocal pulled
-        for e in service.iter_events(engine, EventFilter()):
+        for e in streams.export_events(engine, EventFilter()):
             pulled += 1
             yield e
 
-    for fmt, writer in formats.FORMATS.items():
+    for fmt, writer in {"csv": events_csv.iter_csv, "acled-csv": acled.iter_acled_csv}.items():
         pulled = 0
         chunks = writer(counted())
         assert pulled == 0, fmt
         text = next(chunks)
-        if fmt == "ndjson":
-            text += next(chunks)  # two lines: each event's text before the next is pulled
-            assert pulled == 2
         assert text, fmt
+    # The list's formats read a page only when its text is asked for.
+    read: list[int] = []
+    lines = streams.stream(engine, EventListQuery(sort="id"), "ndjson", on_rows=read.append)
+    assert read == []
+    assert next(lines).count(b"\n") == 23 and read == [23]
 
 
 def test_flat_csv_rows(client: TestClient, engine: Engine) -> None:
     import_ged(engine, ged_rows()[:30])
     rows = list(csv.DictReader(io.StringIO(export_text(engine, "csv"))))
     assert len(rows) == 30
-    assert list(rows[0]) == list(formats.FLAT_COLUMNS)
+    assert list(rows[0]) == list(events_csv.FLAT_COLUMNS)
     row = next(r for r in rows if r["dataset_event_id"] == "300380")
     assert {k: row[k] for k in ("actor1", "actor2", "country", "country_code")} == {
         "actor1": "Government of Syria",
@@ -314,16 +314,24 @@ def test_flat_csv_rows(client: TestClient, engine: Engine) -> None:
         assert r["country_code"] == api["country"]
 
 
-def test_ndjson_carries_the_nested_detail(client: TestClient, engine: Engine) -> None:
+def test_ndjson_is_the_lists_rows_with_what_include_adds(
+    client: TestClient, engine: Engine
+) -> None:
+    """One NDJSON shape under one name: the export's lines are the API's, byte for byte, and
+    ``include`` nests the actors and sources."""
     import_ged(engine, ged_rows()[:5])
-    lines = export_text(engine, "ndjson").splitlines()
+    text = export_text(engine, "ndjson", include=["actors", "sources"])
+    lines = text.splitlines()
     assert len(lines) == 5
+    api = client.get(
+        "/v1/events", params={"format": "ndjson", "sort": "id", "include": "actors,sources"}
+    )
+    assert api.text == text
     first = json.loads(lines[0])
     assert first["external_id"] == "ucdp-ged:300380"
-    assert [p["name"] for p in first["places"]] == ["Syria", "Idlib", "Ariha", "Rami"]
+    assert first["place_name"] == "Rami"
     assert {a["name"] for a in first["actors"]} == {"Government of Syria", "Syrian insurgents"}
-    assert {s["outlet"] for s in first["sources"]} == {"Support Kurds in Syria", "VDC"}
-    assert first["provenance"]["original"]["relid"] == "SYR-2013-1-11973-99"
+    assert {s["outlet"]["name"] for s in first["sources"]} == {"Support Kurds in Syria", "VDC"}
 
 
 def test_filters_are_the_event_lists(client: TestClient, engine: Engine) -> None:
@@ -331,7 +339,7 @@ def test_filters_are_the_event_lists(client: TestClient, engine: Engine) -> None
     import_ged(engine, rows)
 
     def exported_ids(**filters: Any) -> set[int]:
-        return {e.id for e in service.iter_events(engine, EventFilter(**filters))}
+        return {e.id for e in streams.export_events(engine, EventFilter(**filters))}
 
     def listed_ids(**params: Any) -> set[int]:
         return {

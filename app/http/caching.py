@@ -1,7 +1,7 @@
 """HTTP caching of the collection reads: weak ETags from the data version, 304 Not Modified,
 and a small in-memory cache of stats answers.
 
-Every committed write of data advances ``data_version`` (app/derived.py), so what a list,
+Every committed write of data advances ``data_version`` (``app.derived.version``), so what a list,
 export, stats or change-feed request returns is a function of that version and of what the
 request selects: its path, query string and ``Accept``. Those responses carry the ETag
 ``W/"<version>-<hash of path, query string, Accept>"`` and ``Data-Version: <version>``; a client
@@ -23,17 +23,16 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app import derived
-from app.auth.dependencies import read_access
-from app.config import Settings
 from app.core.errors import ProblemError
 
 log = logging.getLogger(__name__)
@@ -162,8 +161,15 @@ class CachingMiddleware:
         cache_control: str,
         stats_cache: ResponseCache | None,
         salt: str,
+        read_version: Callable[[Engine], int],
+        may_read: Callable[[Request], object],
     ) -> None:
+        """``read_version``: the data version, read on its own; ``may_read``: the routes' own
+        read check (raising a problem when the request may not read). Both are given by the
+        app factory, so this layer knows neither the derived state nor authentication."""
         self.app = app
+        self.read_version = read_version
+        self.may_read = may_read
         self.cache_control = cache_control.encode()
         self.stats_cache = stats_cache
         self.salt = salt
@@ -199,7 +205,7 @@ class CachingMiddleware:
         version whose changes the body lacks, and every 304 would pin that stale body.
         """
         try:
-            version = derived.read_version(request.app.state.engine)
+            version = self.read_version(request.app.state.engine)
         except SQLAlchemyError as exc:
             # No version, no ETag: the route answers as if there were no caching (and a
             # database that is down is its 503 to report).
@@ -220,8 +226,7 @@ class CachingMiddleware:
                 plan.cached = cached
         return plan
 
-    @staticmethod
-    def _may_read(request: Request) -> bool:
+    def _may_read(self, request: Request) -> bool:
         """Whether the route would let this request read, by the route's own check.
 
         A 304 or a cached answer skips the route, and with it the ``read_access`` dependency
@@ -236,7 +241,7 @@ class CachingMiddleware:
         path, query string, Accept and data version, and only a 200 for exactly those got it.
         """
         try:
-            read_access(request)
+            self.may_read(request)
         except (ProblemError, SQLAlchemyError):
             return False
         return True
@@ -293,13 +298,22 @@ def _cacheable(headers: Headers) -> bool:
     return False
 
 
-def install(app: Any, settings: Settings) -> None:
+def install(
+    app: Any,
+    *,
+    cache_control: str,
+    stats_cache_size: int,
+    read_version: Callable[[Engine], int],
+    may_read: Callable[[Request], object],
+) -> None:
     """Add the middleware; ``app.state.stats_cache`` is the stats cache (None when off)."""
-    cache = ResponseCache(settings.stats_cache_size) if settings.stats_cache_size > 0 else None
+    cache = ResponseCache(stats_cache_size) if stats_cache_size > 0 else None
     app.state.stats_cache = cache
     app.add_middleware(
         CachingMiddleware,
-        cache_control=settings.cache_control,
+        cache_control=cache_control,
         stats_cache=cache,
         salt=str(app.version),
+        read_version=read_version,
+        may_read=may_read,
     )

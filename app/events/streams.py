@@ -1,0 +1,161 @@
+"""The whole result of an events query in a file format, streamed a page at a time: what
+``GET /v1/events?format=...`` and ``conflictdb export`` share, so both write the same shape
+under the same name.
+
+- ``ndjson`` and ``geojson`` carry the JSON list's rows (``fields`` and ``include`` applied);
+- ``csv`` (flat) and ``acled-csv`` carry ``ExportEvent``s: each event with its place chain,
+  actors, sources and provenance, read three queries a page.
+
+Pages follow the query's ``sort``; memory stays at about a page whatever the size of the
+result. The shapes themselves are written by ``app.formats``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterable, Iterator
+from typing import Any, Final
+
+from sqlalchemy import Engine
+
+from app.db.session import read_session
+from app.events import repository
+from app.events.schemas import EventFilter, EventListQuery
+from app.formats import acled, events_csv, geojson, ndjson
+from app.formats.records import ExportEvent
+
+CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
+# Every format an events query can be written in, by name, with its media type.
+MEDIA_TYPES: Final = {
+    "json": "application/json",
+    "csv": CSV_MEDIA_TYPE,
+    "geojson": geojson.MEDIA_TYPE,
+    "ndjson": ndjson.MEDIA_TYPE,
+    "acled-csv": CSV_MEDIA_TYPE,
+}
+# The formats of the API's list (``format=``, or ``Accept``); ``conflictdb export`` also
+# writes acled-csv.
+LIST_FORMATS: Final = ("json", "csv", "geojson", "ndjson")
+
+# Rows per page of a stream, and the bytes handed on at a time.
+PAGE_SIZE = 1000
+CHUNK_BYTES = 64 * 1024
+
+OnRows = Callable[[int], None]
+
+
+def stream(
+    engine: Engine, query: EventListQuery, fmt: str, *, on_rows: OnRows | None = None
+) -> Generator[bytes]:
+    """The whole result of ``query`` in ``fmt`` (csv, acled-csv, geojson or ndjson), in the
+    order of ``query.sort``; ``on_rows(n)`` is told of each page's rows as it goes."""
+    if fmt == "ndjson":
+        return _ndjson(engine, query, on_rows)
+    if fmt == "geojson":
+        return _geojson(engine, query, on_rows)
+    events = export_events(engine, query, sort=query.sort, page_size=PAGE_SIZE, on_rows=on_rows)
+    writer = events_csv.iter_csv if fmt == "csv" else acled.iter_acled_csv
+    return _encoded(writer(events))
+
+
+def _list_pages(
+    engine: Engine, query: EventListQuery, on_rows: OnRows | None
+) -> Iterator[list[dict[str, Any]]]:
+    with read_session(engine) as session:
+        for page in repository.iter_event_pages(session, query, page_size=PAGE_SIZE):
+            if on_rows is not None:
+                on_rows(len(page))
+            yield page
+
+
+def _ndjson(engine: Engine, query: EventListQuery, on_rows: OnRows | None) -> Generator[bytes]:
+    for page in _list_pages(engine, query, on_rows):
+        yield ndjson.lines(page)
+
+
+def _geojson(engine: Engine, query: EventListQuery, on_rows: OnRows | None) -> Generator[bytes]:
+    requested = query.columns()
+    dropped = [c for c in geojson.COORDINATES if c not in requested]
+    if dropped:  # the geometry needs them even when the properties leave them out
+        query = query.model_copy(update={"fields": [*requested, *dropped]})
+    return geojson.collection(_list_pages(engine, query, on_rows), drop=dropped)
+
+
+def export_events(
+    engine: Engine,
+    filters: EventFilter,
+    *,
+    sort: str = "id",
+    page_size: int = PAGE_SIZE,
+    on_rows: OnRows | None = None,
+) -> Iterator[ExportEvent]:
+    """The matching events in the order of ``sort`` (a key of the events list's), read by one
+    streamed statement and completed ``page_size`` at a time (places, actors, sources: one
+    query each a page). The filters' SQL is built (and a bad ``q`` refused) on the first
+    event asked for."""
+    with read_session(engine) as session:
+        clauses = repository.filter_clauses(repository.with_live_ids(session, filters))
+        for rows in repository.export_rows(session, clauses, sort, page_size):
+            ids = [r["id"] for r in rows]
+            chains = repository.place_chains(
+                session, {r["place_id"] for r in rows if r["place_id"] is not None}
+            )
+            # The same actors, in the same order, as the list's include=actors.
+            actors = repository.actors_of(session, ids)
+            sources = repository.event_sources(session, ids)
+            if on_rows is not None:
+                on_rows(len(rows))
+            for row in rows:
+                yield _export_event(row, chains, actors, sources)
+
+
+def _export_event(
+    row: dict[str, Any],
+    chains: dict[int, list[dict[str, Any]]],
+    actors: dict[int, list[dict[str, Any]]],
+    sources: dict[int, list[dict[str, Any]]],
+) -> ExportEvent:
+    provenance = None
+    if row["dataset"] is not None:
+        stored = row["original"] or {}
+        provenance = {
+            "dataset": row["dataset"],
+            "version": row["dataset_version"],
+            "external_id": row["dataset_event_id"],
+            "original": stored.get("row", {}),
+            "flags": stored.get("flags", []),
+        }
+    return ExportEvent(
+        id=row["id"],
+        external_id=row["external_id"],
+        event_type=row["event_type"],
+        sub_event_type=row["sub_event_type"],
+        date_start=row["date_start"],
+        date_end=row["date_end"],
+        date_precision=row["date_precision"],
+        geo_precision=row["geo_precision"],
+        summary=row["summary"],
+        fatalities_low=row["fatalities_low"],
+        fatalities_best=row["fatalities_best"],
+        fatalities_high=row["fatalities_high"],
+        status=row["status"],
+        places=chains.get(row["place_id"], []) if row["place_id"] is not None else [],
+        actors=actors.get(row["id"], []),
+        sources=sources.get(row["id"], []),
+        provenance=provenance,
+    )
+
+
+def _encoded(chunks: Iterable[str]) -> Generator[bytes]:
+    """Text chunks as UTF-8, gathered to about ``CHUNK_BYTES`` (fewer, larger writes and hops
+    through the thread pool than a chunk per event)."""
+    pending: list[bytes] = []
+    size = 0
+    for text in chunks:
+        data = text.encode()
+        pending.append(data)
+        size += len(data)
+        if size >= CHUNK_BYTES:
+            yield b"".join(pending)
+            pending, size = [], 0
+    if pending:
+        yield b"".join(pending)
