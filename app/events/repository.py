@@ -46,33 +46,22 @@ from app.models import (
     SubEventType,
 )
 from app.models import EventType as EventTypeRow
+from app.models.event import RECORDED_FIELDS
 from app.places import repository as place_repository
 
-# A list row's columns by field name (EventRead's fields, in its order).
-COLUMNS: dict[str, Any] = {
-    "id": Event.id,
-    "external_id": Event.external_id,
-    "event_type": Event.event_type,
-    "sub_event_type": Event.sub_event_type,
-    "date_start": Event.date_start,
-    "date_end": Event.date_end,
-    "date_precision": Event.date_precision,
-    "place_id": Event.place_id,
+# A list row's columns by field name (EventRead's fields, in its order): the event's own
+# columns, and its place's.
+_PLACE_FIELDS: dict[str, Any] = {
     "place_name": Place.name,
     "country": Place.country,
     "latitude": Place.latitude,
     "longitude": Place.longitude,
-    "geo_precision": Event.geo_precision,
-    "summary": Event.summary,
-    "fatalities_low": Event.fatalities_low,
-    "fatalities_best": Event.fatalities_best,
-    "fatalities_high": Event.fatalities_high,
-    "status": Event.status,
-    "created_at": Event.created_at,
-    "updated_at": Event.updated_at,
 }
-_PLACE_COLUMNS = frozenset({"place_name", "country", "latitude", "longitude"})
-assert tuple(COLUMNS) == EVENT_FIELDS
+COLUMNS: dict[str, Any] = {
+    name: _PLACE_FIELDS[name] if name in _PLACE_FIELDS else getattr(Event, name)
+    for name in EVENT_FIELDS
+}
+_PLACE_COLUMNS = frozenset(_PLACE_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -792,19 +781,7 @@ def export_rows(
     stmt = (
         select(
             Event.id,
-            Event.external_id,
-            Event.event_type,
-            Event.sub_event_type,
-            Event.date_start,
-            Event.date_end,
-            Event.date_precision,
-            Event.place_id,
-            Event.geo_precision,
-            Event.summary,
-            Event.fatalities_low,
-            Event.fatalities_best,
-            Event.fatalities_high,
-            Event.status,
+            *(getattr(Event, name) for name in RECORDED_FIELDS),
             Dataset.name.label("dataset"),
             EventProvenance.dataset_version,
             EventProvenance.external_id.label("dataset_event_id"),

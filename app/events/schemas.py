@@ -34,30 +34,6 @@ SORT_KEYS: Final[tuple[str, ...]] = (
 EventFormat = Literal["json", "csv", "geojson", "ndjson"]
 EventInclude = Literal["sources", "actors"]
 INCLUDES: Final[tuple[str, ...]] = ("sources", "actors")
-# The columns of an event in a list, in their order; `fields=` picks among them (`id` is
-# always there: it names the event, and embedded relations hang off it).
-EVENT_FIELDS: Final[tuple[str, ...]] = (
-    "id",
-    "external_id",
-    "event_type",
-    "sub_event_type",
-    "date_start",
-    "date_end",
-    "date_precision",
-    "place_id",
-    "place_name",
-    "country",
-    "latitude",
-    "longitude",
-    "geo_precision",
-    "summary",
-    "fatalities_low",
-    "fatalities_best",
-    "fatalities_high",
-    "status",
-    "created_at",
-    "updated_at",
-)
 EventField = Literal[
     "id",
     "external_id",
@@ -521,6 +497,14 @@ class EventRead(BaseModel):
         default_factory=list,
         description="With `include=sources`: each article, its outlet and the supporting quotes.",
     )
+
+
+# The columns of an event in a list, in their order (EventRead's, but the includes); `fields=`
+# picks among them (`id` is always there: it names the event, and embedded relations hang
+# off it).
+EVENT_FIELDS: Final[tuple[str, ...]] = tuple(
+    name for name in EventRead.model_fields if name not in INCLUDES
+)
 
 
 class MeasureRead(BaseModel):

@@ -22,6 +22,7 @@ from app.events import repository
 from app.events.schemas import EventFilter, EventListQuery
 from app.formats import acled, events_csv, geojson, ndjson
 from app.formats.records import ExportEvent
+from app.models.event import RECORDED_FIELDS
 
 CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
 # Every format an events query can be written in, by name, with its media type.
@@ -41,6 +42,8 @@ PAGE_SIZE = 1000
 CHUNK_BYTES = 64 * 1024
 
 OnRows = Callable[[int], None]
+# An ExportEvent's own fields: the event's recorded fields (its place is the chain).
+EXPORTED_FIELDS = tuple(name for name in RECORDED_FIELDS if name != "place_id")
 
 
 def stream(
@@ -126,18 +129,7 @@ def _export_event(
         }
     return ExportEvent(
         id=row["id"],
-        external_id=row["external_id"],
-        event_type=row["event_type"],
-        sub_event_type=row["sub_event_type"],
-        date_start=row["date_start"],
-        date_end=row["date_end"],
-        date_precision=row["date_precision"],
-        geo_precision=row["geo_precision"],
-        summary=row["summary"],
-        fatalities_low=row["fatalities_low"],
-        fatalities_best=row["fatalities_best"],
-        fatalities_high=row["fatalities_high"],
-        status=row["status"],
+        **{name: row[name] for name in EXPORTED_FIELDS},
         places=chains.get(row["place_id"], []) if row["place_id"] is not None else [],
         actors=actors.get(row["id"], []),
         sources=sources.get(row["id"], []),

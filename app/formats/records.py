@@ -243,6 +243,7 @@ class ExportEvent:
     fatalities_best: int | None
     fatalities_high: int | None
     status: str
+    retraction_reason: str | None
     # The event's place last, preceded by the places containing it, the country first.
     places: list[dict[str, Any]] = field(default_factory=list)
     actors: list[dict[str, Any]] = field(default_factory=list)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Final
 
 from sqlalchemy import (
     CheckConstraint,
@@ -60,6 +61,17 @@ class Event(TimestampMixin, Base):
     retraction_reason: Mapped[str | None] = mapped_column(Text)
     retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+
+
+# The event's own recorded fields, in column order: what a revision records the before and
+# after of, what creating an event writes, what exports and details carry. Every other list of
+# them is derived from this one (or checked against it by tests/models/test_event_fields.py).
+# Left out: the key, the version and the timestamps, which are bookkeeping.
+RECORDED_FIELDS: Final[tuple[str, ...]] = tuple(
+    column.name
+    for column in Event.__table__.columns
+    if column.name not in {"id", "version", "created_at", "updated_at", "retracted_at"}
+)
 
 
 class EventActor(Base):

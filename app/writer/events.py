@@ -47,6 +47,10 @@ class NewSource:
     quote_ids: Sequence[int] = ()
 
 
+# What a new event is given of its recorded fields: all but its status, which starts active.
+GIVEN_FIELDS = tuple(f for f in REVISED_FIELDS if f not in ("status", "retraction_reason"))
+
+
 @dataclass
 class NewEvent:
     event_type: str
@@ -79,18 +83,7 @@ def create_events(
         Event,
         [
             {
-                "external_id": e.external_id,
-                "event_type": e.event_type,
-                "sub_event_type": e.sub_event_type,
-                "date_start": e.date_start,
-                "date_end": e.date_end,
-                "date_precision": e.date_precision,
-                "place_id": e.place_id,
-                "geo_precision": e.geo_precision,
-                "summary": e.summary,
-                "fatalities_low": e.fatalities_low,
-                "fatalities_best": e.fatalities_best,
-                "fatalities_high": e.fatalities_high,
+                **{name: getattr(e, name) for name in GIVEN_FIELDS},
                 "status": "active",
                 "created_at": now,
                 "updated_at": now,

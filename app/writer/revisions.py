@@ -17,25 +17,11 @@ from app import derived
 from app.db.base import utcnow
 from app.db.bulk import chunks, insert_rows
 from app.models import AuditEntry, EventActor, EventRevision, EventSource, EventSourceQuote
+from app.models.event import RECORDED_FIELDS
 from app.writer.versions import changes_json
 
 # The event fields a revision records (the before/after of each one that changed).
-REVISED_FIELDS = (
-    "external_id",
-    "event_type",
-    "sub_event_type",
-    "date_start",
-    "date_end",
-    "date_precision",
-    "place_id",
-    "geo_precision",
-    "summary",
-    "fatalities_low",
-    "fatalities_best",
-    "fatalities_high",
-    "status",
-    "retraction_reason",
-)
+REVISED_FIELDS = RECORDED_FIELDS
 
 
 def record_revisions(
