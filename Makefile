@@ -28,10 +28,13 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test lint
 	$(BIN)/pytest
 
+## ruff (lint and format), mypy (strict on app/, and on tests/ and bench/), the layering.
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+	$(BIN)/mypy --strict app
+	$(BIN)/mypy tests bench
+	$(BIN)/lint-imports
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

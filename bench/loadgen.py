@@ -23,7 +23,7 @@ Probe = Callable[[], dict[str, float]]
 
 
 class Worker(Protocol[T_contra]):
-    def __call__(self, item: T_contra) -> Sequence[float]:
+    def __call__(self, item: T_contra, /) -> Sequence[float]:
         """Do one operation; return the latency in seconds of each request it made."""
 
     def close(self) -> None: ...

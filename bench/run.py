@@ -370,7 +370,10 @@ class PostgresBackend:
         return {"postgresql": settings, "location": str(self.cluster.base_dir)}
 
 
-BACKENDS = {"sqlite": SqliteBackend, "postgresql": PostgresBackend}
+BACKENDS: dict[str, type[SqliteBackend] | type[PostgresBackend]] = {
+    "sqlite": SqliteBackend,
+    "postgresql": PostgresBackend,
+}
 
 
 # -- HTTP clients ------------------------------------------------------------------------------

@@ -262,7 +262,7 @@ _COUNTRIES: list[tuple[Any, ...]] = [
     ),
 ]
 
-_EXTERNAL = {
+_EXTERNAL: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {
     "SY": [
         ("Military Forces of Russia", "RU", ("Russian forces",)),
         ("Military Forces of Turkey", "TR", ()),

@@ -51,7 +51,8 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 
 def get_engine(request: Request) -> Engine:
-    return request.app.state.engine
+    engine: Engine = request.app.state.engine
+    return engine
 
 
 def get_read_session(request: Request) -> Iterator[Session]:

@@ -299,7 +299,8 @@ def _place_conditions(f: EventFilter) -> Any:
 def _longitudes(longitude: Any, west: float, east: float) -> ColumnElement[bool]:
     """``west..east``, across the antimeridian when ``west > east`` (RFC 7946's bbox rule)."""
     if west <= east:
-        return longitude.between(west, east)
+        between: ColumnElement[bool] = longitude.between(west, east)
+        return between
     return or_(longitude >= west, longitude <= east)
 
 

@@ -21,6 +21,7 @@ from pydantic import (
 from app.core.edits import Patch, absent
 from app.core.fields import Id, IsoDate, Text
 from app.core.pagination import PageQuery, StrictQuery
+from app.places.schemas import PlaceRef
 
 EventSort = Literal["date_start", "-date_start", "fatalities_best", "-fatalities_best", "id", "-id"]
 SORT_KEYS: Final[tuple[str, ...]] = (
@@ -404,13 +405,6 @@ class EventListQuery(EventFilter, PageQuery):
 def _only_id_required(schema: dict[str, Any]) -> None:
     # `fields=` may leave any column out but `id`; `include=` adds actors and sources.
     schema["required"] = ["id"]
-
-
-class PlaceRef(BaseModel):
-    id: int
-    name: str
-    kind: str
-    country: str | None
 
 
 class EventPlace(PlaceRef):

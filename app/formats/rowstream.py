@@ -370,28 +370,48 @@ class _Lines(Iterable[str]):
 # -- records on the wire ---------------------------------------------------------------------
 
 
-def _wire_class(cls: type, extra: tuple[str, ...] = ()) -> type[tuple[Any, ...]]:
-    """A tuple subclass with the dataclass's fields (and properties) as read-only attributes.
+class _WireRecord(tuple[Any, ...]):
+    """A record as a tuple, its dataclass's fields (and properties) readable as attributes.
 
     Records cross to this process as these, not as the parser's frozen dataclasses: pickle
     rebuilds a tuple subclass in C, where a frozen dataclass is rebuilt field by field in
     Python (measured: 4x the cost of unpickling, a tenth of the loader's time per row). The
-    loader reads records by attribute only, so either kind serves it.
+    loader reads records by attribute only, so either kind serves it. A subclass names its
+    dataclass (``of=``) and any fields it adds (``extra=``).
     """
-    names = [f.name for f in fields(cls)] + list(extra)
-    namespace: dict[str, Any] = {"__slots__": (), "__module__": __name__}
-    namespace.update((name, property(itemgetter(i))) for i, name in enumerate(names))
-    namespace.update((k, v) for k, v in vars(cls).items() if isinstance(v, property))
-    namespace["__repr__"] = lambda self: f"{type(self).__name__}{tuple.__repr__(self)}"
-    return type(f"Wire{cls.__name__}", (tuple,), namespace)
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, *, of: type, extra: tuple[str, ...] = (), **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        names = [f.name for f in fields(of)] + list(extra)
+        for i, name in enumerate(names):
+            setattr(cls, name, property(itemgetter(i)))
+        for name, value in vars(of).items():
+            if isinstance(value, property):
+                setattr(cls, name, value)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}{tuple.__repr__(self)}"
 
 
 # ``provenance_json``: what ``event_provenance.original`` will store, encoded by the worker
 # (``offload``'s ``provenance``), its ``original`` then left out (None).
-WireEventRecord = _wire_class(EventRecord, ("provenance_json",))
-WirePlaceSpec = _wire_class(PlaceSpec)
-WireActorSpec = _wire_class(ActorSpec)
-WireSourceSpec = _wire_class(SourceSpec)
+class WireEventRecord(_WireRecord, of=EventRecord, extra=("provenance_json",)):
+    __slots__ = ()
+
+
+class WirePlaceSpec(_WireRecord, of=PlaceSpec):
+    __slots__ = ()
+
+
+class WireActorSpec(_WireRecord, of=ActorSpec):
+    __slots__ = ()
+
+
+class WireSourceSpec(_WireRecord, of=SourceSpec):
+    __slots__ = ()
+
 
 _EVENT_FIELDS: Final = [f.name for f in fields(EventRecord)]
 _event_values = attrgetter(*_EVENT_FIELDS)

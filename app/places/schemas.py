@@ -10,7 +10,15 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from app.core.edits import Patch, absent
 from app.core.fields import Country, Id, Name, Strict, Text
 from app.core.pagination import PageQuery
-from app.events import schemas as event_schemas
+
+
+class PlaceRef(BaseModel):
+    """A place named in another record's answer: an event's place and its ancestors."""
+
+    id: int
+    name: str
+    kind: str
+    country: str | None
 
 
 class PlaceFilter(PageQuery):
@@ -98,7 +106,7 @@ class PlaceDetail(PlaceRead):
         description="Other names the place is known by (the primary name left out).",
         examples=[["Ruhaybah", "al-Rhaibeh"]],
     )
-    ancestors: list[event_schemas.PlaceRef] = Field(
+    ancestors: list[PlaceRef] = Field(
         description="The places containing it, from the outermost (the country) inward."
     )
     children: list[PlaceChild] = Field(description="The places directly inside it, by name.")

@@ -25,7 +25,8 @@ _DEMO = Path(__file__).resolve().parents[1] / "demo" / "east_qalamoun_2018_04_18
 
 def _example() -> dict[str, Any]:
     try:
-        return json.loads(_DEMO.read_text(encoding="utf-8"))
+        example: dict[str, Any] = json.loads(_DEMO.read_text(encoding="utf-8"))
+        return example
     except OSError:
         return {}
 

@@ -23,6 +23,7 @@ from sqlalchemy import (
     FromClause,
     Integer,
     Select,
+    SQLColumnExpression,
     and_,
     cast,
     exists,
@@ -66,7 +67,9 @@ _ROLLUP_INPUTS: dict[Metric, Any] = {
 }
 
 
-def bucket_expression(session: Session, day: Any, interval: Interval) -> ColumnElement[date]:
+def bucket_expression(
+    session: Session, day: SQLColumnExpression[date], interval: Interval
+) -> SQLColumnExpression[date]:
     """The first day of the time bucket of the date column ``day``, on this session's database.
 
     Weeks are ISO weeks (Monday first) on both. SQLite stores dates as ISO text, so its

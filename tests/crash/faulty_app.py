@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import ResourceClosedError
 from sqlalchemy.orm import Session
 
@@ -62,7 +62,9 @@ class _CommitEachStatement(WriteSession):
 
 
 @contextmanager
-def _row_by_row_session(engine: Engine) -> Iterator[Session]:
+def _row_by_row_session(
+    engine: Engine, *, connection: Connection | None = None
+) -> Iterator[Session]:
     write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
     with _CommitEachStatement(write_engine, expire_on_commit=False) as session:
         try:
@@ -74,7 +76,9 @@ def _row_by_row_session(engine: Engine) -> Iterator[Session]:
 
 
 @contextmanager
-def _commit_later_session(engine: Engine) -> Iterator[Session]:
+def _commit_later_session(
+    engine: Engine, *, connection: Connection | None = None
+) -> Iterator[Session]:
     write_engine = engine.execution_options(**{dialect.WRITE_OPTION: True})
     session = WriteSession(write_engine, expire_on_commit=False)
     try:

@@ -127,8 +127,8 @@ def test_the_worker_runs_the_checks_and_encodes_the_provenance() -> None:
     )
     rest = list(stream)
     stream.close()
-    refused = [r for r in rest if isinstance(r, pipeline.Refused)]
-    kept = [r for r in rest if not isinstance(r, RowError)]
+    refused: list[Any] = [r for r in rest if isinstance(r, pipeline.Refused)]
+    kept: list[Any] = [r for r in rest if not isinstance(r, RowError)]
     assert refused and all(int(r.external_id) % 2 and r.reason == "odd" for r in refused)
     assert all(r.line == here[r.external_id].line for r in refused)
     assert kept and all(int(r.external_id) % 2 == 0 for r in kept)

@@ -37,7 +37,7 @@ def json_list(client: TestClient, **params: Any) -> list[dict[str, Any]]:
     response = client.get("/v1/events", params={"limit": 1000, **params})
     assert response.status_code == 200, response.text
     assert response.json()["next_cursor"] is None
-    return response.json()["data"]  # type: ignore[no-any-return]
+    return response.json()["data"]
 
 
 def csv_rows(text: str) -> list[dict[str, str]]:

@@ -143,10 +143,11 @@ def test_include_embeds_relations_with_one_query_each(
 def test_lean_json_is_what_eventread_would_write(client: TestClient, world: World) -> None:
     """The list skips pydantic for speed; its JSON must still be EventRead's, value for value
     (dates, UTC timestamps written with Z, floats, nulls)."""
-    for params in (
+    cases: tuple[dict[str, str | int], ...] = (
         {"limit": 1000, "include_retracted": "true"},
         {"limit": 1000, "include": "actors,sources", "total": "true"},
-    ):
+    )
+    for params in cases:
         body = client.get("/v1/events", params=params).json()
         page = Page[EventRead].model_validate(body)
         assert page.model_dump(mode="json", exclude_unset=True) == body

@@ -45,7 +45,7 @@ def events(client: TestClient) -> dict[str, int]:
     homs = {"name": "Homs", "kind": "admin1", "parent": SYRIA}
     rastan = {"name": "Rastan", "kind": "populated_place", "parent": homs}
     mosul = {"name": "Mosul", "kind": "populated_place", "parent": IRAQ | {"country": "IQ"}}
-    specs = [
+    specs: list[tuple[str, str, str, str, dict[str, Any], str]] = [
         ("a", "2018-01-05", "Battles", "Armed clash", rastan, "Group A"),
         ("b", "2018-02-10", "Battles", "Armed clash", homs, "Group A"),
         ("c", "2018-02-10", "Protests", "Peaceful protest", homs, "Group B"),

@@ -317,7 +317,7 @@ def test_second_outlet_attaches_evidence_to_existing_event(
 ) -> None:
     event_id = demo["events"]["negotiations-east-qalamoun"]
     body = "Talks between Russia and the rebels of East Qalamoun began on Tuesday, a source said."
-    report = {
+    report: dict[str, Any] = {
         "article": {
             "url": "https://enabbaladi.example/talks",
             "title": "Talks begin in East Qalamoun",

@@ -31,7 +31,7 @@ COUNTRIES = [
     ("ML", "Mali", 17.5, -4.0),
     ("CO", "Colombia", 4.0, -73.0),
 ]
-TYPES = {
+TYPES: dict[str, list[str | None]] = {
     "Battles": ["Armed clash", "Government regains territory", None],
     "Explosions/Remote violence": ["Air/drone strike", "Shelling/artillery/missile attack", None],
     "Violence against civilians": ["Attack", "Abduction/forced disappearance"],
