@@ -1,4 +1,4 @@
-"""The command-line entry point: ``conflictdb serve | db upgrade | import | export | keys``.
+"""The command-line entry point: ``conflictdb serve | db | import | export | keys``.
 
 Commands that write act as a recorded local principal (``app.auth.service.local_principal``),
 so revisions and the audit log say the command line made the change. Progress and summaries
@@ -61,7 +61,9 @@ def serve(
 # -- the schema --------------------------------------------------------------------------------
 
 db_cli = typer.Typer(
-    help="The database schema (Alembic migrations).", no_args_is_help=True, rich_markup_mode=MARKUP
+    help="The database: its schema (Alembic migrations) and derived state.",
+    no_args_is_help=True,
+    rich_markup_mode=MARKUP,
 )
 cli.add_typer(db_cli, name="db")
 
@@ -82,6 +84,52 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     Example: conflictdb db upgrade
     """
     _upgrade(revision)
+
+
+@db_cli.command("rebuild-derived")
+def db_rebuild_derived() -> None:
+    """Recompute all derived state from the stored data: rollups, search documents, and one
+    change-feed entry per event under a new data version (after a fix made outside the API).
+
+    Example: conflictdb db rebuild-derived
+    """
+    engine = _engine()
+    try:
+        events = rebuild_derived(engine)
+    finally:
+        engine.dispose()
+    err.print(f"rebuilt the rollups, search documents and change feed of {events} events")
+
+
+def rebuild_derived(engine: Engine) -> int:
+    """Derive everything again, in one write transaction, with the app's derived-state code.
+
+    The rollups and the search index are emptied, then every event is marked changed: at
+    commit the writer's derived-state step (``app.derived.finish``) advances the data version,
+    rebuilds their rollups and search documents, and appends to the change feed 'created' for
+    an event the feed never had, 'updated' or 'retracted' (by status) for the others, so a
+    copy kept in sync re-reads every event once. The feed's history is kept. Returns the
+    number of events.
+    """
+    from sqlalchemy import delete, select, text
+
+    from app import derived, writer
+    from app.auth import service as auth_service
+    from app.db.session import write_session
+    from app.models import Event, EventChange, EventRollup, EventRollupMember
+
+    with write_session(engine) as session:
+        principal = auth_service.local_principal(session)
+        session.execute(delete(EventRollup))
+        session.execute(delete(EventRollupMember))
+        # All of it, documents of events deleted by hand included (FTS5 has no foreign key).
+        session.execute(text("DELETE FROM event_search"))
+        ids = list(session.scalars(select(Event.id).order_by(Event.id)))
+        fed = set(session.scalars(select(EventChange.event_id).distinct()))
+        derived.events_changed(session, [i for i in ids if i not in fed], "created")
+        derived.events_changed(session, [i for i in ids if i in fed], "updated")
+        writer.audit(session, "derived.rebuild", api_key_id=principal, detail={"events": len(ids)})
+    return len(ids)
 
 
 @cli.command()
