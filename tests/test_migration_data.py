@@ -11,6 +11,9 @@ head). Then it is upgraded to head, and:
 - the app reads it (lists, details, search, the change feed, API keys), and writes on top of it.
 
 A new revision adds its entry to ``SEEDS``: the data it makes possible, or ``None`` and why.
+
+Last, data written by today's app is taken below 0005 and back up: the revision's frozen
+derivation must give exactly the rollups and search documents the writer kept.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from app.db.session import create_db_engine
 from app.main import create_app
 from tests.conftest import make_key
 from tests.derived_check import assert_derived_consistent
+from tests.edits.helpers import etag_of
+from tests.imports.test_loader import ged_rows, import_ged
 
 
 def _chain() -> list[str]:
@@ -668,7 +673,7 @@ def test_every_revision_says_what_data_it_adds() -> None:
 
 
 @pytest.fixture
-def engine(empty_database_url: str) -> Iterator[Engine]:
+def bare_engine(empty_database_url: str) -> Iterator[Engine]:
     engine = create_db_engine(empty_database_url)
     try:
         yield engine
@@ -689,8 +694,9 @@ def _walk_to(engine: Engine, target: str) -> Stored:
 
 @pytest.mark.parametrize("revision", REVISIONS[:-1])
 def test_upgrade_to_head_keeps_the_data(
-    revision: str, engine: Engine, empty_database_url: str
+    revision: str, bare_engine: Engine, empty_database_url: str
 ) -> None:
+    engine = bare_engine
     stored = _walk_to(engine, revision)
     migrate.upgrade(engine)
 
@@ -983,3 +989,54 @@ def _assert_app_writes(url: str, engine: Engine, stored: Stored) -> None:
             {"m": april[0], "a": april[2]},
         ).scalar_one()
     assert events == rollups[april][0] + 1
+
+
+# -- 0005's frozen derivation against the writer's ------------------------------------------
+
+
+def _derived_snapshot(engine: Engine) -> dict[str, Any]:
+    document = "body" if engine.dialect.name == "sqlite" else "document::text"
+    key = "rowid" if engine.dialect.name == "sqlite" else "event_id"
+    with engine.connect() as conn:
+        return {
+            "members": conn.execute(
+                text("SELECT * FROM event_rollup_member ORDER BY event_id")
+            ).all(),
+            "rollups": conn.execute(
+                text("SELECT * FROM event_rollup ORDER BY 1, 2, 3, 4, 5")
+            ).all(),
+            "search": conn.execute(
+                text(f"SELECT {key}, {document} FROM event_search ORDER BY {key}")
+            ).all(),
+        }
+
+
+def test_0005_derives_what_the_writer_kept(
+    database_url: str, client: TestClient, demo: dict[str, Any]
+) -> None:
+    """Data the app wrote (a report, a UCDP import of 1,000 rows, a retraction, an edit) taken
+    below 0005 and back up: the revision derives, in its batches, exactly the rollups and
+    search documents the writer had kept in step."""
+    engine = create_db_engine(database_url)
+    try:
+        assert import_ged(engine, ged_rows()).created == 1000
+        event_id = demo["events"]["air-raids-jabal-sharqi"]
+        assert client.delete(f"/v1/events/{event_id}", params={"reason": "dup"}).status_code == 200
+        url = f"/v1/events/{demo['events']['ground-battles-ruheibah']}"
+        edited = client.patch(
+            url,
+            json={"summary": "Ground battles around al-Ruheibah.", "fatalities_best": 4},
+            headers={"If-Match": etag_of(client, url)},
+        )
+        assert edited.status_code == 200, edited.text
+        before = _derived_snapshot(engine)
+        # More documents than one of the revision's batches (1,000 events).
+        assert len(before["search"]) == 1000 + len(demo["events"])
+        assert before["members"] and before["rollups"]
+
+        migrate.downgrade(engine, "0004")
+        migrate.upgrade(engine)
+
+        assert _derived_snapshot(engine) == before
+    finally:
+        engine.dispose()
