@@ -1,4 +1,4 @@
-"""The command-line entry point: ``conflictdb serve | db upgrade | import | export | keys``.
+"""The command-line entry point: ``conflictdb serve | db | import | export | keys``.
 
 Commands that write act as a recorded local principal (``app.auth.service.local_principal``),
 so revisions and the audit log say the command line made the change. Progress and summaries
@@ -61,7 +61,9 @@ def serve(
 # -- the schema --------------------------------------------------------------------------------
 
 db_cli = typer.Typer(
-    help="The database schema (Alembic migrations).", no_args_is_help=True, rich_markup_mode=MARKUP
+    help="The database: its schema (Alembic migrations) and derived state.",
+    no_args_is_help=True,
+    rich_markup_mode=MARKUP,
 )
 cli.add_typer(db_cli, name="db")
 
@@ -82,6 +84,35 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     Example: conflictdb db upgrade
     """
     _upgrade(revision)
+
+
+@db_cli.command("rebuild-derived")
+def db_rebuild_derived() -> None:
+    """Recompute all derived state from the stored data: rollups, search documents, and one
+    change-feed entry per event under a new data version (after a fix made outside the API).
+
+    Example: conflictdb db rebuild-derived
+    """
+    engine = _engine()
+    try:
+        events = rebuild_derived(engine)
+    finally:
+        engine.dispose()
+    err.print(f"rebuilt the rollups, search documents and change feed of {events} events")
+
+
+def rebuild_derived(engine: Engine) -> int:
+    """Derive everything again, in one write transaction, with the app's derived-state code
+    (``app.derived.hooks.rebuild``), recorded in the audit log. Returns the number of events."""
+    from app import writer
+    from app.auth import service as auth_service
+    from app.derived import hooks
+
+    with writer.write_session(engine) as session:
+        events = hooks.rebuild(session)
+        principal = auth_service.local_principal(session)
+        writer.audit(session, "derived.rebuild", api_key_id=principal, detail={"events": events})
+    return events
 
 
 @cli.command()

@@ -16,13 +16,13 @@ that sees version v sees every change numbered below v: the change feed cannot s
 
 from __future__ import annotations
 
-from sqlalchemy import delete, event, select, update
+from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.db.base import utcnow
 from app.db.bulk import DRIVER_WRITES, insert_rows
 from app.derived import rollups, search
-from app.derived.marks import NOT_DATA, STATE, State, mark_dirty
+from app.derived.marks import NOT_DATA, STATE, State, events_changed, mark_dirty
 from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember
 
 
@@ -110,11 +110,22 @@ def _action(marked: str, status: str) -> str:
     return "retracted" if status == "retracted" else "updated"
 
 
-def rebuild(session: Session) -> None:
-    """Derive everything from the events already stored: rollups, search documents, and one
-    'created' change per event (``conflictdb db rebuild-derived``)."""
+def rebuild(session: Session) -> int:
+    """Derive everything again from the stored events (``conflictdb db rebuild-derived``);
+    the number of events.
+
+    The rollups and the search index are emptied, then every event is marked changed: at
+    commit ``finish`` advances the data version, rebuilds their rollups and search documents,
+    and appends to the change feed 'created' for an event the feed never had, 'updated' or
+    'retracted' (by status) for the others, so a copy kept in sync re-reads every event once.
+    The feed's history is kept.
+    """
     session.execute(delete(EventRollup))
     session.execute(delete(EventRollupMember))
+    # All of it, documents of events deleted by hand included (FTS5 has no foreign key).
+    session.execute(text("DELETE FROM event_search"))
     ids = list(session.scalars(select(Event.id).order_by(Event.id)))
-    state = State(dirty=True, events=dict.fromkeys(ids, "created"), reindex=set(ids))
-    finish(session, state)
+    fed = set(session.scalars(select(EventChange.event_id).distinct()))
+    events_changed(session, [i for i in ids if i not in fed], "created")
+    events_changed(session, [i for i in ids if i in fed], "updated")
+    return len(ids)

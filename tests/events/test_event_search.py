@@ -1,5 +1,5 @@
 """`q`: full-text search over event summaries, their supporting quotes and the titles of the
-articles reporting them (app/search), as a filter of GET /v1/events like the others."""
+articles reporting them (app/derived/search.py), as a filter of GET /v1/events like the others."""
 
 from __future__ import annotations
 
