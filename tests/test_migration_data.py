@@ -734,7 +734,7 @@ def _assert_rows_kept(engine: Engine, stored: Stored) -> None:
 def _assert_versions_defaulted(engine: Engine, stored: Stored, revision: str) -> None:
     """Rows written before 0002 added row versions have version 1; later ones kept theirs."""
     with engine.connect() as conn:
-        versions = dict(conn.execute(text("SELECT id, version FROM event")).all())
+        versions: dict[int, int] = dict(conn.execute(text("SELECT id, version FROM event")).all())
         merged = conn.execute(
             text("SELECT merged_into_id FROM place WHERE id = :id"),
             {"id": stored.ids["rhaibeh_old"]},
@@ -895,7 +895,7 @@ def _assert_app_reads(url: str, stored: Stored, revision: str) -> None:
         assert [e["id"] for e in found.json()["data"]] == [ids["e8"]]
 
         changes = client.get("/v1/changes", params={"limit": 1000}).json()["data"]
-        first = {}
+        first: dict[int, Any] = {}
         for change in changes:
             first.setdefault(change["event_id"], change["action"])
         assert first == {ids[k]: "created" for k in stored.events}

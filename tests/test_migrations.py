@@ -85,7 +85,7 @@ def test_constraint_names_follow_the_convention(empty_database_url: str) -> None
             for fk in insp.get_foreign_keys(table):
                 assert fk["name"] and fk["name"].startswith(f"fk_{table}_"), (table, fk)
             for ix in insp.get_indexes(table):
-                assert ix["name"].startswith(("ix_", "uq_")), (table, ix)
+                assert ix["name"] and ix["name"].startswith(("ix_", "uq_")), (table, ix)
     finally:
         engine.dispose()
 
