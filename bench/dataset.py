@@ -60,8 +60,8 @@ _WORD = re.compile(r"[a-z0-9]+")  # URL slugs: ASCII words of the title
 _HOTSPOTS_PER_COUNTRY = 3
 _HOTSPOT_SHARE = 0.15  # of a country's stories, spread over its hot spots
 # Files whose content decides the bytes of a generated database (the cache key's digest).
-_INPUTS = ("app/writer.py", "app/derived.py", "bench/dataset.py", "bench/synthetic.py")
-_INPUT_DIRS = ("app/models", "app/search", "migrations/versions")
+_INPUTS = ("app/db/bulk.py", "bench/dataset.py", "bench/synthetic.py")
+_INPUT_DIRS = ("app/writer", "app/derived", "app/models", "migrations/versions")
 
 
 def _cum(weights: Sequence[float]) -> list[float]:
