@@ -58,9 +58,6 @@ from app.models import Actor, Event, EventProvenance, Outlet, Place
 # At most this many rejected rows and conflicts are kept for the report (the counts go on):
 # a file of nothing but bad rows must not fill memory with messages.
 MAX_LISTED: Final = 10_000
-# A batch lost to a serialization failure or deadlock (PostgreSQL) is retried whole.
-MAX_ATTEMPTS: Final = 5
-RETRYABLE_SQLSTATES: Final = {"40001", "40P01"}
 
 # Column widths PostgreSQL enforces and SQLite does not: checked here, so a row is refused
 # alike on both (and before it costs a bisection).
@@ -505,24 +502,27 @@ class _Run:
             yield batch
 
     def _commit_batch(self, batch: list[EventRecord]) -> _Outcome:
-        """The batch in its own transaction, retried whole if PostgreSQL gives up on it
-        (serialization failure, deadlock)."""
-        for attempt in range(1, MAX_ATTEMPTS + 1):
+        """The batch in its own transaction (``write_transaction``, on the import's connection),
+        retried whole if the database gives up on it (serialization failure, deadlock, busy);
+        what the resolver cached of a failed attempt is forgotten."""
+
+        def retry() -> None:
+            self.resolver.rollback()
             self.resolver.begin()
-            try:
-                with self._session() as session:
-                    outcome = self._isolate(session, batch)
-            except DBAPIError as exc:
-                self.resolver.rollback()
-                if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < MAX_ATTEMPTS:
-                    continue
-                raise
-            except BaseException:
-                self.resolver.rollback()
-                raise
-            self.resolver.commit()
-            return outcome
-        raise AssertionError("unreachable")
+
+        self.resolver.begin()
+        try:
+            outcome = writer.write_transaction(
+                self.engine,
+                lambda session: self._isolate(session, batch),
+                session=self._session,
+                on_retry=retry,
+            )
+        except BaseException:
+            self.resolver.rollback()
+            raise
+        self.resolver.commit()
+        return outcome
 
     def _isolate(self, session: Session, batch: list[EventRecord]) -> _Outcome:
         """Write the batch under a savepoint; if the database refuses it, roll back and write
@@ -897,17 +897,13 @@ def _has_nul(record: EventRecord) -> bool:
     return "\x00" in "".join(texts)
 
 
-def _sqlstate(exc: DBAPIError) -> str | None:
-    return getattr(exc.orig, "sqlstate", None)
-
-
 def _fatal(exc: StatementError) -> bool:
     """Errors no row explains: the connection or the database itself failed, or PostgreSQL
     asks for the whole transaction to be retried."""
     if isinstance(exc, (OperationalError, InterfaceError, InternalError)):
         return True
     if isinstance(exc, DBAPIError):
-        return exc.connection_invalidated or _sqlstate(exc) in RETRYABLE_SQLSTATES
+        return exc.connection_invalidated or dialect.is_retryable(exc)
     return False
 
 

@@ -18,7 +18,7 @@ top (``app.idempotency.service.run``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
 from sqlalchemy import Connection, Engine
@@ -70,14 +70,27 @@ def bulk_session(engine: Engine, *, connection: Connection | None = None) -> Ite
         yield session
 
 
-def write_transaction(engine: Engine, work: Callable[[Session], T]) -> T:
+def write_transaction(
+    engine: Engine,
+    work: Callable[[Session], T],
+    *,
+    session: Callable[[], AbstractContextManager[Session]] | None = None,
+    on_retry: Callable[[], None] | None = None,
+) -> T:
     """``work`` in one write transaction, committed before this returns; run again from the
-    start when it loses a race (see the module's notes), at most ``MAX_ATTEMPTS`` times."""
+    start when it loses a race (see the module's notes), at most ``MAX_ATTEMPTS`` times.
+
+    ``session`` opens the transaction instead of ``write_session(engine)`` (a bulk import
+    writes on a connection it holds); ``on_retry`` forgets what a failed attempt left in
+    memory (the import's caches of the rows it wrote) before the next one.
+    """
     for attempt in range(1, MAX_ATTEMPTS + 1):
+        if attempt > 1 and on_retry is not None:
+            on_retry()
         try:
             # The module's name, looked up at each call: the crash tests swap in broken sessions.
-            with write_session(engine) as session:
-                return work(session)
+            with session() if session is not None else write_session(engine) as open_session:
+                return work(open_session)
         except IntegrityError as exc:
             if attempt == MAX_ATTEMPTS:
                 raise Conflict(
