@@ -35,8 +35,8 @@ from app.models import (
 )
 from app.writer.transaction import write_session
 from tests.conftest import demo_report
-from tests.datasets.conftest import ACLED_SAMPLE, GED_SAMPLE
 from tests.helpers import row_counts
+from tests.samples import ACLED_SAMPLE, GED_SAMPLE
 
 GED_23_1 = dataclasses.replace(UCDP_GED, version="23.1")
 # GED's type_of_violence as the documented mapping turns it into our event types.

@@ -14,7 +14,7 @@ from app.datasets import ucdp
 from app.formats import countries
 from app.formats.csvfile import LayoutError
 from app.formats.records import EventRecord, PlaceSpec, RowError, SourceSpec
-from tests.datasets.conftest import ACLED_SAMPLE, GED_SAMPLE
+from tests.samples import ACLED_SAMPLE, GED_SAMPLE
 
 # The sample's rows whose low is above best (UCDP's own data, kept as given).
 LOW_ABOVE_BEST = {"236880", "304491", "464847", "252478", "162326", "386422", "192827", "212386"}

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 from app.core.errors import ValidationProblem
 from app.db.session import read_session
 from app.derived import search
-from tests.edits.helpers import etag_of
+from tests.writer.helpers import etag_of
 
 
 def found(engine: Engine, q: str) -> set[int]:

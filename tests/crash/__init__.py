@@ -1,5 +1,0 @@
-"""The crash test: concurrent writers against a real server killed with SIGKILL, then an audit.
-
-``python -m tests.crash --help`` runs it by hand; tests/crash/test_crash.py runs a short form,
-including negative controls (tests/crash/faulty_app.py) that prove it catches broken servers.
-"""
