@@ -29,7 +29,6 @@ layout cannot hold left out (see ``acled_row``).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from functools import partial
@@ -42,6 +41,7 @@ from app.formats.csvfile import (
     parse_coordinates,
     parse_count,
     parse_date,
+    restore,
     write_rows,
 )
 from app.formats.records import (
@@ -313,6 +313,8 @@ def _places(
 
 
 def _map(row: Mapping[str, str], line: int, version: str | None) -> EventRecord:
+    # Cells our exports neutralised against spreadsheet formulas come back as they were.
+    row = {column: restore(value) for column, value in row.items()}
     external_id = row["event_id_cnty"].strip()
     if not external_id:
         raise Reject("event_id_cnty is empty")
@@ -442,12 +444,18 @@ def write_acled_csv(records: Iterable[EventRecord], file: IO[str]) -> int:
 
     Streams: one row is built and written at a time. Returns the number of rows written.
     """
-    writer = csv.DictWriter(file, fieldnames=ACLED_COLUMNS)
-    writer.writeheader()
     count = 0
-    for record in records:
-        writer.writerow(acled_row(record))
-        count += 1
+
+    def rows() -> Iterator[list[str]]:
+        nonlocal count
+        yield list(ACLED_COLUMNS)
+        for record in records:
+            row = acled_row(record)
+            count += 1
+            yield [row[c] for c in ACLED_COLUMNS]
+
+    for chunk in write_rows(rows()):
+        file.write(chunk)
     return count
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import IO, Any, cast
@@ -154,14 +155,45 @@ def parse_coordinates(latitude: str, longitude: str) -> tuple[float | None, floa
 
 ROWS_PER_CHUNK = 200
 
+# What a spreadsheet reads as the start of a formula (OWASP's CSV injection advice): a text
+# cell beginning with one of these is written with a leading apostrophe, which spreadsheets
+# show as text and which ``restore`` takes off again on import.
+FORMULA_STARTS = frozenset("=+-@\t\r")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def _after_apostrophes(value: str) -> str:
+    """The first character after the value's leading apostrophes ("" if none)."""
+    return value.lstrip("'")[:1]
+
+
+def neutralise(value: str) -> str:
+    """The text as a cell no spreadsheet executes. A plain number (a longitude of -12.5) is
+    left as it is: it is no formula. Text whose apostrophes are followed by one of the
+    characters (``'=x``, rare) gets one more apostrophe too, so ``restore`` gives it back."""
+    first = _after_apostrophes(value)
+    if not first or first not in FORMULA_STARTS:
+        return value
+    return value if _NUMBER.fullmatch(value) else "'" + value
+
+
+def restore(value: str) -> str:
+    """A cell read back: the apostrophe ``neutralise`` added taken off, only where what
+    follows it starts a formula (a name that truly begins with an apostrophe, ``'Ain Issa``,
+    keeps it)."""
+    if value[:1] == "'" and _after_apostrophes(value) in FORMULA_STARTS:
+        return value[1:]
+    return value
+
 
 def write_rows(rows: Iterable[Iterable[Any]]) -> Iterator[str]:
-    """CSV text (RFC 4180, CRLF) of the rows, in chunks of ``ROWS_PER_CHUNK`` rows: large
-    enough that writing is cheap, small enough to stream."""
+    """CSV text (RFC 4180, CRLF) of the rows, every text cell ``neutralise``d (numbers are
+    written as they are), in chunks of ``ROWS_PER_CHUNK`` rows: large enough that writing is
+    cheap, small enough to stream."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     for n, row in enumerate(rows, start=1):
-        writer.writerow(row)
+        writer.writerow([neutralise(cell) if isinstance(cell, str) else cell for cell in row])
         if n % ROWS_PER_CHUNK == 0:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -3,8 +3,7 @@ which table answers (the rollup table when the query allows it, the events other
 
 from __future__ import annotations
 
-import csv
-import io
+import itertools
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any, Protocol
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.core.errors import Unprocessable
 from app.events import repository as event_repository
 from app.events.schemas import EventFilter
+from app.formats import csvfile
 from app.models.derived import NO_SUB_EVENT_TYPE
 from app.stats import repository
 from app.stats.schemas import (
@@ -313,12 +313,8 @@ def to_csv(stats: dict[str, Any]) -> str:
     header = ["bucket"] if stats["interval"] else []
     header += repository.group_columns(stats["group_by"])
     header += stats["metrics"]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    for row in stats["data"]:
-        writer.writerow(["" if row[c] is None else row[c] for c in header])
-    return buffer.getvalue()
+    rows = (["" if row[c] is None else row[c] for c in header] for row in stats["data"])
+    return "".join(csvfile.write_rows(itertools.chain([header], rows)))
 
 
 # -- GET /v1/stats/places ----------------------------------------------------------------------
