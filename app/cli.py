@@ -115,6 +115,59 @@ def rebuild_derived(engine: Engine) -> int:
     return events
 
 
+@db_cli.command("backup")
+def db_backup(
+    file: Path = typer.Argument(..., help="Where to write the backup.", dir_okay=False),
+) -> None:
+    """A consistent copy of the database, taken while the server keeps serving and writing:
+    SQLite's online backup (a SQLite file), or pg_dump's custom format on PostgreSQL.
+
+    Example: conflictdb db backup backups/conflictdb-$(date +%F).backup
+    """
+    from app.db import backup
+
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        backup.backup(engine, file)
+    except backup.BackupError as exc:
+        _line(f"backup failed: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    err.print(f"backed up {_redact(get_settings().database_url)} to {file}")
+
+
+@db_cli.command("restore")
+def db_restore(
+    file: Path = typer.Argument(..., help="A backup made by `conflictdb db backup`."),
+    overwrite: bool = typer.Option(
+        False, "--replace", help="Replace the contents of a database that holds data."
+    ),
+) -> None:
+    """Bring a backup back into the database in DATABASE_URL, which must be empty unless
+    --replace; stop the servers that use it first. The restored database is checked.
+
+    Example: conflictdb db restore backups/conflictdb-2026-12-07.backup
+    """
+    from app.db import backup
+
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        backup.restore(engine, file, replace=overwrite)
+        # A backup of an earlier release comes up to this release's schema.
+        db_migrate.upgrade(engine)
+        problems = backup.integrity_problems(engine)
+    except backup.BackupError as exc:
+        _line(f"restore failed: {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+    if problems:
+        _line(f"restored, but the integrity check found: {'; '.join(problems[:5])}")
+        raise typer.Exit(1)
+    err.print(f"restored {file} into {_redact(get_settings().database_url)}")
+
+
 @cli.command()
 def migrate(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Upgrade the database schema: the same as `conflictdb db upgrade`.
