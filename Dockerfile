@@ -20,7 +20,12 @@ ENV PATH=/opt/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     CONFLICTDB_ENVIRONMENT=production \
     CONFLICTDB_MIGRATE_ON_START=false \
-    CONFLICTDB_DEMO=false
+    CONFLICTDB_DEMO=false \
+    FORWARDED_ALLOW_IPS=127.0.0.1
+# Behind a reverse proxy, set FORWARDED_ALLOW_IPS to the proxy's address (never "*": anyone
+# could then claim any address): uvicorn then takes the client's address from the proxy's
+# X-Forwarded-For, and anonymous clients get a rate-limit bucket each instead of sharing the
+# proxy's.
 USER conflictdb
 EXPOSE 8000
 # /healthz runs SELECT 1 on the database: unhealthy when the database is unreachable.

@@ -14,7 +14,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
 
 from app import derived
-from app.auth.dependencies import read_access
+from app.auth.dependencies import rate_limit_bucket, read_access
 from app.config import Settings, get_settings
 from app.core import bodies
 from app.core.errors import problem_responses
@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         read_version=derived.read_version,
         may_read=read_access,
     )
-    ratelimit.install(app, settings.rate_limit_per_minute)
+    ratelimit.install(app, settings.rate_limit_per_minute, bucket_of=rate_limit_bucket)
     _install_http_middleware(app, settings)
 
     from app.actors.router import router as actors_router

@@ -1,19 +1,26 @@
 """Per-key rate limiting (token bucket, per process) with IETF RateLimit headers and 429.
 
-The bucket is keyed by the presented API key's hash, or by client address when there is none.
-Counters live in each worker process: N workers allow up to N times the limit in total, which
-is documented; a shared store would be needed for an exact global limit.
+The bucket is chosen after authentication (``bucket_of``, given by the app factory): the key's
+id, or the client's address for anonymous requests and for credentials that fail. Buckets are
+evicted least recently used, so a flood of distinct clients cannot empty the table. Counters
+live in each worker process: N workers allow up to N times the limit in total, which is
+documented; a shared store would be needed for an exact global limit. Behind a reverse proxy,
+the client's address is the proxy's unless uvicorn trusts its forwarded headers
+(``FORWARDED_ALLOW_IPS``, see the README).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 import orjson
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
@@ -26,8 +33,14 @@ class TokenBuckets:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, float]] = {}
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def __contains__(self, client: str) -> bool:
+        return client in self._buckets
 
     def take(self, client: str) -> tuple[bool, int, float]:
         """(allowed, tokens remaining, seconds until the next token)."""
@@ -38,33 +51,49 @@ class TokenBuckets:
             allowed = tokens >= 1.0
             if allowed:
                 tokens -= 1.0
-            if len(self._buckets) >= self.max_clients and client not in self._buckets:
-                self._buckets.clear()  # bounded memory under a flood of distinct clients
             self._buckets[client] = (tokens, now)
+            self._buckets.move_to_end(client)
+            if len(self._buckets) > self.max_clients:
+                # Bounded memory: the least recently seen client goes (a full bucket, most
+                # likely; a drained one that long idle would have refilled meanwhile).
+                self._buckets.popitem(last=False)
         wait = 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
         return allowed, int(tokens), wait
 
 
-def _client_id(scope: Scope) -> str:
-    headers = dict(scope.get("headers") or [])
-    auth = headers.get(b"authorization", b"") or headers.get(b"x-api-key", b"")
-    if auth:
-        return "key:" + hashlib.sha256(auth.split(b" ")[-1]).hexdigest()[:32]
+_CREDENTIAL_HEADERS = (b"authorization", b"x-api-key")
+
+
+def _address(scope: Scope) -> str:
     client = scope.get("client")
     return "addr:" + (client[0] if client else "unknown")
 
 
 class RateLimitMiddleware:
-    def __init__(self, app: ASGIApp, per_minute: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        per_minute: int,
+        bucket_of: Callable[[Request], str],
+        max_clients: int = 100_000,
+    ) -> None:
+        """``bucket_of``: a request's bucket, chosen after authenticating it (it may read the
+        database; it runs in the thread pool, and only for requests that carry credentials)."""
         self.app = app
         self.per_minute = per_minute
-        self.buckets = TokenBuckets(per_minute)
+        self.bucket_of = bucket_of
+        self.buckets = TokenBuckets(per_minute, max_clients)
+
+    async def _bucket(self, scope: Scope) -> str:
+        if not any(name in _CREDENTIAL_HEADERS for name, _ in scope.get("headers", ())):
+            return _address(scope)
+        return await run_in_threadpool(self.bucket_of, Request(scope))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PATHS):
             await self.app(scope, receive, send)
             return
-        allowed, remaining, wait = self.buckets.take(_client_id(scope))
+        allowed, remaining, wait = self.buckets.take(await self._bucket(scope))
         reset = max(1, math.ceil(wait)) if not allowed else 60
         headers = [
             (b"ratelimit-policy", f'"default";q={self.per_minute};w=60'.encode()),
@@ -103,6 +132,6 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: Any, per_minute: int) -> None:
+def install(app: Any, per_minute: int, bucket_of: Callable[[Request], str]) -> None:
     if per_minute > 0:
-        app.add_middleware(RateLimitMiddleware, per_minute=per_minute)
+        app.add_middleware(RateLimitMiddleware, per_minute=per_minute, bucket_of=bucket_of)
