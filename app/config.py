@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
@@ -9,8 +10,12 @@ from typing import Annotated, Any, Literal
 from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+log = logging.getLogger(__name__)
+
 DEFAULT_DATABASE_URL = "sqlite:///./conflictdb.sqlite3"
 _ORIGIN = re.compile(r"^https?://[^/\s]+$")
+# Cache-Control directives that let a shared cache keep an answer.
+_SHARED_CACHING = re.compile(r"\b(public|max-age|s-maxage)\b", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -107,6 +112,23 @@ class Settings(BaseSettings):
                 raise ValueError("production needs an explicit DATABASE_URL")
             if self.demo:
                 raise ValueError("production must not load demo data (CONFLICTDB_DEMO=false)")
+            if self.auth_reads and _SHARED_CACHING.search(self.cache_control):
+                raise ValueError(
+                    "reads need a key (CONFLICTDB_AUTH_READS), so answers must not be kept by "
+                    f"shared caches: CONFLICTDB_CACHE_CONTROL={self.cache_control!r} says they may "
+                    "(public, max-age, s-maxage); use no-cache or private"
+                )
+            if self.auth_reads and "*" in self.cors_allow_origins:
+                raise ValueError(
+                    "reads need a key (CONFLICTDB_AUTH_READS), so any web page must not be let "
+                    "to read with its visitors' keys: list the dashboards' origins in "
+                    "CONFLICTDB_CORS_ALLOW_ORIGINS instead of *"
+                )
+            if self.rate_limit_per_minute == 0:
+                log.warning(
+                    "CONFLICTDB_RATE_LIMIT_PER_MINUTE=0: no rate limit in production; one "
+                    "client can take every worker"
+                )
         return self
 
     @property

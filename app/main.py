@@ -82,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         stats_cache_size=settings.stats_cache_size,
         read_version=derived.read_version,
         may_read=read_access,
+        private=settings.auth_reads,
     )
     ratelimit.install(app, settings.rate_limit_per_minute, bucket_of=rate_limit_bucket)
     _install_http_middleware(app, settings)

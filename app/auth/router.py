@@ -45,7 +45,10 @@ async def create_key(request: Request, engine: EngineDep, principal: AdminAccess
             created_by=principal.api_key_id,
         )
     created = KeyCreated.model_validate(_public(record) | {"key": key})
-    return JSONResponse(created.model_dump(mode="json"), status_code=201)
+    # The one answer that shows the key itself: no cache, shared or private, may keep it.
+    return JSONResponse(
+        created.model_dump(mode="json"), status_code=201, headers={"Cache-Control": "no-store"}
+    )
 
 
 @router.get(

@@ -298,6 +298,52 @@ def _cacheable(headers: Headers) -> bool:
     return False
 
 
+class PrivateAnswersMiddleware:
+    """When reads need a key, every answer is private to its key: ``Cache-Control`` gains
+    ``private`` (a shared cache must not hand one key's answer to another client) and ``Vary``
+    names the credential headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sender(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": _private(list(message.get("headers", [])))}
+            await send(message)
+
+        await self.app(scope, receive, sender)
+
+
+_CREDENTIALS_VARY = ("Authorization", "X-API-Key")
+
+
+def _private(headers: Headers) -> Headers:
+    out: Headers = []
+    cache_control: bytes | None = None
+    vary: list[str] = []
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"cache-control":
+            cache_control = value
+        elif lower == b"vary":
+            vary += [t.strip() for t in value.decode("latin-1").split(",") if t.strip()]
+        else:
+            out.append((name, value))
+    directives = cache_control.decode("latin-1") if cache_control else ""
+    if not {d.strip().lower() for d in directives.split(",")} & {"private", "no-store"}:
+        directives = f"private, {directives}" if directives else "private"
+    known = {t.lower() for t in vary}
+    vary += [name for name in _CREDENTIALS_VARY if name.lower() not in known]
+    out.append((b"cache-control", directives.encode("latin-1")))
+    out.append((b"vary", ", ".join(vary).encode("latin-1")))
+    return out
+
+
 def install(
     app: Any,
     *,
@@ -305,8 +351,10 @@ def install(
     stats_cache_size: int,
     read_version: Callable[[Engine], int],
     may_read: Callable[[Request], object],
+    private: bool = False,
 ) -> None:
-    """Add the middleware; ``app.state.stats_cache`` is the stats cache (None when off)."""
+    """Add the middleware; ``app.state.stats_cache`` is the stats cache (None when off).
+    ``private`` (reads need a key): every answer is marked private to its key."""
     cache = ResponseCache(stats_cache_size) if stats_cache_size > 0 else None
     app.state.stats_cache = cache
     app.add_middleware(
@@ -317,3 +365,5 @@ def install(
         read_version=read_version,
         may_read=may_read,
     )
+    if private:
+        app.add_middleware(PrivateAnswersMiddleware)

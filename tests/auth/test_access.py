@@ -6,10 +6,13 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from pydantic import ValidationError
 from sqlalchemy import Engine, select, update
 
 from app.auth import keys
+from app.config import Settings
 from app.db.base import utcnow
+from app.main import create_app
 from app.models import ApiKey, AuditEntry
 from tests.conftest import make_key
 from tests.helpers import assert_problem, row_counts
@@ -197,3 +200,63 @@ def test_reports_are_attributed(client: TestClient, engine: Engine, write_key: s
             )
         ).one()
     assert audit == ("report.create", key_id, response.json()["article"]["id"])
+
+
+def test_production_refuses_settings_that_leak() -> None:
+    base = {
+        "environment": "production",
+        "database_url": "postgresql+psycopg://u:p@db/conflictdb",
+        "demo": False,
+    }
+    with pytest.raises(ValidationError, match="shared caches"):
+        Settings(**base, auth_reads=True, cache_control="public, max-age=60")
+    with pytest.raises(ValidationError, match="shared caches"):
+        Settings(**base, auth_reads=True, cache_control="max-age=600")
+    with pytest.raises(ValidationError, match="origins"):
+        Settings(**base, auth_reads=True, cors_allow_origins="*")
+    # Open reads may be cached publicly; keyed reads with private caching are fine.
+    Settings(**base, auth_reads=False, cache_control="public, max-age=60", cors_allow_origins="*")
+    Settings(**base, auth_reads=True, cache_control="private, no-cache")
+
+
+def test_production_warns_on_no_rate_limit(caplog: pytest.LogCaptureFixture) -> None:
+    Settings(
+        environment="production",
+        database_url="postgresql+psycopg://u:p@db/conflictdb",
+        demo=False,
+        rate_limit_per_minute=0,
+    )
+    assert "no rate limit in production" in caplog.text
+
+
+def test_keyed_reads_are_private_to_their_key(database_url: str, write_key: str) -> None:
+    read_key = make_key(database_url, ["read"], name="reader")
+    settings = Settings(
+        database_url=database_url,
+        environment="test",
+        demo=False,
+        migrate_on_start=False,
+        rate_limit_per_minute=0,
+        auth_reads=True,
+    )
+    with TestClient(create_app(settings)) as client:
+        for path in ("/v1/events", "/v1/events/1", "/v1/stats/events", "/v1/vocabulary"):
+            response = client.get(path, headers={"Authorization": f"Bearer {read_key}"})
+            assert "private" in response.headers["cache-control"], path
+            vary = {v.strip() for v in response.headers["vary"].split(",")}
+            assert {"Authorization", "X-API-Key"} <= vary, path
+        refused = client.get("/v1/events")
+        assert refused.status_code == 401 and "private" in refused.headers["cache-control"]
+    open_settings = settings.model_copy(update={"auth_reads": False})
+    with TestClient(create_app(open_settings)) as client:
+        assert "private" not in client.get("/v1/events").headers.get("cache-control", "")
+
+
+def test_the_answer_showing_a_new_key_is_never_stored(client: TestClient, admin_key: str) -> None:
+    response = client.post(
+        "/v1/keys",
+        json={"name": "script", "scopes": ["read"]},
+        headers={"Authorization": f"Bearer {admin_key}"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.headers["cache-control"] == "no-store"
