@@ -17,8 +17,6 @@ from sqlalchemy.orm import Session
 
 # Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
 WRITE_OPTION = "conflictdb_write"
-# Execution option of a statement streamed to a client (an export): no read timeout.
-STREAMED_OPTION = "conflictdb_streamed"
 
 
 def engine_kwargs(url: str, *, pool_size: int, read_timeout_ms: int = 0) -> dict[str, Any]:
@@ -110,8 +108,8 @@ def install(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: int = 0) -
 
             @event.listens_for(engine, "begin")
             def _pg_unbounded_writes(conn: Any) -> None:
-                # Reads have the timeout from the connection's options (per statement: a
-                # streamed export's server-side cursor is a FETCH a page); writes none.
+                # Reads have the timeout from the connection's options (per statement);
+                # writes none.
                 if conn.get_execution_options().get(WRITE_OPTION):
                     conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
 
@@ -149,13 +147,11 @@ def _install_sqlite(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: in
         def _sqlite_deadline(
             conn: Any, _cursor: Any, _sql: Any, _params: Any, context: Any, _many: Any
         ) -> None:
-            # Per statement, as PostgreSQL's statement_timeout. A streamed export is one
-            # statement read as fast as its client takes it: not bounded.
+            # Per statement, as PostgreSQL's statement_timeout (a stream's pages too: each is
+            # a statement of its own).
             deadline = conn.info.get("read_deadline")
             if deadline is not None:
-                unbounded = conn.get_execution_options().get(WRITE_OPTION) or (
-                    context is not None and context.execution_options.get(STREAMED_OPTION)
-                )
+                unbounded = conn.get_execution_options().get(WRITE_OPTION)
                 deadline[0] = 0.0 if unbounded else time.monotonic() + read_timeout_ms / 1000
 
     @event.listens_for(engine, "begin")

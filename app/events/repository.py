@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, TypeVar
@@ -24,7 +24,6 @@ from sqlalchemy.orm import Session, aliased
 
 from app.actors import repository as actor_repository
 from app.core.pagination import PageQuery, decode_cursor, encode_cursor, fetch_page
-from app.db import dialect
 from app.derived import search as search_repository
 from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventListQuery
 from app.models import (
@@ -401,35 +400,24 @@ def list_events(session: Session, f: EventListQuery) -> tuple[list[dict[str, Any
     return _only(rows, columns), next_cursor
 
 
-def iter_event_pages(
-    session: Session, f: EventListQuery, *, page_size: int
-) -> Iterator[list[dict[str, Any]]]:
-    """Every matching event in the list's shape (``fields`` and ``include`` applied), the whole
-    result, handed on ``page_size`` rows at a time.
+def event_page(
+    session: Session, f: EventListQuery, after: Sequence[Any] | None, limit: int
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One keyset page of the whole result, in the list's shape (``fields`` and ``include``
+    applied): the rows after ``after`` (a row's sort keys, None for the first page), and the
+    sort keys of its last row (None when it was the last page).
 
-    One statement whose rows stream from the database (a server-side cursor on PostgreSQL,
-    SQLite's own stepping), not a keyset query per page: each of those re-ran the filter and,
-    when an index on another column served it, re-sorted every matching row to return the
-    next 1,000 (measured: 24 ms a page for a 13,700-event export on SQLite). Memory holds a
-    page at a time either way.
+    A stream reads its pages one statement each, each in its own short read transaction
+    (``app.events.streams``): between two pages it holds no connection, however slowly its
+    client reads. ``f`` should come through ``with_live_ids`` once, for all the pages.
     """
-    f = with_live_ids(session, f)
+    order = SORTS[f.sort]
     columns = f.columns()
-    result = session.execute(list_statement(f, f.sort, columns), execution_options=STREAMED)
-    try:
-        keys = list(result.keys())
-        for partition in result.partitions(page_size):
-            page = _only([dict(zip(keys, row, strict=True)) for row in partition], columns)
-            attach(session, page, f.include or ())
-            yield page
-    finally:
-        # A failure or a client gone mid-stream: close the server-side cursor at once.
-        result.close()
-
-
-# A streamed export reads with one statement for as long as the client takes: it is not
-# bounded by the read timeout (app.db.dialect), which is for a statement's own cost.
-STREAMED = {"stream_results": True, "yield_per": 1000, dialect.STREAMED_OPTION: True}
+    rows = fetch_rows(session, list_statement(f, f.sort, columns), f.sort, after, limit)
+    last = order.values(rows[-1]) if len(rows) == limit else None
+    page = _only(rows, columns)
+    attach(session, page, f.include or ())
+    return page, last
 
 
 def _only(rows: list[dict[str, Any]], columns: Sequence[str]) -> list[dict[str, Any]]:
@@ -772,12 +760,16 @@ def _export_chunks(ids: Iterable[int]) -> Iterable[list[int]]:
         yield ordered[i : i + _EXPORT_CHUNK]
 
 
-def export_rows(
-    session: Session, clauses: Sequence[ColumnElement[bool]], sort: str, page_size: int
-) -> Iterator[list[dict[str, Any]]]:
-    """The events matching ``clauses`` in the order of ``sort`` (one of the events list's),
-    with the dataset row behind each imported one: one streamed statement, handed on
-    ``page_size`` rows at a time (see ``iter_event_pages``)."""
+def export_page(
+    session: Session,
+    clauses: Sequence[ColumnElement[bool]],
+    sort: str,
+    after: Sequence[Any] | None,
+    limit: int,
+) -> tuple[list[dict[str, Any]], list[Any] | None]:
+    """One keyset page of the events matching ``clauses`` in the order of ``sort`` (one of the
+    events list's), with the dataset row behind each imported one; and the sort keys of its
+    last row (None when it was the last page). As ``event_page``, one short statement a page."""
     order = SORTS[sort]
     stmt = (
         select(
@@ -793,13 +785,12 @@ def export_rows(
         .where(*clauses)
         .order_by(*order.order_by())
     )
-    result = session.execute(stmt, execution_options=STREAMED)
-    try:
-        keys = list(result.keys())
-        for partition in result.partitions(page_size):
-            yield [dict(zip(keys, row, strict=True)) for row in partition]
-    finally:
-        result.close()  # the server-side cursor, also when the export stops early
+    if after is not None:
+        stmt = stmt.where(order.after(after))
+    result = session.execute(stmt.limit(limit))
+    keys = list(result.keys())
+    rows = [dict(zip(keys, row, strict=True)) for row in result]
+    return rows, order.values(rows[-1]) if len(rows) == limit else None
 
 
 def place_chains(session: Session, place_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:

@@ -8,6 +8,13 @@ under the same name.
 
 Pages follow the query's ``sort``; memory stays at about a page whatever the size of the
 result. The shapes themselves are written by ``app.formats``.
+
+Each page is one keyset query in its own short read transaction: a stream holds a database
+connection only while it reads a page, never while it waits for its client, and each page's
+statement is bounded by the read timeout like any read. What that gives (docs: README,
+"Streams and consistency"): a page is as of the moment it is read; every event matching
+throughout appears exactly once, at most once when sorted by id even if it changes meanwhile;
+``Data-Version`` names the version at the start, from which ``/v1/changes`` has the rest.
 """
 
 from __future__ import annotations
@@ -63,11 +70,20 @@ def stream(
 def _list_pages(
     engine: Engine, query: EventListQuery, on_rows: OnRows | None
 ) -> Iterator[list[dict[str, Any]]]:
+    """The whole result in the list's shape, a page at a time, each page read in a session
+    closed before the page is handed on."""
+    after: list[Any] | None = None
     with read_session(engine) as session:
-        for page in repository.iter_event_pages(session, query, page_size=PAGE_SIZE):
-            if on_rows is not None:
-                on_rows(len(page))
+        query = repository.with_live_ids(session, query)
+    while True:
+        with read_session(engine) as session:
+            page, after = repository.event_page(session, query, after, PAGE_SIZE)
+        if on_rows is not None:
+            on_rows(len(page))
+        if page:
             yield page
+        if after is None:
+            return
 
 
 def _ndjson(engine: Engine, query: EventListQuery, on_rows: OnRows | None) -> Generator[bytes]:
@@ -91,13 +107,16 @@ def export_events(
     page_size: int = PAGE_SIZE,
     on_rows: OnRows | None = None,
 ) -> Iterator[ExportEvent]:
-    """The matching events in the order of ``sort`` (a key of the events list's), read by one
-    streamed statement and completed ``page_size`` at a time (places, actors, sources: one
-    query each a page). The filters' SQL is built (and a bad ``q`` refused) on the first
-    event asked for."""
+    """The matching events in the order of ``sort`` (a key of the events list's), a keyset page
+    of ``page_size`` at a time, each completed (places, actors, sources: one query each) in
+    the page's own read transaction. The filters' SQL is built (and a bad ``q`` refused) on
+    the first event asked for."""
     with read_session(engine) as session:
         clauses = repository.filter_clauses(repository.with_live_ids(session, filters))
-        for rows in repository.export_rows(session, clauses, sort, page_size):
+    after: list[Any] | None = None
+    while True:
+        with read_session(engine) as session:
+            rows, after = repository.export_page(session, clauses, sort, after, page_size)
             ids = [r["id"] for r in rows]
             chains = repository.place_chains(
                 session, {r["place_id"] for r in rows if r["place_id"] is not None}
@@ -105,10 +124,12 @@ def export_events(
             # The same actors, in the same order, as the list's include=actors.
             actors = repository.actors_of(session, ids)
             sources = repository.event_sources(session, ids)
-            if on_rows is not None:
-                on_rows(len(rows))
-            for row in rows:
-                yield _export_event(row, chains, actors, sources)
+        if on_rows is not None:
+            on_rows(len(rows))
+        for row in rows:
+            yield _export_event(row, chains, actors, sources)
+        if after is None:
+            return
 
 
 def _export_event(
