@@ -40,6 +40,25 @@ class Settings(BaseSettings):
         description="Longest a statement of a read may run (503 query-timeout beyond); 0 is off.",
     )
     db_pool_size: int = Field(default=10, ge=1)
+    db_pool_timeout_s: float = Field(
+        default=5,
+        gt=0,
+        description="Longest a request waits for a pooled database connection (503 beyond).",
+    )
+    max_streams: int = Field(
+        default=8,
+        ge=1,
+        description="Streamed answers (CSV, GeoJSON, NDJSON) sent at once per process; one "
+        "more is a 503 with Retry-After.",
+    )
+    stream_max_s: float = Field(
+        default=3600, gt=0, description="Longest a streamed answer may run (then it is cut)."
+    )
+    stream_send_timeout_s: float = Field(
+        default=30,
+        gt=0,
+        description="Longest a streamed answer waits for a client that stopped reading.",
+    )
     auth_reads: bool = Field(default=False, description="Reads need a key with 'read' scope.")
     local_key_file: str = Field(
         default=".conflictdb-local-key",

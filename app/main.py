@@ -22,6 +22,7 @@ from app.db import dialect
 from app.db.session import create_db_engine
 from app.http import caching, ratelimit
 from app.http.problems import install_error_handlers
+from app.http.streaming import StreamLimits, StreamSlots
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     engine = create_db_engine(
         settings.database_url,
         pool_size=settings.db_pool_size,
+        pool_timeout_s=settings.db_pool_timeout_s,
         busy_timeout_ms=settings.sqlite_busy_timeout_ms,
         read_timeout_ms=settings.read_timeout_ms,
     )
@@ -74,6 +76,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.stream_slots = StreamSlots(
+        StreamLimits(
+            max_streams=settings.max_streams,
+            total_seconds=settings.stream_max_s,
+            send_timeout_seconds=settings.stream_send_timeout_s,
+        )
+    )
     install_error_handlers(app)
     # Added before the rate limiter, so inside it: a 304 takes a token like any answer.
     caching.install(

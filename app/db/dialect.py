@@ -19,12 +19,21 @@ from sqlalchemy.orm import Session
 WRITE_OPTION = "conflictdb_write"
 
 
-def engine_kwargs(url: str, *, pool_size: int, read_timeout_ms: int = 0) -> dict[str, Any]:
-    backend = make_url(url).get_backend_name()
+def engine_kwargs(
+    url: str, *, pool_size: int, read_timeout_ms: int = 0, pool_timeout_s: float = 30
+) -> dict[str, Any]:
+    """``pool_timeout_s``: how long a request waits for a pooled connection before the pool
+    gives up (a 503 with Retry-After, app.http.problems), not the 30 s a client would wait."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
     if backend == "sqlite":
         # The API serves requests from a thread pool; SQLAlchemy's pool hands each connection
         # to one thread at a time, so sqlite3's same-thread check only gets in the way.
-        return {"connect_args": {"check_same_thread": False}}
+        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+        if parsed.database not in (None, "", ":memory:"):
+            # A file database has a queue pool of its own, bounded like PostgreSQL's.
+            kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_timeout=pool_timeout_s)
+        return kwargs
     # A host that does not answer must fail fast (503), not hang a request or the health check.
     connect_args: dict[str, Any] = {"connect_timeout": 5}
     if read_timeout_ms > 0:
@@ -34,6 +43,7 @@ def engine_kwargs(url: str, *, pool_size: int, read_timeout_ms: int = 0) -> dict
     return {
         "pool_size": pool_size,
         "max_overflow": pool_size,
+        "pool_timeout": pool_timeout_s,
         "pool_pre_ping": True,
         "connect_args": connect_args,
     }

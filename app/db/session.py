@@ -27,14 +27,21 @@ def encode_json(value: Any) -> str:
 
 
 def create_db_engine(
-    url: str, *, pool_size: int = 10, busy_timeout_ms: int = 30_000, read_timeout_ms: int = 0
+    url: str,
+    *,
+    pool_size: int = 10,
+    pool_timeout_s: float = 30,
+    busy_timeout_ms: int = 30_000,
+    read_timeout_ms: int = 0,
 ) -> Engine:
     """An engine with the dialect's set-up; ``read_timeout_ms`` > 0 bounds each statement of a
     read (the API's; tools such as the CLI's export read without a bound)."""
     engine = create_engine(
         url,
         json_serializer=encode_json,
-        **dialect.engine_kwargs(url, pool_size=pool_size, read_timeout_ms=read_timeout_ms),
+        **dialect.engine_kwargs(
+            url, pool_size=pool_size, read_timeout_ms=read_timeout_ms, pool_timeout_s=pool_timeout_s
+        ),
     )
     dialect.install(engine, busy_timeout_ms=busy_timeout_ms, read_timeout_ms=read_timeout_ms)
     return engine

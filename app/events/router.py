@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator
 from typing import Annotated, Any
 
-import anyio
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.responses import StreamingResponse
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
@@ -26,6 +23,7 @@ from app.events.schemas import (
     EventUpdate,
 )
 from app.http import negotiation
+from app.http.streaming import BoundedStream, StreamSlots
 
 LIST_MEDIA_TYPES = {name: streams.MEDIA_TYPES[name] for name in streams.LIST_FORMATS}
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -144,41 +142,27 @@ async def list_events(
     if fmt == "json":
         body = await run_in_threadpool(_json_page, engine, f)
         return Response(body, media_type=LIST_MEDIA_TYPES["json"], headers=headers)
+    slots: StreamSlots = request.app.state.stream_slots
+    slots.acquire()  # a 503 with Retry-After when this process already sends its most
     chunks = streams.stream(engine, f, fmt)
     # The first chunk is read before anything is sent: a bad `q` or an unreachable database
     # is then still a problem response (422, 503), not a stream cut short.
     try:
         first = await run_in_threadpool(next, chunks, b"")
     except BaseException:
+        slots.release()
         await run_in_threadpool(chunks.close)
         raise
     if fmt in _FILENAMES:
         headers["Content-Disposition"] = f'attachment; filename="{_FILENAMES[fmt]}"'
-    return StreamingResponse(
-        _in_threadpool(first, chunks), media_type=LIST_MEDIA_TYPES[fmt], headers=headers
+    return BoundedStream(
+        first, chunks, slots=slots, media_type=LIST_MEDIA_TYPES[fmt], headers=headers
     )
 
 
 def _json_page(engine: Engine, f: EventListQuery) -> bytes:
     with read_session(engine) as session:
         return service.list_page(session, f)
-
-
-async def _in_threadpool(first: bytes, chunks: Generator[bytes]) -> AsyncIterator[bytes]:
-    """The chunks, each produced in the thread pool (they read the database). The iterator is
-    closed however the response ends, so a client that goes away frees its session at once.
-    An exception from it propagates: the server then aborts the connection mid-body."""
-    try:
-        if first:
-            yield first
-        while True:
-            chunk = await run_in_threadpool(next, chunks, None)
-            if chunk is None:
-                return
-            yield chunk
-    finally:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(chunks.close)
 
 
 @router.get(

@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.errors import (
@@ -98,8 +99,24 @@ def install_error_handlers(app: FastAPI) -> None:
         )
         return problem_response(problem, 503, {"Retry-After": "1"})
 
+    @app.exception_handler(PoolTimeout)
+    async def _pool_exhausted(request: Request, exc: PoolTimeout) -> JSONResponse:
+        # Every pooled connection busy for longer than the pool waits: the server is full.
+        log.warning("database pool exhausted: %s", exc)
+        problem = ServiceUnavailable(
+            "Every database connection is busy; retry shortly."
+        ).to_problem(request.url.path)
+        return problem_response(problem, 503, {"Retry-After": "1"})
+
     @app.exception_handler(DBAPIError)
     async def _db_error(request: Request, exc: DBAPIError) -> JSONResponse:
+        if dialect.is_retryable(exc):
+            # Still losing to other writers after every retry (write_transaction): busy.
+            log.warning("database busy: %s", exc.orig)
+            problem = ServiceUnavailable(
+                "The database is busy with other writes; retry shortly."
+            ).to_problem(request.url.path)
+            return problem_response(problem, 503, {"Retry-After": "1"})
         log.exception("database error", exc_info=exc)
         problem = {
             "type": PROBLEM_BASE + "internal-error",
