@@ -161,7 +161,15 @@ class ManagedProcess:
 class Server(ManagedProcess):
     """uvicorn running app.main:create_app in a subprocess; stopped on exit, whatever happens."""
 
-    def __init__(self, database_url: str, workdir: Path, *, access_log: bool) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        *,
+        access_log: bool,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
+        self.extra_env = extra_env or {}
         self.database_url = database_url
         self.workdir = workdir
         self.log_path = workdir / "server.log"
@@ -185,7 +193,7 @@ class Server(ManagedProcess):
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
-        env = server_env(self.database_url, self.workdir)
+        env = server_env(self.database_url, self.workdir) | self.extra_env
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 self.command,
