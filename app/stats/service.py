@@ -266,7 +266,8 @@ def rollup_source(
             return None
     if q.date_from is not None and q.date_from.day != 1:
         return None
-    if q.date_to is not None and (q.date_to + timedelta(days=1)).day != 1:
+    # The rollups hold whole months: date_to must be a month's last day (9999-12-31 too).
+    if q.date_to is not None and bucket_end(q.date_to.replace(day=1), "month") != q.date_to:
         return None
     countries = [q.country] if q.country is not None else None
     admin1_within = None
