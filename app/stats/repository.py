@@ -11,7 +11,7 @@ by expressions: on PostgreSQL `date_trunc($1, ...)` in the select list and
 
 from __future__ import annotations
 
-import typing
+import typing  # typing.cast: here `cast` is SQLAlchemy's
 from collections.abc import Sequence
 from datetime import date
 from typing import Any, TypedDict
