@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
@@ -132,7 +132,17 @@ def affiliation(session: Session, actor_id: int, affiliation_id: int) -> dict[st
 # -- edits -------------------------------------------------------------------------------------
 
 
-def actor_for_edit(session: Session, actor_id: int) -> dict[str, Any] | None:
+class ActorForEdit(TypedDict):
+    id: int
+    version: int
+    merged_into_id: int | None
+    name: str
+    name_norm: str
+    kind: str
+    country: str | None
+
+
+def actor_for_edit(session: Session, actor_id: int) -> ActorForEdit | None:
     """The fields an edit is checked against, with the version its ETag names."""
     row = (
         session.execute(
@@ -149,30 +159,41 @@ def actor_for_edit(session: Session, actor_id: int) -> dict[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(ActorForEdit, dict(row)) if row else None
 
 
-def merge_state(session: Session, actor_id: int) -> dict[str, Any] | None:
+class MergeState(TypedDict):
+    id: int
+    merged_into_id: int | None
+
+
+def merge_state(session: Session, actor_id: int) -> MergeState | None:
     """{id, merged_into_id} of an actor, or None when there is no such actor."""
     row = (
         session.execute(select(Actor.id, Actor.merged_into_id).where(Actor.id == actor_id))
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(MergeState, dict(row)) if row else None
 
 
 def actor_kind_exists(session: Session, kind: str) -> bool:
     return session.execute(select(ActorKind.name).where(ActorKind.name == kind)).first() is not None
 
 
-def alias_rows(session: Session, actor_id: int) -> list[dict[str, Any]]:
+class AliasRow(TypedDict):
+    id: int
+    name: str
+    name_norm: str
+
+
+def alias_rows(session: Session, actor_id: int) -> list[AliasRow]:
     stmt = (
         select(ActorAlias.id, ActorAlias.name, ActorAlias.name_norm)
         .where(ActorAlias.actor_id == actor_id)
         .order_by(ActorAlias.id)
     )
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    return cast(list[AliasRow], [dict(r) for r in session.execute(stmt).mappings()])
 
 
 def list_aliases(
@@ -192,7 +213,14 @@ def list_aliases(
     return fetch_page(session, stmt, query, columns=(ActorAlias.id,))
 
 
-def affiliation_row(session: Session, affiliation_id: int) -> dict[str, Any] | None:
+class AffiliationRow(TypedDict):
+    id: int
+    actor_id: int
+    related_actor_id: int
+    relation: str
+
+
+def affiliation_row(session: Session, affiliation_id: int) -> AffiliationRow | None:
     row = (
         session.execute(
             select(
@@ -205,7 +233,7 @@ def affiliation_row(session: Session, affiliation_id: int) -> dict[str, Any] | N
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(AffiliationRow, dict(row)) if row else None
 
 
 def affiliation_between(
@@ -220,7 +248,14 @@ def affiliation_between(
     ).scalar()
 
 
-def references(session: Session, actor_id: int, limit: int = 10) -> dict[str, list[int]]:
+class ActorReferences(TypedDict):
+    events: list[int]
+    quotes: list[int]
+    affiliations: list[int]
+    merged: list[int]
+
+
+def references(session: Session, actor_id: int, limit: int = 10) -> ActorReferences:
     """What refers to an actor, a few ids of each: events, quotes spoken for it, affiliations
     (either direction), actors merged into it."""
     return {
@@ -265,8 +300,13 @@ def references(session: Session, actor_id: int, limit: int = 10) -> dict[str, li
 # -- name resolution (reports and the actor endpoints find what exists) --
 
 
-def live_actor(session: Session, actor_id: int) -> tuple[int, str] | None:
-    """(id, name) of the actor, or of its survivor when it was merged (merges keep one step)."""
+class LiveActor(NamedTuple):
+    id: int
+    name: str
+
+
+def live_actor(session: Session, actor_id: int) -> LiveActor | None:
+    """The actor (id, name), or its survivor when it was merged (merges keep one step)."""
     row = session.execute(
         select(Actor.id, Actor.name, Actor.merged_into_id).where(Actor.id == actor_id)
     ).first()
@@ -274,12 +314,19 @@ def live_actor(session: Session, actor_id: int) -> tuple[int, str] | None:
         return None
     if row.merged_into_id is not None:
         return live_actor(session, row.merged_into_id)
-    return row.id, row.name
+    return LiveActor(row.id, row.name)
+
+
+class ActorCandidate(TypedDict):
+    id: int
+    name: str
+    kind: str
+    country: str | None
 
 
 def actor_candidates(
     session: Session, name_norm: str, country: str | None, kind: str | None
-) -> list[dict[str, Any]]:
+) -> list[ActorCandidate]:
     """Live actors known by this normalised name (or alias), within the country and kind given.
 
     Merged actors are never matched: their names moved to the actor they were merged into.
@@ -295,7 +342,7 @@ def actor_candidates(
         stmt = stmt.where(Actor.country == country)
     if kind is not None:
         stmt = stmt.where(Actor.kind == kind)
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    return cast(list[ActorCandidate], [dict(r) for r in session.execute(stmt).mappings()])
 
 
 def actor_alias_norms(session: Session, actor_id: int) -> list[str]:

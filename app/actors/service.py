@@ -7,7 +7,7 @@ report would already resolve to another actor is refused. Writes go through ``ap
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -36,7 +36,8 @@ from app.writer.transaction import write_transaction
 KIND = "actor"
 
 
-def tag(actor: dict[str, Any]) -> str:
+def tag(actor: Mapping[str, Any]) -> str:
+    """The ETag of an actor row: an edit's (``ActorForEdit``) or the detail's."""
     return etag.make(KIND, actor["id"], actor["version"])
 
 
@@ -50,7 +51,7 @@ def _detail_json(session: Session, actor_id: int) -> dict[str, Any]:
     return ActorDetail.model_validate(actor).model_dump(mode="json")
 
 
-def _live(session: Session, actor_id: int, if_match: str | None) -> dict[str, Any]:
+def _live(session: Session, actor_id: int, if_match: str | None) -> repository.ActorForEdit:
     """The actor to edit: 404 when missing, 409 when merged, 412 when If-Match is stale."""
     current = repository.actor_for_edit(session, actor_id)
     if current is None:

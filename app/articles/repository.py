@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
@@ -122,7 +122,15 @@ def _events(session: Session, article_id: int) -> list[dict[str, Any]]:
 # -- edits -------------------------------------------------------------------------------------
 
 
-def article_for_edit(session: Session, article_id: int) -> dict[str, Any] | None:
+class ArticleForEdit(TypedDict):
+    id: int
+    version: int
+    outlet_id: int
+    url_norm: str | None
+    content_sha256: str | None
+
+
+def article_for_edit(session: Session, article_id: int) -> ArticleForEdit | None:
     row = (
         session.execute(
             select(
@@ -136,7 +144,7 @@ def article_for_edit(session: Session, article_id: int) -> dict[str, Any] | None
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(ArticleForEdit, dict(row)) if row else None
 
 
 def article_by_url(session: Session, url_norm: str) -> int | None:

@@ -6,6 +6,7 @@ cannot be deleted while it is the only source of an active event.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -26,11 +27,12 @@ from app.writer.transaction import write_transaction
 KIND = "article"
 
 
-def tag(article: dict[str, Any]) -> str:
+def tag(article: Mapping[str, Any]) -> str:
+    """The ETag of an article row: an edit's (``ArticleForEdit``) or the detail's."""
     return etag.make(KIND, article["id"], article["version"])
 
 
-def _current(session: Session, article_id: int, if_match: str | None) -> dict[str, Any]:
+def _current(session: Session, article_id: int, if_match: str | None) -> repository.ArticleForEdit:
     current = repository.article_for_edit(session, article_id)
     if current is None:
         raise NotFound(f"No article with id {article_id}.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -19,7 +20,7 @@ from app.writer.transaction import write_session
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
 
-def _public(record: dict[str, Any]) -> dict[str, Any]:
+def _public(record: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in record.items() if k in KeyRead.model_fields}
     out["scopes"] = record["scopes"].split()
     return out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
@@ -22,7 +21,7 @@ def create_key(
     scopes: list[str],
     expires_at: datetime | None = None,
     created_by: int | None = None,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str, repository.ApiKeyRow]:
     """A new key: returns the key itself (shown once, never stored) and its record."""
     unknown = sorted(set(scopes) - set(keys.SCOPES))
     if unknown or not scopes:
@@ -58,7 +57,7 @@ def create_key(
     return key, record
 
 
-def revoke_key(session: Session, key_id: int, *, revoked_by: int | None) -> dict[str, Any]:
+def revoke_key(session: Session, key_id: int, *, revoked_by: int | None) -> repository.ApiKeyRow:
     record = repository.get_key(session, key_id)
     if record is None or record["kind"] != "key":
         raise NotFound(f"No API key with id {key_id}.")

@@ -3,7 +3,8 @@ event's current list row, and the page's next cursor."""
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, TypedDict
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -14,8 +15,6 @@ from app.core.errors import ValidationProblem
 from app.events import repository as event_repository
 from app.events.schemas import EVENT_FIELDS
 from app.models import Event, EventChange, Place
-
-_CHANGE_FIELDS = ("version", "event_id", "action", "changed_at")
 
 
 def _after(position: Position) -> ColumnElement[bool]:
@@ -33,7 +32,15 @@ def _key(position: Position) -> tuple[int, float]:
     return version, float("inf") if event_id is None else event_id
 
 
-def changes_after(session: Session, position: Position | None, limit: int) -> list[dict[str, Any]]:
+class Change(TypedDict):
+    version: int
+    event_id: int
+    action: str
+    changed_at: datetime
+    event: dict[str, Any]  # the list's row (``EVENT_FIELDS``), as GET /v1/events has it
+
+
+def changes_after(session: Session, position: Position | None, limit: int) -> list[Change]:
     """Up to ``limit`` changes after ``position`` in commit order, with their events' rows in
     the list's shape (the list's columns, the place outer-joined as the list does)."""
     stmt = (
@@ -52,12 +59,17 @@ def changes_after(session: Session, position: Position | None, limit: int) -> li
     )
     if position is not None:
         stmt = stmt.where(_after(position))
-    out = []
-    width = len(_CHANGE_FIELDS)
+    out: list[Change] = []
     for row in session.execute(stmt):
-        change = dict(zip(_CHANGE_FIELDS, row[:width], strict=True))
-        change["event"] = dict(zip(EVENT_FIELDS, row[width:], strict=True))
-        out.append(change)
+        out.append(
+            {
+                "version": row[0],
+                "event_id": row[1],
+                "action": row[2],
+                "changed_at": row[3],
+                "event": dict(zip(EVENT_FIELDS, row[4:], strict=True)),
+            }
+        )
     return out
 
 

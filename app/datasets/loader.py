@@ -288,7 +288,7 @@ class _Run:
         self.seen: set[str] = set()
         self.rejected_without_id = 0
         self.dataset_id = 0
-        self.vocab: dict[str, Any] = {}
+        self.vocab: repository.Vocabulary  # read by _setup
         self.resolver: BestMatchResolver
         self.parallel = parallel
         # Events the planner's statistics count (as of this import's last ANALYZE), and events
@@ -434,7 +434,8 @@ class _Run:
             self.dataset_id = writer.create_dataset(session, info.name, **stated)
         else:
             self.dataset_id = row["id"]
-            changed = {k: v for k, v in stated.items() if row[k] != v}
+            recorded = {"licence": row["licence"], "citation": row["citation"], "url": row["url"]}
+            changed = {k: v for k, v in stated.items() if recorded[k] != v}
             if changed:
                 writer.update_dataset(session, self.dataset_id, changed)
         self.vocab = repository.vocabulary(session)
@@ -555,7 +556,7 @@ class _Run:
         new_keys = [r.event_key for r in batch if r.external_id not in existing]
         taken = repository.events_by_external_id(session, new_keys) if new_keys else {}
         creates: list[EventRecord] = []
-        updates: list[tuple[EventRecord, dict[str, Any]]] = []
+        updates: list[tuple[EventRecord, repository.Provenance]] = []
         for record in batch:
             known = existing.get(record.external_id)
             if known is None:
@@ -642,7 +643,7 @@ class _Run:
         )
 
     def _update(
-        self, record: EventRecord, known: dict[str, Any], refs: Resolved
+        self, record: EventRecord, known: repository.Provenance, refs: Resolved
     ) -> writer.ImportedEventUpdate:
         values = _event_values(record, refs)
         if known["status"] == "retracted":
@@ -754,7 +755,7 @@ def _bulk_pragmas(connection: Connection) -> Callable[[], None]:
     return restore
 
 
-def problem(record: EventRecord, vocab: dict[str, Any]) -> str | None:
+def problem(record: EventRecord, vocab: repository.Vocabulary) -> str | None:
     """Why the database would refuse the record, found without asking it (or None).
 
     The vocabularies and PostgreSQL's column widths and NUL ban are checked here so a row
@@ -854,7 +855,7 @@ def _new_event(record: EventRecord, refs: Resolved) -> writer.NewEvent:
     )
 
 
-def _edited(record: EventRecord, known: dict[str, Any]) -> ImportConflict:
+def _edited(record: EventRecord, known: repository.Provenance) -> ImportConflict:
     return ImportConflict(
         record.line,
         record.external_id,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from functools import lru_cache
-from typing import Any, Final, TypeVar
+from typing import Any, Final, TypedDict, TypeVar, cast
 
 from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session
@@ -49,7 +49,14 @@ def _chunks(values: Iterable[T], size: int = _CHUNK) -> Iterator[list[T]]:
         yield ordered[i : i + size]
 
 
-def dataset(session: Session, name: str) -> dict[str, Any] | None:
+class DatasetRow(TypedDict):
+    id: int
+    licence: str | None
+    citation: str | None
+    url: str | None
+
+
+def dataset(session: Session, name: str) -> DatasetRow | None:
     row = (
         session.execute(
             select(Dataset.id, Dataset.licence, Dataset.citation, Dataset.url).where(
@@ -59,19 +66,29 @@ def dataset(session: Session, name: str) -> dict[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(DatasetRow, dict(row)) if row else None
+
+
+class Provenance(TypedDict):
+    external_id: str
+    event_id: int
+    content_sha256: str
+    imported_version: int
+    # The event's, read second.
+    version: int
+    status: str
 
 
 def provenance(
     session: Session, dataset_id: int, external_ids: Iterable[str]
-) -> dict[str, dict[str, Any]]:
+) -> dict[str, Provenance]:
     """The imported row behind each event of the dataset with one of these ids, with the
     event's current version and status: what a re-import compares against.
 
     Two indexed lookups rather than one join: while a table grows during an import its
     statistics lag, and PostgreSQL then hash-joins the whole event table for each batch.
     """
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, Provenance] = {}
     for chunk in _chunks(external_ids):
         for row in session.execute(
             select(
@@ -83,13 +100,16 @@ def provenance(
                 EventProvenance.dataset_id == dataset_id, EventProvenance.external_id.in_(chunk)
             )
         ).mappings():
-            out[row["external_id"]] = dict(row)
+            # version and status are filled in below (every event_id is an event's).
+            out[row["external_id"]] = cast(Provenance, dict(row))
     by_event = {row["event_id"]: row for row in out.values()}
-    for chunk in _chunks(by_event):
+    for event_ids in _chunks(by_event):
         for event_id, version, status in session.execute(
-            select(Event.id, Event.version, Event.status).where(Event.id.in_(chunk))
+            select(Event.id, Event.version, Event.status).where(Event.id.in_(event_ids))
         ):
-            by_event[event_id].update(version=version, status=status)
+            imported = by_event[event_id]
+            imported["version"] = version
+            imported["status"] = status
     return out
 
 
@@ -105,7 +125,14 @@ def events_by_external_id(session: Session, external_ids: Iterable[str]) -> dict
     return out
 
 
-def active_imported_events(session: Session, dataset_id: int) -> Iterator[dict[str, Any]]:
+class ImportedEvent(TypedDict):
+    external_id: str
+    event_id: int
+    imported_version: int
+    version: int
+
+
+def active_imported_events(session: Session, dataset_id: int) -> Iterator[ImportedEvent]:
     """Every active event imported from the dataset (external id, event id, versions),
     streamed: a dataset has hundreds of thousands."""
     stmt = (
@@ -121,13 +148,21 @@ def active_imported_events(session: Session, dataset_id: int) -> Iterator[dict[s
         .execution_options(yield_per=5000)
     )
     for row in session.execute(stmt).mappings():
-        yield dict(row)
+        yield cast(ImportedEvent, dict(row))
 
 
 # -- places ------------------------------------------------------------------------------------
 
 
-def top_level_places(session: Session, countries: Iterable[str]) -> list[dict[str, Any]]:
+class TopLevelPlace(TypedDict):
+    id: int
+    country: str  # one of those asked for
+    kind: str
+    name_norm: str
+    located: bool  # it has coordinates
+
+
+def top_level_places(session: Session, countries: Iterable[str]) -> list[TopLevelPlace]:
     """Live places without a parent in these countries: where a country's place is found."""
     out: list[dict[str, Any]] = []
     for chunk in _chunks(countries):
@@ -149,12 +184,23 @@ def top_level_places(session: Session, countries: Iterable[str]) -> list[dict[st
                 .order_by(Place.id)
             ).mappings()
         ]
-    return out
+    return cast(list[TopLevelPlace], out)
+
+
+class PlaceWithin(TypedDict):
+    alias_norm: str  # the name it is known by (its own or an alias)
+    id: int
+    parent_id: int | None
+    kind: str
+    name_norm: str  # its own name
+    located: bool  # it has coordinates
+    merged_into_id: int | None  # always None: merged places are left out
+    ancestor_id: int  # the place of ``ancestors`` it is inside
 
 
 def places_named_within(
     session: Session, ancestors: Iterable[int], names: Iterable[str]
-) -> list[dict[str, Any]]:
+) -> list[PlaceWithin]:
     """Live places known by one of these normalised names (or aliases) anywhere inside one of
     these places, as the report pipeline matches a place inside its parent.
 
@@ -193,13 +239,16 @@ def places_named_within(
         ):
             if ancestor_id in wanted:
                 inside.setdefault(place_id, []).append(ancestor_id)
-    return sorted(
-        (
-            {**row, "ancestor_id": ancestor_id}
-            for row in named
-            for ancestor_id in inside.get(row["id"], ())
+    return cast(
+        list[PlaceWithin],
+        sorted(
+            (
+                {**row, "ancestor_id": ancestor_id}
+                for row in named
+                for ancestor_id in inside.get(row["id"], ())
+            ),
+            key=lambda r: r["id"],
         ),
-        key=lambda r: r["id"],
     )
 
 
@@ -231,7 +280,16 @@ def actors_by_external_id(
     return out
 
 
-def actors_named(session: Session, dataset_id: int, names: Iterable[str]) -> list[dict[str, Any]]:
+class NamedActor(TypedDict):
+    alias_norm: str  # the name it is known by (its own or an alias)
+    id: int
+    kind: str
+    country: str | None
+    has_external_id: bool  # it stands for an actor id of this dataset already
+    merged_into_id: int | None  # always None: merged actors are left out
+
+
+def actors_named(session: Session, dataset_id: int, names: Iterable[str]) -> list[NamedActor]:
     """Live actors known by one of these normalised names (or aliases), with their kind,
     country, and whether they already stand for an actor id of this dataset."""
     has_id = exists().where(
@@ -256,7 +314,7 @@ def actors_named(session: Session, dataset_id: int, names: Iterable[str]) -> lis
             ).mappings()
             if r["merged_into_id"] is None  # in Python: see places_named_within
         ]
-    return out
+    return cast(list[NamedActor], out)
 
 
 def affiliations(
@@ -355,7 +413,17 @@ def _identity_sql(pairs: int, paramstyle: str) -> str:
     )
 
 
-def vocabulary(session: Session) -> dict[str, Any]:
+class Vocabulary(TypedDict):
+    """The seeded vocabularies a record's values must come from."""
+
+    event_types: dict[str, set[str]]  # each event type with its sub-types
+    actor_kinds: set[str]
+    place_kinds: set[str]
+    date_precisions: set[str]
+    event_roles: set[str]
+
+
+def vocabulary(session: Session) -> Vocabulary:
     """The seeded vocabularies a record's values must come from."""
     subs: dict[str, set[str]] = {name: set() for name in session.scalars(select(EventType.name))}
     for name, event_type in session.execute(select(SubEventType.name, SubEventType.event_type)):

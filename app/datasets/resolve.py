@@ -203,7 +203,7 @@ class BestMatchResolver:
             if spec.country not in self.countries:
                 first.setdefault(spec.country, spec)
         if first:
-            by_country: dict[str, list[dict[str, Any]]] = defaultdict(list)
+            by_country: dict[str, list[repository.TopLevelPlace]] = defaultdict(list)
             for row in repository.top_level_places(session, first):
                 by_country[row["country"]].append(row)
             found: list[int] = []
@@ -235,7 +235,7 @@ class BestMatchResolver:
             if key not in self.places:
                 missing.setdefault(key, spec)
         if missing:
-            candidates: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
+            candidates: dict[tuple[int, str], list[repository.PlaceWithin]] = defaultdict(list)
             for row in repository.places_named_within(
                 session, {p for p, _ in missing}, {n for _, n in missing}
             ):
@@ -343,7 +343,7 @@ class BestMatchResolver:
         unresolved = {k: s for k, s in missing.items() if k not in self.actors}
         if not unresolved:
             return
-        by_name: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_name: dict[str, list[repository.NamedActor]] = defaultdict(list)
         for row in repository.actors_named(
             session, self.dataset_id, {norm(s.name) for s in unresolved.values()}
         ):

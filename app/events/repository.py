@@ -6,8 +6,8 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
-from typing import Any, TypeVar
+from datetime import date, datetime
+from typing import Any, TypedDict, TypeVar, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -612,7 +612,20 @@ def quote_brief(q: Any) -> dict[str, Any]:
 # -- edits -------------------------------------------------------------------------------------
 
 
-def event_for_edit(session: Session, event_id: int) -> dict[str, Any] | None:
+class EventForEdit(TypedDict):
+    id: int
+    version: int
+    status: str
+    event_type: str
+    sub_event_type: str | None
+    date_start: date
+    date_end: date
+    external_id: str | None
+    retraction_reason: str | None
+    retracted_at: datetime | None
+
+
+def event_for_edit(session: Session, event_id: int) -> EventForEdit | None:
     """The fields an edit is checked against, with the version its ETag names."""
     row = (
         session.execute(
@@ -632,7 +645,7 @@ def event_for_edit(session: Session, event_id: int) -> dict[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(EventForEdit, dict(row)) if row else None
 
 
 def sub_event_types(session: Session, event_type: str) -> set[str] | None:

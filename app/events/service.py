@@ -7,6 +7,7 @@ changes the event only if its version is still the one the client's If-Match nam
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import orjson
@@ -68,11 +69,12 @@ def list_page(session: Session, f: EventListQuery) -> bytes:
 # -- edits -------------------------------------------------------------------------------------
 
 
-def tag(event: dict[str, Any]) -> str:
+def tag(event: Mapping[str, Any]) -> str:
+    """The ETag of an event row: an edit's (``EventForEdit``) or the detail's."""
     return etag.make(KIND, event["id"], event["version"])
 
 
-def _current(session: Session, event_id: int, if_match: str | None) -> dict[str, Any]:
+def _current(session: Session, event_id: int, if_match: str | None) -> repository.EventForEdit:
     current = repository.event_for_edit(session, event_id)
     if current is None:
         raise NotFound(f"No event with id {event_id}.")
@@ -111,7 +113,7 @@ def update_event(
 
 
 def _check_update(
-    session: Session, event_id: int, current: dict[str, Any], values: dict[str, Any]
+    session: Session, event_id: int, current: repository.EventForEdit, values: dict[str, Any]
 ) -> None:
     event_type = values.get("event_type", current["event_type"])
     sub_type = values.get("sub_event_type", current["sub_event_type"])

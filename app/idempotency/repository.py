@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
@@ -11,7 +11,17 @@ from sqlalchemy.orm import Session
 from app.models import IdempotencyRecord
 
 
-def find(session: Session, api_key_id: int, key: str) -> dict[str, Any] | None:
+class IdempotencyRow(TypedDict):
+    id: int
+    method: str
+    path: str
+    request_sha256: str
+    response_status: int
+    response_body: Any  # the stored JSON response
+    expires_at: datetime
+
+
+def find(session: Session, api_key_id: int, key: str) -> IdempotencyRow | None:
     row = (
         session.execute(
             select(
@@ -27,7 +37,7 @@ def find(session: Session, api_key_id: int, key: str) -> dict[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(IdempotencyRow, dict(row)) if row else None
 
 
 def insert_pending(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -61,7 +61,14 @@ def get_outlet(session: Session, outlet_id: int) -> dict[str, Any] | None:
 # -- edits -------------------------------------------------------------------------------------
 
 
-def outlet_for_edit(session: Session, outlet_id: int) -> dict[str, Any] | None:
+class OutletForEdit(TypedDict):
+    id: int
+    version: int
+    name: str
+    name_norm: str
+
+
+def outlet_for_edit(session: Session, outlet_id: int) -> OutletForEdit | None:
     row = (
         session.execute(
             select(Outlet.id, Outlet.version, Outlet.name, Outlet.name_norm).where(
@@ -71,16 +78,21 @@ def outlet_for_edit(session: Session, outlet_id: int) -> dict[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(OutletForEdit, dict(row)) if row else None
 
 
-def outlet_by_norm(session: Session, name_norm: str) -> dict[str, Any] | None:
+class OutletName(TypedDict):
+    id: int
+    name: str
+
+
+def outlet_by_norm(session: Session, name_norm: str) -> OutletName | None:
     row = (
         session.execute(select(Outlet.id, Outlet.name).where(Outlet.name_norm == name_norm))
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(OutletName, dict(row)) if row else None
 
 
 def outlet_kind_exists(session: Session, kind: str) -> bool:

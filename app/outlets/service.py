@@ -6,6 +6,7 @@ its URL.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -27,7 +28,8 @@ from app.writer.transaction import write_transaction
 KIND = "outlet"
 
 
-def tag(outlet: dict[str, Any]) -> str:
+def tag(outlet: Mapping[str, Any]) -> str:
+    """The ETag of an outlet row: an edit's (``OutletForEdit``) or the detail's."""
     return etag.make(KIND, outlet["id"], outlet["version"])
 
 
@@ -35,7 +37,7 @@ def location(outlet_id: int) -> str:
     return f"/v1/outlets/{outlet_id}"
 
 
-def _current(session: Session, outlet_id: int, if_match: str | None) -> dict[str, Any]:
+def _current(session: Session, outlet_id: int, if_match: str | None) -> repository.OutletForEdit:
     current = repository.outlet_for_edit(session, outlet_id)
     if current is None:
         raise NotFound(f"No outlet with id {outlet_id}.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
@@ -160,20 +160,41 @@ EDIT_COLUMNS = (
 )
 
 
-def place_for_edit(session: Session, place_id: int) -> dict[str, Any] | None:
+class PlaceForEdit(TypedDict):
+    """A row of ``EDIT_COLUMNS``."""
+
+    id: int
+    version: int
+    merged_into_id: int | None
+    name: str
+    name_norm: str
+    kind: str
+    country: str | None
+    parent_id: int | None
+    latitude: float | None
+    longitude: float | None
+    geonames_id: int | None
+
+
+def place_for_edit(session: Session, place_id: int) -> PlaceForEdit | None:
     """The fields an edit is checked against, with the version its ETag names."""
     row = session.execute(select(*EDIT_COLUMNS).where(Place.id == place_id)).mappings().first()
-    return dict(row) if row else None
+    return cast(PlaceForEdit, dict(row)) if row else None
 
 
-def merge_state(session: Session, place_id: int) -> dict[str, Any] | None:
+class MergeState(TypedDict):
+    id: int
+    merged_into_id: int | None
+
+
+def merge_state(session: Session, place_id: int) -> MergeState | None:
     """{id, merged_into_id} of a place, or None when there is no such place."""
     row = (
         session.execute(select(Place.id, Place.merged_into_id).where(Place.id == place_id))
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(MergeState, dict(row)) if row else None
 
 
 def place_kind_exists(session: Session, kind: str) -> bool:
@@ -188,9 +209,15 @@ def is_inside(session: Session, place_id: int, ancestor_id: int) -> bool:
     return session.execute(stmt).first() is not None
 
 
+class NameHolder(TypedDict):
+    id: int
+    name: str
+    merged_into_id: int | None
+
+
 def holder_of_name(
     session: Session, name_norm: str, *, parent_id: int | None, country: str | None
-) -> dict[str, Any] | None:
+) -> NameHolder | None:
     """The place holding this name in its slot (under the parent, or at the top of the country),
     merged places included: the unique key counts them too."""
     stmt = select(Place.id, Place.name, Place.merged_into_id).where(Place.name_norm == name_norm)
@@ -199,26 +226,37 @@ def holder_of_name(
     else:
         stmt = stmt.where(Place.parent_id.is_(None), Place.country == country)
     row = session.execute(stmt.order_by(Place.id).limit(1)).mappings().first()
-    return dict(row) if row else None
+    return cast(NameHolder, dict(row)) if row else None
 
 
 def place_by_geonames(session: Session, geonames_id: int) -> int | None:
     return session.execute(select(Place.id).where(Place.geonames_id == geonames_id)).scalar()
 
 
-def children_by_name(
-    session: Session, place_id: int, *, live_only: bool
-) -> dict[str, dict[str, Any]]:
+class ChildPlace(TypedDict):
+    id: int
+    name: str
+    name_norm: str
+    merged_into_id: int | None
+
+
+def children_by_name(session: Session, place_id: int, *, live_only: bool) -> dict[str, ChildPlace]:
     """The places directly inside this one, by normalised name."""
     stmt = select(Place.id, Place.name, Place.name_norm, Place.merged_into_id).where(
         Place.parent_id == place_id
     )
     if live_only:
         stmt = stmt.where(Place.merged_into_id.is_(None))
-    return {r["name_norm"]: dict(r) for r in session.execute(stmt).mappings()}
+    return {r["name_norm"]: cast(ChildPlace, dict(r)) for r in session.execute(stmt).mappings()}
 
 
-def references(session: Session, place_id: int, limit: int = 10) -> dict[str, list[int]]:
+class PlaceReferences(TypedDict):
+    events: list[int]
+    children: list[int]
+    merged: list[int]
+
+
+def references(session: Session, place_id: int, limit: int = 10) -> PlaceReferences:
     """What refers to a place, a few ids of each: events, places inside it, places merged into it."""
     return {
         "events": list(
@@ -245,7 +283,13 @@ def references(session: Session, place_id: int, limit: int = 10) -> dict[str, li
 # -- name resolution (reports and the place endpoints find what exists) --
 
 
-def place_row(session: Session, place_id: int) -> dict[str, Any] | None:
+class LivePlace(NamedTuple):
+    id: int
+    name: str
+    country: str | None
+
+
+def place_row(session: Session, place_id: int) -> LivePlace | None:
     """The place (id, name, country), or its survivor when it was merged."""
     row = (
         session.execute(
@@ -260,12 +304,20 @@ def place_row(session: Session, place_id: int) -> dict[str, Any] | None:
         return None
     if row["merged_into_id"] is not None:
         return place_row(session, row["merged_into_id"])
-    return {"id": row["id"], "name": row["name"], "country": row["country"]}
+    return LivePlace(row["id"], row["name"], row["country"])
+
+
+class PlaceCandidate(TypedDict):
+    id: int
+    name: str
+    kind: str
+    country: str | None
+    parent_id: int | None
 
 
 def place_candidates(
     session: Session, name_norm: str, *, within: int | None, country: str | None, kind: str | None
-) -> list[dict[str, Any]]:
+) -> list[PlaceCandidate]:
     """Live places known by this normalised name: inside ``within`` if given, else in ``country``.
 
     Merged places are never matched: their names moved to the place they were merged into.
@@ -285,7 +337,7 @@ def place_candidates(
         stmt = stmt.where(Place.country == country)
     if kind is not None:
         stmt = stmt.where(Place.kind == kind)
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    return cast(list[PlaceCandidate], [dict(r) for r in session.execute(stmt).mappings()])
 
 
 def place_alias_norms(session: Session, place_id: int) -> list[str]:

@@ -7,6 +7,7 @@ country) is unique; a move rewrites the closure rows of the whole subtree and re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -28,7 +29,8 @@ from app.writer.transaction import write_transaction
 KIND = "place"
 
 
-def tag(place: dict[str, Any]) -> str:
+def tag(place: Mapping[str, Any]) -> str:
+    """The ETag of a place row: an edit's (``PlaceForEdit``) or the detail's."""
     return etag.make(KIND, place["id"], place["version"])
 
 
@@ -42,7 +44,7 @@ def _detail_json(session: Session, place_id: int) -> dict[str, Any]:
     return PlaceDetail.model_validate(place).model_dump(mode="json")
 
 
-def _live(session: Session, place_id: int, if_match: str | None) -> dict[str, Any]:
+def _live(session: Session, place_id: int, if_match: str | None) -> repository.PlaceForEdit:
     """The place to edit: 404 when missing, 409 when merged, 412 when If-Match is stale."""
     current = repository.place_for_edit(session, place_id)
     if current is None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, aliased
@@ -93,7 +93,13 @@ def get_quote(session: Session, quote_id: int) -> dict[str, Any] | None:
     return quote
 
 
-def quote_for_edit(session: Session, quote_id: int) -> dict[str, Any] | None:
+class QuoteForEdit(TypedDict):
+    id: int
+    version: int
+    article_id: int
+
+
+def quote_for_edit(session: Session, quote_id: int) -> QuoteForEdit | None:
     row = (
         session.execute(
             select(Quote.id, Quote.version, Quote.article_id).where(Quote.id == quote_id)
@@ -101,4 +107,4 @@ def quote_for_edit(session: Session, quote_id: int) -> dict[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return cast(QuoteForEdit, dict(row)) if row else None

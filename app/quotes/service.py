@@ -7,6 +7,7 @@ stays traceable to the words that report it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
@@ -27,11 +28,12 @@ from app.writer.transaction import write_transaction
 KIND = "quote"
 
 
-def tag(quote: dict[str, Any]) -> str:
+def tag(quote: Mapping[str, Any]) -> str:
+    """The ETag of a quote row: an edit's (``QuoteForEdit``) or the detail's."""
     return etag.make(KIND, quote["id"], quote["version"])
 
 
-def _current(session: Session, quote_id: int, if_match: str | None) -> dict[str, Any]:
+def _current(session: Session, quote_id: int, if_match: str | None) -> repository.QuoteForEdit:
     current = repository.quote_for_edit(session, quote_id)
     if current is None:
         raise NotFound(f"No quote with id {quote_id}.")

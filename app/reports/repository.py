@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +20,16 @@ from app.models import (
 )
 
 
-def vocabulary(session: Session) -> dict[str, Any]:
+class Vocabulary(TypedDict):
+    """The seeded vocabularies a report's values must come from."""
+
+    event_types: dict[str, set[str]]  # each event type with its sub-types
+    actor_kinds: set[str]
+    place_kinds: set[str]
+    outlet_kinds: set[str]
+
+
+def vocabulary(session: Session) -> Vocabulary:
     subs: dict[str, set[str]] = {}
     for sub, event_type in session.execute(select(SubEventType.name, SubEventType.event_type)):
         subs.setdefault(event_type, set()).add(sub)
@@ -56,11 +65,16 @@ def article_by_content(session: Session, outlet_id: int, content_sha256: str) ->
     ).scalar()
 
 
-def report_for_article(session: Session, article_id: int) -> tuple[str, dict[str, Any]] | None:
+class StoredReport(NamedTuple):
+    payload_sha256: str
+    response: dict[str, Any]
+
+
+def report_for_article(session: Session, article_id: int) -> StoredReport | None:
     row = session.execute(
         select(Report.payload_sha256, Report.response).where(Report.article_id == article_id)
     ).first()
-    return (row[0], row[1]) if row else None
+    return StoredReport(row.payload_sha256, row.response) if row else None
 
 
 def event_by_id(session: Session, event_id: int) -> int | None:

@@ -14,6 +14,7 @@ from app.actors import repository as actor_repository
 from app.core.errors import AmbiguousName, Unprocessable, ValidationProblem
 from app.core.normalize import normalize_name
 from app.places import repository as place_repository
+from app.reports.repository import Vocabulary
 from app.reports.schemas import ActorDescription, ById, PlaceDescription
 
 Loc = list[str | int]
@@ -30,7 +31,7 @@ class StrictResolver:
     """
 
     session: Session
-    vocab: dict[str, Any]
+    vocab: Vocabulary
     actors: dict[int, dict[str, Any]] = field(default_factory=dict)
     places: dict[int, dict[str, Any]] = field(default_factory=dict)
     _actor_cache: dict[tuple[str, str | None, str | None], int] = field(default_factory=dict)
@@ -46,8 +47,8 @@ class StrictResolver:
             if live is None:
                 raise unprocessable(loc, f"no actor with id {ref.id}", "unknown_actor")
             # A merged actor's id keeps working: it stands for the survivor.
-            self._note(self.actors, live[0], live[1], "matched")
-            return live[0]
+            self._note(self.actors, live.id, live.name, "matched")
+            return live.id
         norm = normalize_name(ref.name)
         if not norm:
             raise unprocessable(
@@ -126,8 +127,8 @@ class StrictResolver:
             row = place_repository.place_row(self.session, ref.id)
             if row is None:
                 raise unprocessable(loc, f"no place with id {ref.id}", "unknown_place")
-            self._note(self.places, row["id"], row["name"], "matched")
-            return int(row["id"])
+            self._note(self.places, row.id, row.name, "matched")
+            return row.id
         norm = normalize_name(ref.name)
         if not norm:
             raise unprocessable(
@@ -143,8 +144,8 @@ class StrictResolver:
             if place_id is not None:
                 row = place_repository.place_row(self.session, place_id)
                 assert row is not None
-                place_id = int(row["id"])  # the survivor, if it was merged
-                self._note(self.places, place_id, row["name"], "matched")
+                place_id = row.id  # the survivor, if it was merged
+                self._note(self.places, place_id, row.name, "matched")
         if place_id is None:
             candidates = place_repository.place_candidates(
                 self.session,
@@ -191,7 +192,7 @@ class StrictResolver:
         country = ref.country
         if country is None and parent_id is not None:
             parent = place_repository.place_row(self.session, parent_id)
-            country = parent["country"] if parent else None
+            country = parent.country if parent else None
         (place_id,) = writer.create_places(
             self.session,
             [

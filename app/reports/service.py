@@ -176,7 +176,9 @@ def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:
     return spans
 
 
-def _resolve_outlet(session: Session, ref: ById | OutletDescription, vocab: dict[str, Any]) -> int:
+def _resolve_outlet(
+    session: Session, ref: ById | OutletDescription, vocab: repository.Vocabulary
+) -> int:
     loc: Loc = ["article", "outlet"]
     if isinstance(ref, ById):
         if not repository.outlet_exists(session, ref.id):
@@ -235,8 +237,8 @@ def _write_report(
     existing = _existing_article(session, report, outlet_id)
     if existing is not None:
         stored = repository.report_for_article(session, existing)
-        if stored is not None and stored[0] == digest:
-            return Outcome(200, stored[1])
+        if stored is not None and stored.payload_sha256 == digest:
+            return Outcome(200, stored.response)
         raise ArticleConflict(
             f"Article {existing} already exists with a different report; "
             "add evidence to its events from another article, or edit it.",
@@ -360,10 +362,10 @@ def _described_actors(node: object) -> set[tuple[str, str]]:
 
 # The ACLED vocabularies are seeded by migrations and no route changes them: read once per
 # database (by URL) and process, not on every report (five queries a report, before).
-_VOCABULARIES: dict[str, dict[str, Any]] = {}
+_VOCABULARIES: dict[str, repository.Vocabulary] = {}
 
 
-def _vocabulary(session: Session) -> dict[str, Any]:
+def _vocabulary(session: Session) -> repository.Vocabulary:
     key = str(session.get_bind().engine.url)
     vocab = _VOCABULARIES.get(key)
     if vocab is None:
@@ -371,7 +373,7 @@ def _vocabulary(session: Session) -> dict[str, Any]:
     return vocab
 
 
-def _check_vocabulary(report: ReportCreate, vocab: dict[str, Any]) -> None:
+def _check_vocabulary(report: ReportCreate, vocab: repository.Vocabulary) -> None:
     errors = []
     for i, ev in enumerate(report.events):
         if not isinstance(ev, NewEventIn):

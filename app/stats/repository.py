@@ -11,9 +11,10 @@ by expressions: on PostgreSQL `date_trunc($1, ...)` in the select list and
 
 from __future__ import annotations
 
+import typing  # typing.cast: here `cast` is SQLAlchemy's
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import (
     BigInteger,
@@ -230,7 +231,13 @@ def _as_date(value: Any) -> date | None:
 # -- the rollup source -------------------------------------------------------------------------
 
 
-def place_for_rollup(session: Session, place_id: int) -> dict[str, Any] | None:
+class RollupPlace(TypedDict):
+    id: int
+    kind: str
+    country: str | None
+
+
+def place_for_rollup(session: Session, place_id: int) -> RollupPlace | None:
     """The live place an id stands for: its id, kind and country code."""
     row = (
         session.execute(
@@ -241,7 +248,7 @@ def place_for_rollup(session: Session, place_id: int) -> dict[str, Any] | None:
         .mappings()
         .first()
     )
-    return dict(row) if row else None
+    return typing.cast(RollupPlace, dict(row)) if row else None
 
 
 def country_is_closed(session: Session, country_place_id: int, code: str) -> bool:
@@ -343,9 +350,27 @@ def _place_rows(f: EventFilter, level: Level, metrics: Sequence[Metric]) -> Sele
     return select(*columns).select_from(joined).where(*event_repository.filter_clauses(f))
 
 
+class MetricTotals(TypedDict, total=False):
+    """A total per metric asked for (``_totals``): the keys are the ``Metric`` names given."""
+
+    count: int
+    fatalities: int
+    fatalities_low: int
+    fatalities_high: int
+
+
+class LocatedPlaceTotals(MetricTotals):
+    place_id: int
+    name: str
+    kind: str
+    country: str | None
+    latitude: float  # only places with coordinates are selected
+    longitude: float
+
+
 def located_place_totals(
     session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric], limit: int
-) -> list[dict[str, Any]]:
+) -> list[LocatedPlaceTotals]:
     """Per place with coordinates (on the level): its id, name, kind, country, latitude,
     longitude and the metric totals of the events it stands for; at most ``limit``."""
     rows = _place_rows(f, level, metrics).subquery("rows")
@@ -367,12 +392,18 @@ def located_place_totals(
         .order_by(at.id)
         .limit(limit)
     )
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    return typing.cast(
+        list[LocatedPlaceTotals], [dict(r) for r in session.execute(stmt).mappings()]
+    )
+
+
+class UnlocatedTotals(MetricTotals):
+    places: int
 
 
 def unlocated_totals(
     session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric]
-) -> dict[str, Any]:
+) -> UnlocatedTotals:
     """The events a map leaves out (no place on the level, or one without coordinates):
     how many such places, and the metric totals of those events."""
     rows = _place_rows(f, level, metrics).subquery("rows")
@@ -383,4 +414,4 @@ def unlocated_totals(
         .outerjoin(at, at.id == rows.c.at_id)
         .where(at.latitude.is_(None))
     )
-    return dict(session.execute(stmt).mappings().one())
+    return typing.cast(UnlocatedTotals, dict(session.execute(stmt).mappings().one()))

@@ -331,7 +331,7 @@ def place_stats(session: Session, q: PlaceStatsQuery, *, max_rows: int) -> dict[
     if len(places) > max_rows:
         raise _too_many(max_rows)
     unlocated = repository.unlocated_totals(session, q, level=q.level, metrics=metrics)
-    features = [
+    features: list[dict[str, Any]] = [
         {
             "type": "Feature",
             "id": p["place_id"],
