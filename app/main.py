@@ -20,7 +20,7 @@ from app.core import bodies
 from app.core.errors import problem_responses
 from app.db import dialect
 from app.db.session import create_db_engine
-from app.http import caching, ratelimit
+from app.http import caching, docs, ratelimit
 from app.http.problems import install_error_handlers
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="An open conflict-events API with source-level evidence.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by app.http.docs from the app's own files instead of FastAPI's CDN links.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -120,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             responses=problem_responses(401, 403, 415, 429),
         )
     app.include_router(health_router)
+    docs.install(app)
     _register_body_schemas(app)
     return app
 
