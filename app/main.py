@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from app import derived
 from app.auth.dependencies import read_access
 from app.config import Settings, get_settings
 from app.core import bodies
-from app.core.errors import problem_responses
+from app.core.errors import add_problem_schemas, problem_responses
 from app.db import dialect
 from app.db.session import create_db_engine
 from app.http import caching, docs, ratelimit
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="conflictdb",
-        version="1.0.0",
+        version=_package_version(),
         summary="An open conflict-events API with source-level evidence.",
         description=DESCRIPTION,
         lifespan=lifespan,
@@ -120,12 +121,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(
             router,
             dependencies=[Depends(read_access)],
-            responses=problem_responses(401, 403, 415, 429),
+            responses=problem_responses(401, 403, 429),
         )
     app.include_router(health_router)
     docs.install(app)
     _register_body_schemas(app)
     return app
+
+
+def _package_version() -> str:
+    """The installed package's version (pyproject's), for the OpenAPI document's info.version
+    and the caching salt; a source tree that was never installed has none."""
+    try:
+        return importlib.metadata.version("conflictdb")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 # Below this a response goes as is: gzip's header and the round trip cost more than it saves.
@@ -232,7 +242,9 @@ def _register_body_schemas(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = original()
-        bodies.add_schemas(schema.setdefault("components", {}).setdefault("schemas", {}))
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        bodies.add_schemas(schemas)
+        add_problem_schemas(schemas)
         _document_security(app, schema)
         return schema
 
