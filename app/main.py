@@ -96,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.changes.router import router as changes_router
     from app.events.router import router as events_router
     from app.health.router import router as health_router
+    from app.home import index as home
     from app.outlets.router import router as outlets_router
     from app.places.router import router as places_router
     from app.quotes.router import router as quotes_router
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     app.include_router(health_router)
     docs.install(app)
+    home.install(app)
     _register_body_schemas(app)
     return app
 
