@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./conflictdb.sqlite3"
@@ -112,6 +112,20 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def describe_refusal(exc: ValidationError) -> str:
+    """Why the environment's settings were refused, in one line naming the variables."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across settings: the message names them
+            parts.append(message)
+            continue
+        field = str(error["loc"][0])
+        variable = "DATABASE_URL" if field == "database_url" else f"CONFLICTDB_{field.upper()}"
+        parts.append(f"{variable}: {message}")
+    return "; ".join(parts)
 
 
 @lru_cache
