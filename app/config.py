@@ -36,9 +36,11 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, ge=1)
     auth_reads: bool = Field(default=False, description="Reads need a key with 'read' scope.")
-    local_key_file: str = Field(
-        default=".conflictdb-local-key",
-        description="Local mode: where the first start writes the local write key it creates.",
+    local_key_file: str | None = Field(
+        default=None,
+        description="Local mode: the file holding the local write key the first start creates. "
+        "Default: one per database (app.auth.local.key_file_for): .conflictdb-local-key for "
+        "the default SQLite file, .conflictdb-local-key-<name>-<hash of the URL> otherwise.",
     )
     idempotency_ttl_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's response is kept."

@@ -60,9 +60,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             load_demo_if_empty(engine)
         if settings.environment == "local":
-            from app.auth.local import ensure_local_key
+            from app.auth import local
 
-            ensure_local_key(engine, settings.local_key_file)
+            local.ensure_local_key(engine, local.key_file(settings))
         yield
         engine.dispose()
 
