@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 
@@ -69,7 +70,7 @@ def ensure_local_key(engine: Engine, key_file: str) -> str | None:
                 f"local write key in {path}"
                 if problem is None
                 else f"this database has API keys, but {problem}; make a local key with the "
-                f"same DATABASE_URL: (umask 077; conflictdb keys create --scope write "
+                f"same DATABASE_URL: (umask 077; {command()} keys create --scope write "
                 f"--name local > {path})"
             )
             return None
@@ -104,6 +105,22 @@ def _problem_with(session: Session, path: Path) -> str | None:
     if "write" not in keys.effective_scopes(record["scopes"]):
         return f"the key in {path} cannot write"
     return None
+
+
+def command() -> str:
+    """How to run this installation's ``conflictdb`` from here, to paste into a shell: its
+    name when the shell finds this one by it, else its path (``.venv/bin/conflictdb`` after
+    ``make run``)."""
+    installed = Path(sys.prefix) / "bin" / "conflictdb"
+    if not installed.exists():
+        return "conflictdb"
+    found = shutil.which("conflictdb")
+    if found is not None and Path(found).resolve() == installed.resolve():
+        return "conflictdb"
+    try:
+        return str(installed.relative_to(Path.cwd()))
+    except ValueError:
+        return str(installed)
 
 
 def _say(message: str) -> None:

@@ -118,11 +118,12 @@ def test_keys_but_no_key_file_is_said_in_one_line(
 
     name = local.key_file_for(database_url)
     assert not (tmp_path / name).exists()  # no key was made behind the user's back
+    assert local.command().endswith("conflictdb")
     lines = capsys.readouterr().err.splitlines()
     assert lines == [
         f"conflictdb: this database has API keys, but no local key file ({name}); make a local "
-        f"key with the same DATABASE_URL: (umask 077; conflictdb keys create --scope write "
-        f"--name local > {name})"
+        f"key with the same DATABASE_URL: (umask 077; {local.command()} keys create --scope "
+        f"write --name local > {name})"
     ]
 
 
