@@ -18,8 +18,8 @@ from typer.testing import CliRunner, Result
 from app import cli as cli_module
 from app.cli import cli
 from app.config import get_settings
-from tests.datasets.conftest import ACLED_SAMPLE, GED_SAMPLE
-from tests.datasets.test_loader_cli import run
+from tests.helpers import ACLED_SAMPLE, GED_SAMPLE
+from tests.helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 NO_DATABASE_URL: dict[str, str | None] = {"DATABASE_URL": None, "CONFLICTDB_DATABASE_URL": None}
@@ -203,16 +203,7 @@ def test_keys_list_shows_the_whole_prefix_at_80_columns(database_url: str) -> No
     prefix = created.stdout.strip()[: len("cdb_00000000")]
     assert re.fullmatch(r"cdb_[0-9a-f]{8}", prefix), prefix
 
-    get_settings.cache_clear()
-    try:
-        listed = CliRunner().invoke(
-            cli,
-            ["keys", "list"],
-            env={"CONFLICTDB_DATABASE_URL": database_url, "COLUMNS": "80"},
-            catch_exceptions=False,
-        )
-    finally:
-        get_settings.cache_clear()
+    listed = run(database_url, "keys", "list", env={"COLUMNS": "80"})
     assert listed.exit_code == 0
     assert max(len(line) for line in listed.stdout.splitlines()) <= 80
     assert "…" not in listed.stdout

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.datasets.test_loader_cli import run
+from tests.helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[1]
 
