@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format migrate bench-smoke bench clean
+.PHONY: run test lint format migrate bench-smoke bench clean vendor-docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,26 @@ bench-dashboards: $(VENV)/.installed-bench
 ## CI: 10,000 events, 2 s a cell; fails if our API answers with errors or wrong rows.
 bench-dashboards-smoke: $(VENV)/.installed-bench
 	$(BIN)/python -m bench.dashboards --smoke
+
+## Re-vendor the assets of /docs and /redoc from the npm registry (app/static/vendor/VENDORED.md).
+SWAGGER_UI_VERSION ?= 5.36.0
+REDOC_VERSION ?= 2.5.4
+VENDOR_DIR := app/static/vendor
+
+vendor-docs:
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent swagger-ui-dist@$(SWAGGER_UI_VERSION) redoc@$(REDOC_VERSION) >/dev/null); \
+	rm -rf $(VENDOR_DIR)/swagger-ui $(VENDOR_DIR)/redoc; \
+	mkdir -p $(VENDOR_DIR)/swagger-ui $(VENDOR_DIR)/redoc; \
+	tar -xzf "$$tmp/swagger-ui-dist-$(SWAGGER_UI_VERSION).tgz" -C $(VENDOR_DIR)/swagger-ui \
+	    --strip-components=1 package/package.json package/LICENSE package/NOTICE \
+	    package/swagger-ui-bundle.js package/swagger-ui-bundle.js.LICENSE.txt \
+	    package/swagger-ui.css package/favicon-32x32.png; \
+	tar -xzf "$$tmp/redoc-$(REDOC_VERSION).tgz" -C $(VENDOR_DIR)/redoc \
+	    --strip-components=1 package/package.json package/LICENSE; \
+	tar -xzf "$$tmp/redoc-$(REDOC_VERSION).tgz" -C $(VENDOR_DIR)/redoc \
+	    --strip-components=2 package/bundles/redoc.standalone.js \
+	    package/bundles/redoc.standalone.js.LICENSE.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

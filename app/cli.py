@@ -3,6 +3,12 @@
 Commands that write act as a recorded local principal (``app.auth.service.local_principal``),
 so revisions and the audit log say the command line made the change. Progress and summaries
 go to standard error; standard output carries only data (an export, a new key).
+
+An error is one line on standard error, ``conflictdb: error: ...``, never a traceback
+(``CONFLICTDB_TRACEBACK=1`` shows one): ``OneLineErrors`` turns whatever a command raises into
+that line and the exit status: 2 for what the user can fix in the command or its settings
+(usage, a refused setting, a bad value, an unusable DATABASE_URL), 1 when the work failed
+(the database unreachable, a file that cannot be written).
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Final
@@ -22,6 +28,9 @@ from typing import IO, Any, Final
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
+from sqlalchemy.exc import ArgumentError
+from typer.core import TyperGroup
+from typer.exceptions import Abort, TyperException
 
 from app.config import get_settings
 from app.db import migrate as db_migrate
@@ -29,12 +38,107 @@ from app.db.session import create_db_engine
 
 # Markdown: docstrings wrapped at 100 columns read as paragraphs, not as broken lines.
 MARKUP: Final = "markdown"
+err = Console(stderr=True)
+EXIT_FAILED: Final = 1  # the work failed: the database, the file system
+EXIT_REFUSED: Final = 2  # the command cannot be run as given (click's status for usage errors)
+TRACEBACK_VARIABLE: Final = "CONFLICTDB_TRACEBACK"
+
+
+class CommandError(Exception):
+    """A failure the user should see as one line, with the exit status to end with."""
+
+    def __init__(self, message: str, status: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class OneLineErrors(TyperGroup):
+    """The top command: runs the command line with click's own error handling off, and
+    reports every error, a usage error included, as one line and an exit status."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            # Not standalone: click raises instead of printing (a typer.Exit comes back as its
+            # status; so does --help, as 0).
+            status = super().main(args, prog_name, complete_var, False, **extra)
+        except TyperException as exc:  # click's usage errors, as typer vendors click
+            # `conflictdb` or `conflictdb keys` alone: the help, already printed.
+            if type(exc).__name__ != "NoArgsIsHelpError":
+                ctx = getattr(exc, "ctx", None)
+                where = ctx.command_path if ctx is not None else "conflictdb"
+                hint = f" (see {where} --help)" if ctx is not None else ""
+                _error(exc.format_message().replace("Value error, ", "") + hint, where)
+            sys.exit(exc.exit_code)
+        except Abort:
+            _error("aborted")
+            sys.exit(EXIT_FAILED)
+        except Exception as exc:
+            if os.environ.get(TRACEBACK_VARIABLE):
+                raise
+            message, code = _failure(exc)
+            _error(message)
+            sys.exit(code)
+        sys.exit(status if isinstance(status, int) else 0)
+
+
+def _error(message: str, where: str = "conflictdb") -> None:
+    # One line whatever the terminal's width, and never read as rich markup (messages quote
+    # the user's input).
+    _line(f"{where}: error: {' '.join(message.split())}")
+
+
+def _failure(exc: Exception) -> tuple[str, int]:
+    """The line and exit status reporting ``exc``."""
+    from alembic.util.exc import CommandError as AlembicError
+    from pydantic import ValidationError
+    from sqlalchemy.exc import DBAPIError
+
+    from app.config import describe_refusal
+    from app.core.errors import ProblemError, Unprocessable
+
+    if isinstance(exc, CommandError):
+        return str(exc), exc.status
+    if isinstance(exc, ValidationError) and exc.title == "Settings":
+        return f"the settings are refused: {describe_refusal(exc)}", EXIT_REFUSED
+    if isinstance(exc, ProblemError):  # what the API would answer with a problem
+        status = EXIT_REFUSED if isinstance(exc, Unprocessable) else EXIT_FAILED
+        return str(exc.detail or exc.title), status
+    if isinstance(exc, AlembicError):  # e.g. `db upgrade` to an unknown revision
+        return str(exc), EXIT_REFUSED
+    if isinstance(exc, DBAPIError):
+        return f"database {_database()}: {exc.orig}", EXIT_FAILED
+    if isinstance(exc, OSError) and exc.strerror:
+        return (f"{exc.filename}: {exc.strerror}" if exc.filename else exc.strerror), EXIT_FAILED
+    return (
+        f"{type(exc).__name__}: {exc} (this is a bug; {TRACEBACK_VARIABLE}=1 shows where)",
+        EXIT_FAILED,
+    )
+
+
+def _database() -> str:
+    try:
+        return _redact(get_settings().database_url)
+    except Exception:
+        return "(DATABASE_URL)"
+
+
 cli = typer.Typer(
+    cls=OneLineErrors,
+    name="conflictdb",
     help="conflictdb: a conflict-events API with source-level evidence.",
     no_args_is_help=True,
     rich_markup_mode=MARKUP,
+    pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
 
 # How many rejected rows and conflicts the summary shows (the audit log keeps the counts).
 SHOWN = 20
@@ -53,6 +157,14 @@ def serve(
     import uvicorn
 
     settings = get_settings()
+    # Reach the database first: an unusable DATABASE_URL or a database that is down is one
+    # line here, not a traceback from every worker's start-up.
+    engine = _new_engine()
+    try:
+        with engine.connect():
+            pass
+    finally:
+        engine.dispose()
     err.print(f"conflictdb on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     err.print(f"database: {_redact(settings.database_url)}")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
@@ -69,7 +181,7 @@ cli.add_typer(db_cli, name="db")
 
 
 def _upgrade(revision: str) -> None:
-    engine = create_db_engine(get_settings().database_url)
+    engine = _new_engine()
     try:
         db_migrate.upgrade(engine, revision)
     finally:
@@ -190,7 +302,11 @@ def keys_create(
         ["write"], "--scope", help="read, write or admin; repeat for several."
     ),
     expires_in_days: float | None = typer.Option(
-        None, "--expires-in-days", help="Expire the key after this many days."
+        None,
+        "--expires-in-days",
+        min=0,
+        max=36_500,
+        help="Expire the key after this many days (at most 100 years).",
     ),
 ) -> None:
     """Create a key and print it, alone, on standard output (it is shown only once).
@@ -203,7 +319,7 @@ def keys_create(
     from app.db.base import utcnow
     from app.writer.transaction import write_session
 
-    expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days else None
+    expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days is not None else None
     engine = _engine()
     try:
         with write_session(engine) as session:
@@ -234,24 +350,32 @@ def keys_list() -> None:
             rows = repository.list_keys(session)
     finally:
         engine.dispose()
-    table = Table("id", "prefix", "name", "scopes", "created", "expires", "revoked", "last used")
+    # At any width every cell is shown whole: the prefix on one line (it is what `keys
+    # revoke` takes), the rest wrapped or folded, never cut short with an ellipsis.
+    width = max([len("prefix"), *(len(r["prefix"]) for r in rows)])
+    table = Table(show_lines=False)
+    table.add_column("id", no_wrap=True, overflow="fold")
+    table.add_column("prefix", no_wrap=True, min_width=width)
+    for header in ("name", "scopes", "created (UTC)", "expires", "revoked", "last used"):
+        table.add_column(header, overflow="fold")
     for r in rows:
         table.add_row(
-            *(
-                str(r[c]) if r[c] is not None else "-"
-                for c in (
-                    "id",
-                    "prefix",
-                    "name",
-                    "scopes",
-                    "created_at",
-                    "expires_at",
-                    "revoked_at",
-                    "last_used_at",
-                )
-            )
+            str(r["id"]),
+            r["prefix"],
+            r["name"],
+            r["scopes"],
+            *(_when(r[c]) for c in ("created_at", "expires_at", "revoked_at", "last_used_at")),
         )
     Console().print(table)
+
+
+def _when(moment: datetime | None) -> str:
+    """A key's date to the minute, in UTC (the column says so): short enough for a table."""
+    if moment is None:
+        return "-"
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 @keys_cli.command("revoke")
@@ -271,8 +395,7 @@ def keys_revoke(
             record = repository.key_by_prefix(session, key) if not key.isdigit() else None
             key_id = int(key) if key.isdigit() else (record["id"] if record else None)
             if key_id is None:
-                err.print(f"no key {key!r}")
-                raise typer.Exit(1)
+                raise CommandError(f"no key {key!r}")
             principal = service.local_principal(session)
             revoked = service.revoke_key(session, key_id, revoked_by=principal)
     finally:
@@ -280,9 +403,29 @@ def keys_revoke(
     err.print(f"revoked key {revoked['id']} ({revoked['prefix']}…) at {revoked['revoked_at']}")
 
 
+def _new_engine() -> Engine:
+    """An engine for DATABASE_URL. A URL SQLAlchemy cannot use (unparsable, an unknown
+    database or driver) is the user's to fix: one line naming the variable, not the URL,
+    which may hold a password."""
+    url = get_settings().database_url
+    try:
+        return create_db_engine(url)
+    except (ArgumentError, ImportError, ValueError) as exc:
+        raise CommandError(
+            f"DATABASE_URL: {exc}; it takes sqlite:///path/to/file.sqlite3 or "
+            "postgresql+psycopg://user:password@host/database",
+            EXIT_REFUSED,
+        ) from exc
+
+
 def _engine() -> Engine:
-    engine = create_db_engine(get_settings().database_url)
-    db_migrate.upgrade(engine)
+    """An engine for DATABASE_URL, its schema migrated to the head revision."""
+    engine = _new_engine()
+    try:
+        db_migrate.upgrade(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     return engine
 
 
@@ -294,7 +437,7 @@ def load_demo() -> None:
     """
     from app.demo import load_demo as _load
 
-    engine = create_db_engine(get_settings().database_url)
+    engine = _new_engine()
     try:
         db_migrate.upgrade(engine)
         outcome = _load(engine)
@@ -464,8 +607,7 @@ def _import_dataset(
                     source=file.name,
                 )
             except (LayoutError, ValueError) as exc:
-                _line(f"{file.name}: {exc}")
-                raise typer.Exit(2) from None
+                raise CommandError(f"{file.name}: {exc}", EXIT_REFUSED) from None
             except loader.ImportAborted as exc:
                 _print_summary(exc.summary, file, time.monotonic() - started)
                 _line(f"aborted: {exc.cause}")
@@ -506,8 +648,10 @@ def import_ucdp(
 
     release = version or ucdp.version_from_filename(file.name)
     if release is None:
-        _line(f"{file.name}: the GED release is not in the file name; give it with --version")
-        raise typer.Exit(2)
+        raise CommandError(
+            f"{file.name}: the GED release is not in the file name; give it with --version",
+            EXIT_REFUSED,
+        )
     _import_dataset(
         file,
         lambda text: ucdp.parse_rows(text, release),
@@ -683,8 +827,7 @@ def export(
     from app.events.schemas import SORT_KEYS, EventListQuery
 
     if sort not in SORT_KEYS:
-        _line(f"--sort {sort!r}: one of {', '.join(SORT_KEYS)}")
-        raise typer.Exit(2)
+        raise CommandError(f"--sort {sort!r}: one of {', '.join(SORT_KEYS)}", EXIT_REFUSED)
     given = {
         "date_from": date_from.date() if date_from else None,
         "date_to": date_to.date() if date_to else None,
@@ -710,13 +853,13 @@ def export(
         query = EventListQuery(**{k: v for k, v in given.items() if v is not None}, sort=sort)
         event_repository.filter_clauses(query)  # a bad --q is refused before any output
     except ValidationError as exc:
+        problems = []
         for error in exc.errors():
             where = str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
-            _line(f"--{where}: {error['msg']}")
-        raise typer.Exit(2) from None
+            problems.append(f"--{where}: {error['msg']}")
+        raise CommandError("; ".join(problems), EXIT_REFUSED) from None
     except ProblemError as exc:
-        _line(str(exc.detail))
-        raise typer.Exit(2) from None
+        raise CommandError(str(exc.detail), EXIT_REFUSED) from None
     engine = _engine()
     count = 0
 

@@ -7,7 +7,7 @@ import re
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
@@ -60,9 +60,11 @@ class Settings(BaseSettings):
         description="Longest a streamed answer waits for a client that stopped reading.",
     )
     auth_reads: bool = Field(default=False, description="Reads need a key with 'read' scope.")
-    local_key_file: str = Field(
-        default=".conflictdb-local-key",
-        description="Local mode: where the first start writes the local write key it creates.",
+    local_key_file: str | None = Field(
+        default=None,
+        description="Local mode: the file holding the local write key the first start creates. "
+        "Default: one per database (app.auth.local.key_file_for): .conflictdb-local-key for "
+        "the default SQLite file, .conflictdb-local-key-<name>-<hash of the URL> otherwise.",
     )
     idempotency_ttl_hours: float = Field(
         default=24, gt=0, description="How long an Idempotency-Key's response is kept."
@@ -153,6 +155,20 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def describe_refusal(exc: ValidationError) -> str:
+    """Why the environment's settings were refused, in one line naming the variables."""
+    parts = []
+    for error in exc.errors(include_url=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if not error["loc"]:  # a rule across settings: the message names them
+            parts.append(message)
+            continue
+        field = str(error["loc"][0])
+        variable = "DATABASE_URL" if field == "database_url" else f"CONFLICTDB_{field.upper()}"
+        parts.append(f"{variable}: {message}")
+    return "; ".join(parts)
 
 
 @lru_cache

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,10 +18,10 @@ from app import derived
 from app.auth.dependencies import rate_limit_bucket, read_access
 from app.config import Settings, get_settings
 from app.core import bodies
-from app.core.errors import problem_responses
+from app.core.errors import add_problem_schemas, problem_responses
 from app.db import dialect
 from app.db.session import create_db_engine
-from app.http import caching, ratelimit
+from app.http import caching, docs, ratelimit
 from app.http.problems import install_error_handlers
 from app.http.streaming import StreamLimits, StreamSlots
 
@@ -61,18 +62,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
             load_demo_if_empty(engine)
         if settings.environment == "local":
-            from app.auth.local import ensure_local_key
+            from app.auth import local
 
-            ensure_local_key(engine, settings.local_key_file)
+            local.ensure_local_key(engine, local.key_file(settings))
         yield
         engine.dispose()
 
     app = FastAPI(
         title="conflictdb",
-        version="1.0.0",
+        version=_package_version(),
         summary="An open conflict-events API with source-level evidence.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        # Served by app.http.docs from the app's own files instead of FastAPI's CDN links.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.changes.router import router as changes_router
     from app.events.router import router as events_router
     from app.health.router import router as health_router
+    from app.home import index as home
     from app.outlets.router import router as outlets_router
     from app.places.router import router as places_router
     from app.quotes.router import router as quotes_router
@@ -127,11 +132,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(
             router,
             dependencies=[Depends(read_access)],
-            responses=problem_responses(401, 403, 415, 429),
+            responses=problem_responses(401, 403, 429),
         )
     app.include_router(health_router)
+    docs.install(app)
+    home.install(app)
     _register_body_schemas(app)
     return app
+
+
+def _package_version() -> str:
+    """The installed package's version (pyproject's), for the OpenAPI document's info.version
+    and the caching salt; a source tree that was never installed has none."""
+    try:
+        return importlib.metadata.version("conflictdb")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 # Below this a response goes as is: gzip's header and the round trip cost more than it saves.
@@ -238,7 +254,9 @@ def _register_body_schemas(app: FastAPI) -> None:
         if app.openapi_schema is not None:
             return app.openapi_schema
         schema = original()
-        bodies.add_schemas(schema.setdefault("components", {}).setdefault("schemas", {}))
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        bodies.add_schemas(schemas)
+        add_problem_schemas(schemas)
         _document_security(app, schema)
         return schema
 

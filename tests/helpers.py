@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from httpx2 import Response
 from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner, Result
 
 import app.models  # noqa: F401  (every table registered before DATA_TABLES is computed)
 from app.db.base import Base
 from app.db.session import read_session
 
 PROBLEM = "application/problem+json"
+DATA = Path(__file__).resolve().parent / "data"
+GED_SAMPLE = DATA / "ucdp-ged-sample-1000.csv"
+ACLED_SAMPLE = DATA / "acled-sample.csv"
 # Lookup tables are seeded by the migrations; everything else starts empty.
 DATA_TABLES = [
     t
@@ -55,3 +60,21 @@ def assert_problem(
 
 def error_locs(body: dict[str, Any]) -> list[list[Any]]:
     return [e["loc"] for e in body.get("errors", [])]
+
+
+def run_cli(database_url: str, *args: str, env: dict[str, str | None] | None = None) -> Result:
+    """``conflictdb ARGS`` on that database through typer's CliRunner. An exception a command
+    lets out fails the test (``catch_exceptions=False``) instead of becoming a status."""
+    from app.cli import cli
+    from app.config import get_settings
+
+    get_settings.cache_clear()  # the CLI reads DATABASE_URL through the cached settings
+    try:
+        return CliRunner().invoke(
+            cli,
+            list(args),
+            env={"CONFLICTDB_DATABASE_URL": database_url, **(env or {})},
+            catch_exceptions=False,
+        )
+    finally:
+        get_settings.cache_clear()

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
+import inspect
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.core.errors import PROBLEM_MEDIA_TYPE
 from app.main import create_app
 
 
@@ -134,3 +138,83 @@ def test_every_id_in_every_path_is_canonical(database_url: str) -> None:
                         assert ["path", name] in locs, where
                         checked += 1
         assert checked >= 3 * 20
+
+
+# -- the document, operation by operation -------------------------------------------------------
+
+PROBLEM_CONTENT = {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+# What a route's own code reads (routes read these headers themselves and hand the values to
+# services): Idempotency-Key through app.idempotency.service.from_request, If-Match as
+# request.headers.get(etag.HEADER), the body through app.core.bodies.
+READS_HEADER = {"Idempotency-Key": "idempotency.from_request(", "If-Match": "etag.HEADER"}
+READS_BODY = ("read_body(", "parse_body(")
+
+
+def _document() -> dict[str, Any]:
+    app = create_app(Settings(database_url="sqlite://", demo=False, migrate_on_start=False))
+    return app.openapi()
+
+
+def _operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    for path, item in doc["paths"].items():
+        for method, operation in item.items():
+            yield method.upper(), path, operation
+
+
+def test_problem_responses_are_application_problem_json_only() -> None:
+    """Every error response of every operation is a Problem, under application/problem+json
+    (what the handlers send), not under application/json."""
+    doc = _document()
+    problem = doc["components"]["schemas"]["Problem"]
+    assert {"type", "title", "status", "detail", "instance", "errors"} <= set(problem["properties"])
+    checked = 0
+    for method, path, operation in _operations(doc):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                assert response.get("content") == PROBLEM_CONTENT, (method, path, status)
+                checked += 1
+    assert checked >= 200
+
+
+def test_only_operations_that_read_a_body_declare_one_and_its_413_and_415() -> None:
+    doc = _document()
+    for route in _app_routes():
+        source = inspect.getsource(route.original_route.endpoint)
+        reads_body = any(call in source for call in READS_BODY)
+        for method in route.methods:
+            operation = doc["paths"][route.path][method.lower()]
+            where = (method, route.path)
+            assert ("requestBody" in operation) == reads_body, where
+            assert ("413" in operation["responses"]) == reads_body, where
+            assert ("415" in operation["responses"]) == reads_body, where
+    for method, path, operation in _operations(doc):
+        if method == "GET":
+            assert "415" not in operation["responses"], path
+
+
+def test_idempotency_key_and_if_match_are_declared_where_a_route_reads_them() -> None:
+    doc = _document()
+    seen = dict.fromkeys(READS_HEADER, 0)
+    for route in _app_routes():
+        source = inspect.getsource(route.original_route.endpoint)
+        for method in route.methods:
+            operation = doc["paths"][route.path][method.lower()]
+            headers = {p["name"]: p for p in operation.get("parameters", []) if p["in"] == "header"}
+            for header, call in READS_HEADER.items():
+                where = (method, route.path, header)
+                assert (header in headers) == (call in source), where
+                if header in headers:
+                    seen[header] += 1
+                    assert headers[header]["schema"]["type"] == "string", where
+            if "If-Match" in headers:
+                assert "412" in operation["responses"], (method, route.path)
+                if headers["If-Match"]["required"]:
+                    assert "428" in operation["responses"], (method, route.path)
+            if "Idempotency-Key" in headers:
+                assert not headers["Idempotency-Key"]["required"], (method, route.path)
+                assert method == "POST", route.path
+    assert seen["Idempotency-Key"] >= 8 and seen["If-Match"] >= 15, seen
+
+
+def test_info_version_is_the_package_version() -> None:
+    assert _document()["info"]["version"] == importlib.metadata.version("conflictdb")

@@ -107,9 +107,12 @@ def get_actor(
                 "Location": {"description": "The actor's URL.", "schema": {"type": "string"}},
             },
         },
-        **problem_responses(401, 403, 409, 413, 422, 503),
+        **problem_responses(401, 403, 409, 413, 415, 422, 503),
     },
-    openapi_extra=bodies.openapi_body(ActorCreate),
+    openapi_extra={
+        **bodies.openapi_body(ActorCreate),
+        "parameters": [idempotency.parameter()],
+    },
 )
 async def create_actor(request: Request, engine: EngineDep, principal: WriteAccess) -> JSONResponse:
     raw = await bodies.read_body(request)
@@ -131,7 +134,10 @@ async def create_actor(request: Request, engine: EngineDep, principal: WriteAcce
         "keeps the old one as an alias; the primary name cannot be removed. A name a report "
         "would already match to another actor of the same kind and country is a **409**."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 413, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(ActorUpdate),
         "parameters": [etag.parameter(required=True)],
@@ -199,9 +205,12 @@ def delete_actor(
     ),
     responses={
         200: {"description": "The surviving actor.", "headers": etag.response_header()},
-        **problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
+        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
     },
-    openapi_extra={**bodies.openapi_body(MergeInto), **OPTIONAL_IF_MATCH},
+    openapi_extra={
+        **bodies.openapi_body(MergeInto),
+        "parameters": [etag.parameter(required=False), idempotency.parameter()],
+    },
 )
 async def merge_actor(
     request: Request, engine: EngineDep, principal: WriteAccess, actor_id: ActorId
@@ -262,8 +271,11 @@ def list_aliases(
         "actor of the same kind and country, is a **409**. `If-Match` (the actor's ETag) is "
         "optional. Accepts `Idempotency-Key`."
     ),
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
-    openapi_extra={**bodies.openapi_body(ActorAliasCreate), **OPTIONAL_IF_MATCH},
+    responses=problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
+    openapi_extra={
+        **bodies.openapi_body(ActorAliasCreate),
+        "parameters": [etag.parameter(required=False), idempotency.parameter()],
+    },
 )
 async def add_alias(
     request: Request, engine: EngineDep, principal: WriteAccess, actor_id: ActorId
@@ -323,8 +335,11 @@ def remove_alias(
         "the same tie again is a **409**. `If-Match` (this actor's ETag) is optional. Accepts "
         "`Idempotency-Key`."
     ),
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
-    openapi_extra={**bodies.openapi_body(AffiliationCreate), **OPTIONAL_IF_MATCH},
+    responses=problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
+    openapi_extra={
+        **bodies.openapi_body(AffiliationCreate),
+        "parameters": [etag.parameter(required=False), idempotency.parameter()],
+    },
 )
 async def add_affiliation(
     request: Request, engine: EngineDep, principal: WriteAccess, actor_id: ActorId

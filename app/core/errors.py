@@ -151,6 +151,16 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
+PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"
+
+
+def problem_content() -> dict[str, Any]:
+    """The ``content`` of a problem response in the OpenAPI document: a Problem, under
+    ``application/problem+json`` only, which is what the handlers send. (FastAPI's ``model=``
+    would put it under ``application/json``.) ``add_problem_schemas`` defines the schema."""
+    return {PROBLEM_MEDIA_TYPE: {"schema": {"$ref": PROBLEM_SCHEMA_REF}}}
+
+
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry declaring the problem statuses a route can return."""
     descriptions = {
@@ -168,10 +178,16 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         503: "Database unavailable; retry after the given delay",
     }
     return {
-        s: {
-            "model": Problem,
-            "description": descriptions.get(s, "Problem"),
-            "content": {PROBLEM_MEDIA_TYPE: {}},
-        }
+        s: {"description": descriptions.get(s, "Problem"), "content": problem_content()}
         for s in statuses
     }
+
+
+def add_problem_schemas(schemas: dict[str, Any]) -> None:
+    """Add Problem (and FieldError) to the OpenAPI document's ``components.schemas``."""
+    schema = Problem.model_json_schema(
+        ref_template="#/components/schemas/{model}", mode="serialization"
+    )
+    for name, definition in schema.pop("$defs", {}).items():
+        schemas.setdefault(name, definition)
+    schemas.setdefault("Problem", schema)

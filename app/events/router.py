@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.auth.dependencies import WriteAccess
 from app.core import bodies, etag, ids
-from app.core.errors import PROBLEM_MEDIA_TYPE, NotFound, Problem, problem_responses
+from app.core.errors import NotFound, problem_content, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
 from app.db.session import EngineDep, ReadSessionDep, read_session
 from app.events import repository, service, streams
@@ -97,9 +97,8 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
         },
     },
     406: {
-        "model": Problem,
         "description": "`Accept` allows none of the formats (and no `format=` was given).",
-        "content": {PROBLEM_MEDIA_TYPE: {}},
+        "content": problem_content(),
     },
     **problem_responses(422, 503),
 }
@@ -203,7 +202,10 @@ def get_event(
         "a live place (**422**); an `external_id` another event has is a **409**, and so is an "
         "edit of a retracted event."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 413, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(EventUpdate),
         "parameters": [etag.parameter(required=True)],

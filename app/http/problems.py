@@ -80,7 +80,12 @@ def install_error_handlers(app: FastAPI) -> None:
         headers = dict(exc.headers or {})
         if exc.status_code == 405:
             # Starlette names only the first matching route's methods; list every route's.
-            headers["Allow"] = ", ".join(_allowed_methods(request))
+            # Paths outside the OpenAPI document (the index, /docs) keep Starlette's list,
+            # sorted too (it comes from a set, in no fixed order).
+            methods = _allowed_methods(request) or sorted(
+                m.strip() for m in headers.get("Allow", "").split(",") if m.strip()
+            )
+            headers["Allow"] = ", ".join(methods)
         return problem_response(problem, exc.status_code, headers)
 
     @app.exception_handler(OperationalError)

@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
 
-EXEMPT_PATHS = ("/healthz", "/docs", "/openapi.json", "/redoc")
+EXEMPT_PATHS = ("/healthz", "/docs", "/openapi.json", "/redoc", "/static/")
 
 
 class TokenBuckets:

@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import orjson
 from fastapi import Request
@@ -54,6 +55,29 @@ def fingerprint(raw: bytes) -> str:
     except orjson.JSONDecodeError:
         canonical = raw
     return hashlib.sha256(canonical).hexdigest()
+
+
+def parameter() -> dict[str, Any]:
+    """The OpenAPI description of the Idempotency-Key header (the route reads it itself,
+    with ``from_request``)."""
+    return {
+        "name": HEADER,
+        "in": "header",
+        "required": False,
+        "description": (
+            "Optional: makes a retry safe. A request repeating the key and the body of one "
+            "already answered gets that answer again (with `Idempotent-Replayed: true`) and "
+            "writes nothing; the same key with another body is a 422. 1 to 255 visible ASCII "
+            "characters, kept per API key for `CONFLICTDB_IDEMPOTENCY_TTL_HOURS` (24 h)."
+        ),
+        "schema": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 255,
+            "pattern": "^[!-~]+$",
+            "examples": ["3f1c9a60-tour-1"],
+        },
+    }
 
 
 def from_request(request: Request, raw: bytes, api_key_id: int | None) -> IdempotencyRequest | None:

@@ -52,9 +52,12 @@ def _example() -> dict[str, Any]:
             "model": ReportCreated,
             "description": "An identical report was already stored: its response, replayed.",
         },
-        **problem_responses(401, 403, 409, 413, 422, 429, 503),
+        **problem_responses(401, 403, 409, 413, 415, 422, 429, 503),
     },
-    openapi_extra=bodies.openapi_body(ReportCreate, example=_example()),
+    openapi_extra={
+        **bodies.openapi_body(ReportCreate, example=_example()),
+        "parameters": [idempotency.parameter()],
+    },
 )
 async def post_report(request: Request, engine: EngineDep, principal: WriteAccess) -> JSONResponse:
     raw = await bodies.read_body(request)
