@@ -115,7 +115,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.vocabulary.router import router as vocabulary_router
 
     # Every API route: reads open unless CONFLICTDB_AUTH_READS, a key checked whenever one is
-    # sent (401/403), and the rate limit (429).
+    # sent (401/403; two credentials at once are a 400), and the rate limit (429).
     for router in (
         ingest_router,
         events_router,
@@ -132,7 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(
             router,
             dependencies=[Depends(read_access)],
-            responses=problem_responses(401, 403, 429),
+            responses=problem_responses(400, 401, 403, 429),
         )
     app.include_router(health_router)
     docs.install(app)

@@ -164,7 +164,7 @@ def problem_content() -> dict[str, Any]:
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry declaring the problem statuses a route can return."""
     descriptions = {
-        400: "Bad request",
+        400: "Bad request: a body that is not JSON, or more than one credential",
         404: "Not found",
         409: "Conflict",
         401: "No valid API key (see WWW-Authenticate)",
