@@ -35,6 +35,14 @@ def test_every_route_has_summary_description_response_model_and_errors() -> None
             assert 404 in declared, where
 
 
+def test_every_route_taking_a_body_declares_malformed_json() -> None:
+    """A body that does not parse is a 400: every route reading one says so."""
+    body_routes = [r for r in _app_routes() if "requestBody" in (r.openapi_extra or {})]
+    assert len(body_routes) >= 15
+    for route in body_routes:
+        assert 400 in route.responses, f"{sorted(route.methods)} {route.path}"
+
+
 def test_routes_are_plural_nouns_under_v1() -> None:
     for route in _app_routes():
         if route.path == "/healthz":

@@ -107,7 +107,7 @@ def get_actor(
                 "Location": {"description": "The actor's URL.", "schema": {"type": "string"}},
             },
         },
-        **problem_responses(401, 403, 409, 413, 422, 503),
+        **problem_responses(400, 401, 403, 409, 413, 422, 503),
     },
     openapi_extra=bodies.openapi_body(ActorCreate),
 )
@@ -131,7 +131,10 @@ async def create_actor(request: Request, engine: EngineDep, principal: WriteAcce
         "keeps the old one as an alias; the primary name cannot be removed. A name a report "
         "would already match to another actor of the same kind and country is a **409**."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 413, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(ActorUpdate),
         "parameters": [etag.parameter(required=True)],
@@ -199,7 +202,7 @@ def delete_actor(
     ),
     responses={
         200: {"description": "The surviving actor.", "headers": etag.response_header()},
-        **problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 503),
     },
     openapi_extra={**bodies.openapi_body(MergeInto), **OPTIONAL_IF_MATCH},
 )
@@ -262,7 +265,7 @@ def list_aliases(
         "actor of the same kind and country, is a **409**. `If-Match` (the actor's ETag) is "
         "optional. Accepts `Idempotency-Key`."
     ),
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 503),
     openapi_extra={**bodies.openapi_body(ActorAliasCreate), **OPTIONAL_IF_MATCH},
 )
 async def add_alias(
@@ -323,7 +326,7 @@ def remove_alias(
         "the same tie again is a **409**. `If-Match` (this actor's ETag) is optional. Accepts "
         "`Idempotency-Key`."
     ),
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 503),
     openapi_extra={**bodies.openapi_body(AffiliationCreate), **OPTIONAL_IF_MATCH},
 )
 async def add_affiliation(

@@ -80,7 +80,10 @@ def get_article(
         " a **409**. The body can change only while no quote points into it (quotes are offsets "
         "into the body): otherwise a **422** naming them."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 413, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(ArticleUpdate),
         "parameters": [etag.parameter(required=True)],

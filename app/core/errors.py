@@ -59,6 +59,12 @@ class ProblemError(Exception):
         return body
 
 
+class MalformedJson(ProblemError):
+    """The request body does not parse as JSON (a syntax error): nothing to validate."""
+
+    status, slug, title = 400, "malformed-json", "Malformed JSON"
+
+
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 
@@ -154,7 +160,7 @@ def problem_response(
 def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The ``responses=`` entry declaring the problem statuses a route can return."""
     descriptions = {
-        400: "Bad request",
+        400: "The body is not valid JSON",
         404: "Not found",
         409: "Conflict",
         401: "No valid API key (see WWW-Authenticate)",

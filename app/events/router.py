@@ -219,7 +219,10 @@ def get_event(
         "a live place (**422**); an `external_id` another event has is a **409**, and so is an "
         "edit of a retracted event."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 413, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(EventUpdate),
         "parameters": [etag.parameter(required=True)],

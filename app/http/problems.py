@@ -5,6 +5,7 @@ Retry-After, never a 500)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Any
@@ -15,6 +16,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import bodies
 from app.core.errors import (
     PROBLEM_BASE,
     ProblemError,
@@ -41,6 +43,18 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _json_syntax_error(exc: RequestValidationError) -> str | None:
+    """A body FastAPI itself parsed (a route with a body parameter) and found malformed: where
+    and what, as ``app.core.bodies`` words it for the bodies it parses."""
+    for err in exc.errors():
+        if err.get("type") == "json_invalid" and isinstance(exc.body, str):
+            loc = err.get("loc", ())
+            position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+            reason = str(err.get("ctx", {}).get("error", "invalid JSON"))
+            return bodies.describe_syntax_error(json.JSONDecodeError(reason, exc.body, position))
+    return None
+
+
 _STATUS_TITLES = {
     400: ("bad-request", "Bad request"),
     401: ("unauthorized", "Unauthorized"),
@@ -60,6 +74,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        syntax = _json_syntax_error(exc)
+        if syntax is not None:
+            malformed = bodies.malformed(syntax)
+            return problem_response(malformed.to_problem(request.url.path), malformed.status)
         errors = _field_errors(exc)
         detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
         problem = ValidationProblem(detail, errors=errors).to_problem(request.url.path)

@@ -93,7 +93,7 @@ def get_outlet(
                 "Location": {"description": "The outlet's URL.", "schema": {"type": "string"}},
             },
         },
-        **problem_responses(401, 403, 409, 413, 422, 503),
+        **problem_responses(400, 401, 403, 409, 413, 422, 503),
     },
     openapi_extra=bodies.openapi_body(OutletCreate),
 )
@@ -118,7 +118,10 @@ async def create_outlet(
         "outlet's ETag (**428** without, **412** when stale). A name another outlet has "
         "(after normalisation) is a **409**."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 413, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(OutletUpdate),
         "parameters": [etag.parameter(required=True)],

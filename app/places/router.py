@@ -95,7 +95,7 @@ def get_place(
                 "Location": {"description": "The place's URL.", "schema": {"type": "string"}},
             },
         },
-        **problem_responses(401, 403, 409, 413, 422, 503),
+        **problem_responses(400, 401, 403, 409, 413, 422, 503),
     },
     openapi_extra=bodies.openapi_body(PlaceCreate),
 )
@@ -120,7 +120,10 @@ async def create_place(request: Request, engine: EngineDep, principal: WriteAcce
         "a move into the place itself or anything inside it is a **422**. A name already held "
         "in the destination slot is a **409**. A new name keeps the old one as an alias."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 413, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(PlaceUpdate),
         "parameters": [etag.parameter(required=True)],
@@ -186,7 +189,7 @@ def delete_place(
     ),
     responses={
         200: {"description": "The surviving place.", "headers": etag.response_header()},
-        **problem_responses(401, 403, 404, 409, 412, 413, 422, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 422, 503),
     },
     openapi_extra={
         **bodies.openapi_body(MergeInto),
