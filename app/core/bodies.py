@@ -18,6 +18,7 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from app.core import validation
 from app.core.errors import (
     MalformedJson,
     PayloadTooLarge,
@@ -135,12 +136,11 @@ def validate_json(model: type[M], raw: bytes) -> M:
             syntax = json_syntax_error(raw)
             if syntax is not None:
                 raise malformed(syntax) from None
-        errors = [
-            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_context=False, include_input=False)
-        ]
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        raise ValidationProblem(detail, errors=errors) from None
+        errors = validation.body_errors(
+            exc.errors(include_url=False, include_context=False, include_input=False),
+            model.__pydantic_core_schema__,
+        )
+        raise ValidationProblem(validation.summary(errors), errors=errors) from None
 
 
 async def parse_body(request: Request, model: type[M]) -> M:
