@@ -32,9 +32,8 @@ class ActorFilter(PageQuery):
         description="Actor kind, one of the `actor_kinds` in GET /v1/vocabulary.",
         examples=["rebel_group"],
     )
-    country: str | None = Field(
+    country: Country | None = Field(
         default=None,
-        pattern="^[A-Z]{2}$",
         description="ISO 3166-1 alpha-2 code of the actor's country, upper case.",
         examples=["SY"],
     )

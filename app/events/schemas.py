@@ -19,7 +19,7 @@ from pydantic import (
 )
 
 from app.core.edits import Patch, absent
-from app.core.fields import Id, IsoDate, Text
+from app.core.fields import NOT_BLANK, Id, IsoDate, Pattern, Text
 from app.core.pagination import PageQuery, StrictQuery
 
 EventSort = Literal["date_start", "-date_start", "fatalities_best", "-fatalities_best", "id", "-id"]
@@ -64,6 +64,24 @@ _NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
 _KM = r"[0-9]{1,5}(\.[0-9]{1,6})?"
 BBOX_PATTERN: Final = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
 NEAR_PATTERN: Final = rf"^{_NUMBER},{_NUMBER},{_KM}$"
+BboxText = Annotated[
+    str,
+    Pattern(
+        BBOX_PATTERN,
+        "bbox needs minlon,minlat,maxlon,maxlat: four decimal numbers of degrees, such as "
+        "36.0,33.0,37.5,34.5",
+    ),
+]
+NearText = Annotated[
+    str,
+    Pattern(
+        NEAR_PATTERN, "near needs lat,lon,km: decimal degrees and kilometres, such as 33.8,36.75,25"
+    ),
+]
+CountryFilter = Annotated[
+    str,
+    Pattern(r"^[A-Za-z]{2}$", "country is an ISO 3166-1 alpha-2 code: two letters, such as SY"),
+]
 
 
 class Bbox(NamedTuple):
@@ -169,12 +187,12 @@ class EventFilter(StrictQuery):
         ),
         examples=[3],
     )
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = Field(
+    country: CountryFilter | None = Field(
         default=None,
         description="ISO 3166-1 alpha-2 code of the country of the event's place.",
         examples=["SY"],
     )
-    bbox: Annotated[str, StringConstraints(pattern=BBOX_PATTERN)] | None = Field(
+    bbox: BboxText | None = Field(
         default=None,
         description=(
             "`minlon,minlat,maxlon,maxlat` (decimal degrees, edges included): events whose "
@@ -183,7 +201,7 @@ class EventFilter(StrictQuery):
         ),
         examples=["36.0,33.0,37.5,34.5"],
     )
-    near: Annotated[str, StringConstraints(pattern=NEAR_PATTERN)] | None = Field(
+    near: NearText | None = Field(
         default=None,
         description=(
             "`lat,lon,km`: events whose place is within `km` kilometres of the point "
@@ -628,11 +646,9 @@ class EventUpdate(Patch):
 class EventRetraction(StrictQuery):
     """DELETE /v1/events/{id}: a retraction needs its reason."""
 
-    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")] = (
-        Field(
-            description="Why the event is retracted (shown with it and kept in its history).",
-            examples=["Duplicate of event 7: the same air raids, reported twice."],
-        )
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000), NOT_BLANK] = Field(
+        description="Why the event is retracted (shown with it and kept in its history).",
+        examples=["Duplicate of event 7: the same air raids, reported twice."],
     )
 
 

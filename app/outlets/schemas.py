@@ -25,9 +25,8 @@ class OutletFilter(PageQuery):
         ),
         examples=["Syria Direct"],
     )
-    country: str | None = Field(
+    country: Country | None = Field(
         default=None,
-        pattern="^[A-Z]{2}$",
         description="ISO 3166-1 alpha-2 code of the outlet's country, upper case.",
         examples=["SY"],
     )

@@ -33,9 +33,8 @@ class PlaceFilter(PageQuery):
         description="Place kind, one of the `place_kinds` in GET /v1/vocabulary.",
         examples=["populated_place"],
     )
-    country: str | None = Field(
+    country: Country | None = Field(
         default=None,
-        pattern="^[A-Z]{2}$",
         description="ISO 3166-1 alpha-2 code of the country the place is in, upper case.",
         examples=["SY"],
     )
