@@ -421,6 +421,39 @@ ROWS: list[Row] = [
         "validation-error",
         params={"published_to": "0"},
     ),
+    Row(
+        "date_from after date_to",
+        "GET",
+        "/v1/stats/events",
+        422,
+        "validation-error",
+        params={"date_from": "2018-05-01", "date_to": "2018-04-30"},
+    ),
+    # -- filter values no row could match, and values missing their format -----------------
+    Row(
+        "a country code that does not exist",
+        "GET",
+        "/v1/events",
+        422,
+        "validation-error",
+        params={"country": "XX", "format": "csv"},
+    ),
+    Row(
+        "a country code that does not exist, in a body",
+        "POST",
+        "/v1/outlets",
+        422,
+        "validation-error",
+        json={"name": "Wire", "country": "XX"},
+    ),
+    Row(
+        "near without its distance",
+        "GET",
+        "/v1/events",
+        422,
+        "validation-error",
+        params={"near": "33.8,36.75"},
+    ),
     # -- strings the databases cannot store alike --------------------------------------------
     Row(
         "NUL in a title",

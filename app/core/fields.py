@@ -1,6 +1,7 @@
 """Shared field types of request bodies and query parameters: ids, names, country and
 language codes, URLs, ISO dates, text that both databases can store, and the strict base
-model of bodies. Each says in the OpenAPI schema what it enforces."""
+model of bodies. Each says in the OpenAPI schema what it enforces. A pattern is declared with
+the words a refused client reads (``Pattern``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from datetime import date
 from typing import Annotated, Any, Final
 from urllib.parse import urlsplit
 
+import pycountry
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -19,6 +21,7 @@ from pydantic import (
     GetCoreSchemaHandler,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
 )
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
@@ -98,6 +101,40 @@ def _url_fits(value: str) -> str:
     return value
 
 
+# The ISO 3166-1 alpha-2 codes that exist (pycountry's), and XK: Kosovo has no ISO code, and
+# the EU's and IMF's user-assigned one is what the dataset importers write for it
+# (app/formats/countries.py). A country a filter refuses cannot be written either.
+COUNTRY_CODES: Final[frozenset[str]] = frozenset(
+    country.alpha_2 for country in pycountry.countries
+) | {"XK"}
+
+
+def existing_country(value: str) -> str:
+    if value not in COUNTRY_CODES:
+        raise PydanticCustomError(
+            "unknown_country", "'{code}' is not an ISO 3166-1 alpha-2 country code", {"code": value}
+        )
+    return value
+
+
+def dates_in_order(end: date | None, info: ValidationInfo, start: str) -> date | None:
+    """The validator of a range's end (``date_to``): an end before the start (``date_from``)
+    is a range nothing is in, refused rather than answered with nothing."""
+    begin = info.data.get(start)
+    if end is not None and begin is not None and end < begin:
+        raise PydanticCustomError(
+            "date_order",
+            "{end_name} {end} is before {start_name} {start}",
+            {
+                "end_name": info.field_name,
+                "end": str(end),
+                "start_name": start,
+                "start": str(begin),
+            },
+        )
+    return end
+
+
 def _iso_date_only(value: object) -> object:
     # Pydantic reads a string of digits as a Unix timestamp; a date here is YYYY-MM-DD.
     if isinstance(value, str):
@@ -131,6 +168,7 @@ Country = Annotated[
     Pattern(
         r"^[A-Z]{2}$", "a country is an ISO 3166-1 alpha-2 code: two capital letters, such as SY"
     ),
+    AfterValidator(existing_country),
 ]
 Language = Annotated[
     str,

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal, NamedTuple
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -19,7 +20,15 @@ from pydantic import (
 )
 
 from app.core.edits import Patch, absent
-from app.core.fields import NOT_BLANK, Id, IsoDate, Pattern, Text
+from app.core.fields import (
+    NOT_BLANK,
+    Id,
+    IsoDate,
+    Pattern,
+    Text,
+    dates_in_order,
+    existing_country,
+)
 from app.core.pagination import PageQuery, StrictQuery
 
 EventSort = Literal["date_start", "-date_start", "fatalities_best", "-fatalities_best", "id", "-id"]
@@ -81,6 +90,8 @@ NearText = Annotated[
 CountryFilter = Annotated[
     str,
     Pattern(r"^[A-Za-z]{2}$", "country is an ISO 3166-1 alpha-2 code: two letters, such as SY"),
+    AfterValidator(str.upper),
+    AfterValidator(existing_country),
 ]
 
 
@@ -275,10 +286,10 @@ class EventFilter(StrictQuery):
         examples=[False],
     )
 
-    @field_validator("country")
+    @field_validator("date_to")
     @classmethod
-    def _country_upper(cls, value: str | None) -> str | None:
-        return value.upper() if value is not None else None
+    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return dates_in_order(value, info, "date_from")
 
     @field_validator("bbox")
     @classmethod
