@@ -27,6 +27,7 @@ from app.core.errors import NotFound, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
 from app.db.session import EngineDep, ReadSessionDep
 from app.idempotency import service as idempotency
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/actors", tags=["actors"])
 
@@ -53,7 +54,9 @@ OPTIONAL_IF_MATCH = {"parameters": [etag.parameter(required=False)]}
     ),
     responses=problem_responses(422, 503),
 )
-def list_actors(session: ReadSessionDep, f: Annotated[ActorFilter, Query()]) -> dict[str, Any]:
+def list_actors(
+    session: ReadSessionDep, f: Annotated[ActorFilter, known_terms(ActorFilter)]
+) -> dict[str, Any]:
     rows, next_cursor = repository.list_actors(session, f)
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:

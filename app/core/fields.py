@@ -1,7 +1,8 @@
 """Shared field types of request bodies and query parameters: ids, names, country and
 language codes, URLs, ISO dates, text that both databases can store, and the strict base
 model of bodies. Each says in the OpenAPI schema what it enforces. A pattern is declared with
-the words a refused client reads (``Pattern``)."""
+the words a refused client reads (``Pattern``); a field whose values are names in a
+controlled vocabulary is marked (``Term``) for ``app.vocabulary`` to check."""
 
 from __future__ import annotations
 
@@ -72,6 +73,25 @@ class Pattern:
             if any(e["type"] == "string_pattern_mismatch" for e in exc.errors()):
                 raise PydanticCustomError("string_pattern_mismatch", self.says) from None
             raise
+
+
+@dataclass(frozen=True)
+class Term:
+    """Marks a query field whose values are names in a controlled vocabulary, one of the
+    lookup tables GET /v1/vocabulary lists: ``Annotated[str | None, ACTOR_KIND]``. A value
+    not in it is refused (422) naming the nearest names, by ``app.vocabulary.service``, which
+    reads the vocabulary from the database."""
+
+    vocabulary: str  # the lookup table
+    noun: str  # what the message calls one
+    error: str  # the error's type
+
+
+EVENT_TYPE = Term("event_type", "event type", "unknown_event_type")
+SUB_EVENT_TYPE = Term("sub_event_type", "sub-event type", "unknown_sub_event_type")
+ACTOR_KIND = Term("actor_kind", "actor kind", "unknown_kind")
+PLACE_KIND = Term("place_kind", "place kind", "unknown_kind")
+OUTLET_KIND = Term("outlet_kind", "outlet kind", "unknown_kind")
 
 
 def _storable(value: str) -> str:

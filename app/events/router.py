@@ -26,6 +26,7 @@ from app.events.schemas import (
     EventUpdate,
 )
 from app.http import negotiation
+from app.vocabulary.dependencies import known_terms
 
 LIST_MEDIA_TYPES = {name: streams.MEDIA_TYPES[name] for name in streams.LIST_FORMATS}
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -135,7 +136,7 @@ _FILENAMES = {"csv": "events.csv", "geojson": "events.geojson"}
     responses=LIST_RESPONSES,
 )
 async def list_events(
-    request: Request, engine: EngineDep, f: Annotated[EventListQuery, Query()]
+    request: Request, engine: EngineDep, f: Annotated[EventListQuery, known_terms(EventListQuery)]
 ) -> Response:
     fmt = negotiation.negotiate(f.format, request.headers.get("accept"), LIST_MEDIA_TYPES)
     service.check_format_parameters(f, fmt)

@@ -21,7 +21,9 @@ from pydantic import (
 
 from app.core.edits import Patch, absent
 from app.core.fields import (
+    EVENT_TYPE,
     NOT_BLANK,
+    SUB_EVENT_TYPE,
     Id,
     IsoDate,
     Pattern,
@@ -180,14 +182,14 @@ class EventFilter(StrictQuery):
     date_to: IsoDate | None = Field(
         default=None, description="Events starting on or before this date.", examples=["2018-04-30"]
     )
-    event_type: list[str] | None = Field(
+    event_type: Annotated[list[str] | None, EVENT_TYPE] = Field(
         default=None,
         description="ACLED event type (see GET /v1/vocabulary); repeat for any of several.",
         examples=[["Battles"]],
     )
-    sub_event_type: list[str] | None = Field(
+    sub_event_type: Annotated[list[str] | None, SUB_EVENT_TYPE] = Field(
         default=None,
-        description="ACLED sub-event type; repeat for any of several.",
+        description="ACLED sub-event type (see GET /v1/vocabulary); repeat for any of several.",
         examples=[["Armed clash"]],
     )
     place: PositiveId | None = Field(

@@ -23,6 +23,7 @@ from app.outlets.schemas import (
     OutletRead,
     OutletUpdate,
 )
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
 
@@ -44,7 +45,9 @@ WITH_ETAG = {
     ),
     responses=problem_responses(422, 503),
 )
-def list_outlets(session: ReadSessionDep, f: Annotated[OutletFilter, Query()]) -> dict[str, Any]:
+def list_outlets(
+    session: ReadSessionDep, f: Annotated[OutletFilter, known_terms(OutletFilter)]
+) -> dict[str, Any]:
     rows, next_cursor = repository.list_outlets(session, f)
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:

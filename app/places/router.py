@@ -17,6 +17,7 @@ from app.db.session import EngineDep, ReadSessionDep
 from app.idempotency import service as idempotency
 from app.places import repository, service
 from app.places.schemas import PlaceCreate, PlaceDetail, PlaceFilter, PlaceRead, PlaceUpdate
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/places", tags=["places"])
 
@@ -40,7 +41,9 @@ WITH_ETAG = {
     ),
     responses=problem_responses(422, 503),
 )
-def list_places(session: ReadSessionDep, f: Annotated[PlaceFilter, Query()]) -> dict[str, Any]:
+def list_places(
+    session: ReadSessionDep, f: Annotated[PlaceFilter, known_terms(PlaceFilter)]
+) -> dict[str, Any]:
     rows, next_cursor = repository.list_places(session, f)
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
-from app.core.fields import Country, Id, Name, Strict, Text
+from app.core.fields import PLACE_KIND, Country, Id, Name, Strict, Text
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
 
@@ -27,7 +27,7 @@ class PlaceFilter(PageQuery):
         ),
         examples=["al-Rhaibeh"],
     )
-    kind: str | None = Field(
+    kind: Annotated[str | None, PLACE_KIND] = Field(
         default=None,
         max_length=40,
         description="Place kind, one of the `place_kinds` in GET /v1/vocabulary.",
