@@ -1,5 +1,5 @@
 """The dependency that gives a list route its query model with every vocabulary term checked:
-``f: Annotated[EventListQuery, Depends(known_terms(EventListQuery))]`` takes the parameters as
+``f: Annotated[EventListQuery, known_terms(EventListQuery)]`` takes the parameters as
 ``Annotated[EventListQuery, Query()]`` would, then refuses (422) a value outside its
 vocabulary, naming the nearest terms (``app.vocabulary.service``)."""
 
@@ -35,7 +35,7 @@ class KnownTerms(Generic[Q]):
         if service.given_terms(query):
             engine = request.app.state.engine
             known = service.cached_terms(engine)
-            if known is None or service.term_errors(known, query):
+            if known is None or not service.all_known(known, query):
                 # The first terms, or a term to refuse: (re)read the vocabularies first.
                 await run_in_threadpool(service.check_filters, engine, query)
         return query

@@ -64,6 +64,11 @@ def given_terms(query: BaseModel, *, where: str = "query") -> list[tuple[Term, L
     return given
 
 
+def all_known(known: Mapping[str, frozenset[str]], query: BaseModel) -> bool:
+    """Whether every term ``query`` gives is in ``known`` (no message built)."""
+    return all(item in known[term.vocabulary] for term, _, item in given_terms(query))
+
+
 def term_errors(
     known: Mapping[str, frozenset[str]], query: BaseModel, *, where: str = "query"
 ) -> list[dict[str, Any]]:
@@ -84,7 +89,7 @@ def check_filters(engine: Engine, query: BaseModel, *, where: str = "query") -> 
     if not given_terms(query, where=where):
         return
     known = cached_terms(engine)
-    if known is None or term_errors(known, query, where=where):
+    if known is None or not all_known(known, query):
         known = read_terms(engine)
     errors = term_errors(known, query, where=where)
     if errors:
