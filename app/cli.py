@@ -17,7 +17,7 @@ import io
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -825,6 +825,7 @@ def export(
     from app.events import repository as event_repository
     from app.events import streams
     from app.events.schemas import SORT_KEYS, EventListQuery
+    from app.vocabulary import service as vocabulary_service
 
     if sort not in SORT_KEYS:
         raise CommandError(f"--sort {sort!r}: one of {', '.join(SORT_KEYS)}", EXIT_REFUSED)
@@ -853,14 +854,22 @@ def export(
         query = EventListQuery(**{k: v for k, v in given.items() if v is not None}, sort=sort)
         event_repository.filter_clauses(query)  # a bad --q is refused before any output
     except ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            where = str(error["loc"][0]).replace("_", "-") if error["loc"] else "options"
-            problems.append(f"--{where}: {error['msg']}")
-        raise CommandError("; ".join(problems), EXIT_REFUSED) from None
+        raise CommandError(
+            _option_errors((e["loc"], e["msg"]) for e in exc.errors()), EXIT_REFUSED
+        ) from None
     except ProblemError as exc:
         raise CommandError(str(exc.detail), EXIT_REFUSED) from None
     engine = _engine()
+    try:
+        # The terms (--event-type ...) against the database's vocabularies, as the API does.
+        vocabulary_service.check_filters(engine, query)
+    except ProblemError as exc:
+        engine.dispose()
+        # Located as query parameters: ["query", "event_type", 0].
+        raise CommandError(
+            _option_errors((e["loc"][1:], e["msg"]) for e in exc.extra.get("errors", [])),
+            EXIT_REFUSED,
+        ) from None
     count = 0
 
     def counted(rows: int) -> None:
@@ -894,6 +903,14 @@ def export(
     finally:
         engine.dispose()
     _line(f"exported {count:,} events as {format.value}" + (f" to {output}" if output else ""))
+
+
+def _option_errors(errors: Iterable[tuple[Sequence[Any], str]]) -> str:
+    """The errors (location, message) on one line, each under the option it is about:
+    ``--event-type: unknown event type ...``."""
+    return "; ".join(
+        f"--{str(loc[0]).replace('_', '-') if loc else 'options'}: {msg}" for loc, msg in errors
+    )
 
 
 def _redact(url: str) -> str:

@@ -39,6 +39,42 @@ def test_every_route_has_summary_description_response_model_and_errors() -> None
             assert 404 in declared, where
 
 
+def test_every_route_taking_a_body_declares_malformed_json() -> None:
+    """A body that does not parse is a 400: every route reading one says so."""
+    body_routes = [r for r in _app_routes() if "requestBody" in (r.openapi_extra or {})]
+    assert len(body_routes) >= 15
+    for route in body_routes:
+        assert 400 in route.responses, f"{sorted(route.methods)} {route.path}"
+
+
+def _patterns(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
+        return own + [p for value in node.values() for p in _patterns(value)]
+    if isinstance(node, list):
+        return [p for value in node for p in _patterns(value)]
+    return []
+
+
+def test_every_pattern_a_request_is_held_to_is_declared_with_words() -> None:
+    """A value refused by a pattern is told what is expected in words (app.core.fields.Pattern),
+    never the regular expression; the expressions stay in the document for its readers."""
+    from app.core.fields import PATTERN_WORDS
+
+    app = create_app(Settings(database_url="sqlite://", demo=False, migrate_on_start=False))
+    doc = app.openapi()
+    found = _patterns(doc["components"]["schemas"])
+    for item in doc["paths"].values():
+        for op in item.values():
+            # Headers are read by the routes themselves, which word their own refusals
+            # (If-Match: app.core.etag; Idempotency-Key: app.idempotency).
+            params = [p for p in op.get("parameters", []) if p["in"] != "header"]
+            found += _patterns(params)
+    assert len(set(found)) >= 7  # blank, URL, language, two country spellings, bbox, near
+    for pattern in found:
+        assert pattern in PATTERN_WORDS, pattern
+
+
 def test_routes_are_plural_nouns_under_v1() -> None:
     for route in _app_routes():
         if route.path == "/healthz":

@@ -27,6 +27,7 @@ from app.core.errors import NotFound, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
 from app.db.session import EngineDep, ReadSessionDep
 from app.idempotency import service as idempotency
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/actors", tags=["actors"])
 
@@ -53,7 +54,9 @@ OPTIONAL_IF_MATCH = {"parameters": [etag.parameter(required=False)]}
     ),
     responses=problem_responses(422, 503),
 )
-def list_actors(session: ReadSessionDep, f: Annotated[ActorFilter, Query()]) -> dict[str, Any]:
+def list_actors(
+    session: ReadSessionDep, f: Annotated[ActorFilter, known_terms(ActorFilter)]
+) -> dict[str, Any]:
     rows, next_cursor = repository.list_actors(session, f)
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:
@@ -107,7 +110,7 @@ def get_actor(
                 "Location": {"description": "The actor's URL.", "schema": {"type": "string"}},
             },
         },
-        **problem_responses(401, 403, 409, 413, 415, 422, 503),
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
     },
     openapi_extra={
         **bodies.openapi_body(ActorCreate),
@@ -136,7 +139,7 @@ async def create_actor(request: Request, engine: EngineDep, principal: WriteAcce
     ),
     responses={
         200: WITH_ETAG,
-        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
     },
     openapi_extra={
         **bodies.openapi_body(ActorUpdate),
@@ -205,7 +208,7 @@ def delete_actor(
     ),
     responses={
         200: {"description": "The surviving actor.", "headers": etag.response_header()},
-        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
     },
     openapi_extra={
         **bodies.openapi_body(MergeInto),
@@ -271,7 +274,7 @@ def list_aliases(
         "actor of the same kind and country, is a **409**. `If-Match` (the actor's ETag) is "
         "optional. Accepts `Idempotency-Key`."
     ),
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
     openapi_extra={
         **bodies.openapi_body(ActorAliasCreate),
         "parameters": [etag.parameter(required=False), idempotency.parameter()],
@@ -335,7 +338,7 @@ def remove_alias(
         "the same tie again is a **409**. `If-Match` (this actor's ETag) is optional. Accepts "
         "`Idempotency-Key`."
     ),
-    responses=problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
+    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
     openapi_extra={
         **bodies.openapi_body(AffiliationCreate),
         "parameters": [etag.parameter(required=False), idempotency.parameter()],

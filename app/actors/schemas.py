@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
-from app.core.fields import Country, Id, Name, Strict, Text
+from app.core.fields import ACTOR_KIND, Country, Id, Name, Strict, Text
 from app.core.pagination import PageQuery
 
 
@@ -26,15 +26,14 @@ class ActorFilter(PageQuery):
         ),
         examples=["Jaish Tahrir al-Sham"],
     )
-    kind: str | None = Field(
+    kind: Annotated[str | None, ACTOR_KIND] = Field(
         default=None,
         max_length=40,
         description="Actor kind, one of the `actor_kinds` in GET /v1/vocabulary.",
         examples=["rebel_group"],
     )
-    country: str | None = Field(
+    country: Country | None = Field(
         default=None,
-        pattern="^[A-Z]{2}$",
         description="ISO 3166-1 alpha-2 code of the actor's country, upper case.",
         examples=["SY"],
     )

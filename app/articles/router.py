@@ -82,7 +82,7 @@ def get_article(
     ),
     responses={
         200: WITH_ETAG,
-        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
     },
     openapi_extra={
         **bodies.openapi_body(ArticleUpdate),

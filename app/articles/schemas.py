@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from app.core.edits import Patch
-from app.core.fields import IsoDate, Language, Text, Url
+from app.core.fields import IsoDate, Language, Text, Url, dates_in_order
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
 
@@ -32,6 +32,11 @@ class ArticleFilter(PageQuery):
         description="Articles published on or before this date.",
         examples=["2018-04-30"],
     )
+
+    @field_validator("published_to")
+    @classmethod
+    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return dates_in_order(value, info, "published_from")
 
 
 class ArticleBrief(BaseModel):

@@ -32,7 +32,7 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
     response_model=KeyCreated,
     summary="Create an API key",
     description="The key is in the response once; only its SHA-256 and prefix are stored.",
-    responses=problem_responses(401, 403, 413, 415, 422, 429, 503),
+    responses=problem_responses(400, 401, 403, 413, 415, 422, 429, 503),
     openapi_extra=openapi_body(KeyCreate),
 )
 async def create_key(request: Request, engine: EngineDep, principal: AdminAccess) -> JSONResponse:

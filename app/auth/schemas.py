@@ -15,8 +15,7 @@ class KeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
     name: Annotated[
-        Text,
-        StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NOT_BLANK),
+        Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
     ] = Field(examples=["ucdp-importer"])
     scopes: list[Literal["read", "write", "admin"]] = Field(
         min_length=1, max_length=3, examples=[["write"]]

@@ -4,6 +4,9 @@ FastAPI validates bodies in Python mode, where strict types cannot accept "2018-
 date; parsing the raw bytes with ``model_validate_json`` keeps the types strict (``true`` is no
 number, ``0`` no date) and still reads ISO dates. Models used this way are registered here so
 the OpenAPI document describes them.
+
+A body that is not JSON at all (a syntax error) is a 400 ``malformed-json``; JSON that does not
+fit the model is a 422.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ import orjson
 from fastapi import Request
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from app.core.errors import PayloadTooLarge, UnsupportedMediaType, ValidationProblem
+from app.core import validation
+from app.core.errors import (
+    MalformedJson,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+    ValidationProblem,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -76,6 +85,39 @@ def _integral_floats_as_ints(value: Any) -> tuple[Any, bool]:
     return value, False
 
 
+def json_syntax_error(raw: bytes) -> str | None:
+    """What is wrong with the JSON syntax of ``raw`` (and where), or None if it is well-formed.
+
+    Pydantic's parser also refuses well-formed JSON it will not take: nesting past its depth
+    limit and lone surrogate escapes (``"\\ud800"``, valid JSON that no UTF-8 text can hold).
+    Those, like an empty body (no document at all) and text that is not UTF-8 (RFC 8259's
+    encoding), stay 422s; only a syntax error is malformed JSON. The standard library's parser
+    (strict: no control characters in strings) tells them apart, on this error path only.
+    """
+    if not raw.strip():
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    try:
+        json.loads(text)
+    except RecursionError:
+        return None
+    except json.JSONDecodeError as exc:
+        return describe_syntax_error(exc)
+    return None
+
+
+def describe_syntax_error(exc: json.JSONDecodeError) -> str:
+    # "Invalid control character at": the position follows in our own words.
+    return f"{exc.msg.removesuffix(' at')} at line {exc.lineno}, column {exc.colno}"
+
+
+def malformed(syntax: str) -> MalformedJson:
+    return MalformedJson(f"The body is not valid JSON: {syntax}.")
+
+
 def validate_json(model: type[M], raw: bytes) -> M:
     # Only a body with a float that is an integer is rewritten; any other goes to pydantic's
     # parser as sent (which reports malformed JSON, lone surrogates, huge integers itself).
@@ -90,12 +132,15 @@ def validate_json(model: type[M], raw: bytes) -> M:
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        errors = [
-            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_context=False, include_input=False)
-        ]
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        raise ValidationProblem(detail, errors=errors) from None
+        if any(e["type"] == "json_invalid" for e in exc.errors()):
+            syntax = json_syntax_error(raw)
+            if syntax is not None:
+                raise malformed(syntax) from None
+        errors = validation.body_errors(
+            exc.errors(include_url=False, include_context=False, include_input=False),
+            model.__pydantic_core_schema__,
+        )
+        raise ValidationProblem(validation.summary(errors), errors=errors) from None
 
 
 async def parse_body(request: Request, model: type[M]) -> M:

@@ -59,6 +59,12 @@ class ProblemError(Exception):
         return body
 
 
+class MalformedJson(ProblemError):
+    """The request body does not parse as JSON (a syntax error): nothing to validate."""
+
+    status, slug, title = 400, "malformed-json", "Malformed JSON"
+
+
 class NotFound(ProblemError):
     status, slug, title = 404, "not-found", "Not found"
 

@@ -24,6 +24,7 @@ from app.events.schemas import (
 )
 from app.http import negotiation
 from app.http.streaming import BoundedStream, StreamSlots
+from app.vocabulary.dependencies import known_terms
 
 LIST_MEDIA_TYPES = {name: streams.MEDIA_TYPES[name] for name in streams.LIST_FORMATS}
 router = APIRouter(prefix="/v1/events", tags=["events"])
@@ -132,7 +133,7 @@ _FILENAMES = {"csv": "events.csv", "geojson": "events.geojson"}
     responses=LIST_RESPONSES,
 )
 async def list_events(
-    request: Request, engine: EngineDep, f: Annotated[EventListQuery, Query()]
+    request: Request, engine: EngineDep, f: Annotated[EventListQuery, known_terms(EventListQuery)]
 ) -> Response:
     fmt = negotiation.negotiate(f.format, request.headers.get("accept"), LIST_MEDIA_TYPES)
     service.check_format_parameters(f, fmt)
@@ -204,7 +205,7 @@ def get_event(
     ),
     responses={
         200: WITH_ETAG,
-        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
     },
     openapi_extra={
         **bodies.openapi_body(EventUpdate),

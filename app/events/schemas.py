@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Final, Literal, NamedTuple
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -19,7 +20,17 @@ from pydantic import (
 )
 
 from app.core.edits import Patch, absent
-from app.core.fields import Id, IsoDate, Text
+from app.core.fields import (
+    EVENT_TYPE,
+    NOT_BLANK,
+    SUB_EVENT_TYPE,
+    Id,
+    IsoDate,
+    Pattern,
+    Text,
+    dates_in_order,
+    existing_country,
+)
 from app.core.pagination import PageQuery, StrictQuery
 from app.places.schemas import PlaceRef
 
@@ -65,6 +76,26 @@ _NUMBER = r"-?[0-9]{1,3}(\.[0-9]{1,12})?"
 _KM = r"[0-9]{1,5}(\.[0-9]{1,6})?"
 BBOX_PATTERN: Final = rf"^{_NUMBER},{_NUMBER},{_NUMBER},{_NUMBER}$"
 NEAR_PATTERN: Final = rf"^{_NUMBER},{_NUMBER},{_KM}$"
+BboxText = Annotated[
+    str,
+    Pattern(
+        BBOX_PATTERN,
+        "bbox needs minlon,minlat,maxlon,maxlat: four decimal numbers of degrees, such as "
+        "36.0,33.0,37.5,34.5",
+    ),
+]
+NearText = Annotated[
+    str,
+    Pattern(
+        NEAR_PATTERN, "near needs lat,lon,km: decimal degrees and kilometres, such as 33.8,36.75,25"
+    ),
+]
+CountryFilter = Annotated[
+    str,
+    Pattern(r"^[A-Za-z]{2}$", "country is an ISO 3166-1 alpha-2 code: two letters, such as SY"),
+    AfterValidator(str.upper),
+    AfterValidator(existing_country),
+]
 
 
 class Bbox(NamedTuple):
@@ -152,14 +183,14 @@ class EventFilter(StrictQuery):
     date_to: IsoDate | None = Field(
         default=None, description="Events starting on or before this date.", examples=["2018-04-30"]
     )
-    event_type: list[str] | None = Field(
+    event_type: Annotated[list[str] | None, EVENT_TYPE] = Field(
         default=None,
         description="ACLED event type (see GET /v1/vocabulary); repeat for any of several.",
         examples=[["Battles"]],
     )
-    sub_event_type: list[str] | None = Field(
+    sub_event_type: Annotated[list[str] | None, SUB_EVENT_TYPE] = Field(
         default=None,
-        description="ACLED sub-event type; repeat for any of several.",
+        description="ACLED sub-event type (see GET /v1/vocabulary); repeat for any of several.",
         examples=[["Armed clash"]],
     )
     place: PositiveId | None = Field(
@@ -170,12 +201,12 @@ class EventFilter(StrictQuery):
         ),
         examples=[3],
     )
-    country: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$")] | None = Field(
+    country: CountryFilter | None = Field(
         default=None,
         description="ISO 3166-1 alpha-2 code of the country of the event's place.",
         examples=["SY"],
     )
-    bbox: Annotated[str, StringConstraints(pattern=BBOX_PATTERN)] | None = Field(
+    bbox: BboxText | None = Field(
         default=None,
         description=(
             "`minlon,minlat,maxlon,maxlat` (decimal degrees, edges included): events whose "
@@ -184,7 +215,7 @@ class EventFilter(StrictQuery):
         ),
         examples=["36.0,33.0,37.5,34.5"],
     )
-    near: Annotated[str, StringConstraints(pattern=NEAR_PATTERN)] | None = Field(
+    near: NearText | None = Field(
         default=None,
         description=(
             "`lat,lon,km`: events whose place is within `km` kilometres of the point "
@@ -258,10 +289,10 @@ class EventFilter(StrictQuery):
         examples=[False],
     )
 
-    @field_validator("country")
+    @field_validator("date_to")
     @classmethod
-    def _country_upper(cls, value: str | None) -> str | None:
-        return value.upper() if value is not None else None
+    def _dates_in_order(cls, value: date | None, info: ValidationInfo) -> date | None:
+        return dates_in_order(value, info, "date_from")
 
     @field_validator("bbox")
     @classmethod
@@ -622,11 +653,9 @@ class EventUpdate(Patch):
 class EventRetraction(StrictQuery):
     """DELETE /v1/events/{id}: a retraction needs its reason."""
 
-    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000, pattern=r"\S")] = (
-        Field(
-            description="Why the event is retracted (shown with it and kept in its history).",
-            examples=["Duplicate of event 7: the same air raids, reported twice."],
-        )
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000), NOT_BLANK] = Field(
+        description="Why the event is retracted (shown with it and kept in its history).",
+        examples=["Duplicate of event 7: the same air raids, reported twice."],
     )
 
 

@@ -5,17 +5,23 @@ Retry-After, never a 500)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from pydantic import BaseModel, TypeAdapter
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core import bodies, validation
 from app.core.errors import (
     PROBLEM_BASE,
     ProblemError,
@@ -29,17 +35,77 @@ from app.db import dialect
 log = logging.getLogger(__name__)
 
 
-def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+def _field_errors(request: Request, exc: RequestValidationError) -> list[dict[str, Any]]:
+    schemas = _input_schemas(request)
     out = []
     for err in exc.errors():
-        out.append(
-            {
-                "loc": [str(p) if not isinstance(p, int) else p for p in err.get("loc", ())],
-                "msg": err.get("msg", ""),
-                "type": err.get("type", ""),
-            }
-        )
+        where, *rest = err.get("loc", ()) or ("request",)
+        loc = [where, *validation.client_loc(schemas.get(str(where)), rest)]
+        out.append(validation.field_error(loc, err))
     return out
+
+
+def _input_schemas(request: Request) -> dict[str, validation.CoreSchema]:
+    """What validated each part of the request, as pydantic core schemas: ``body`` from the
+    route's body parameter, and ``query``/``path``/``header``/``cookie`` as one set of fields
+    each (a parameter model's fields among them), so an error's location can be followed
+    into it (``app.core.validation``). Built on a route's first error, kept by the app."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return {}
+    cache: dict[int, dict[str, validation.CoreSchema]] | None = getattr(
+        request.app.state, "input_schemas", None
+    )
+    if cache is None:
+        cache = request.app.state.input_schemas = {}
+    if id(route) not in cache:
+        try:
+            cache[id(route)] = _route_input_schemas(route)
+        except Exception:  # the error answer must not fail: locations stay as pydantic gave
+            log.exception("no input schemas for %s", route.path)
+            cache[id(route)] = {}
+    return cache[id(route)]
+
+
+def _route_input_schemas(route: APIRoute) -> dict[str, validation.CoreSchema]:
+    schemas: dict[str, validation.CoreSchema] = {}
+    if route.body_field is not None:
+        schemas["body"] = _schema_of(route.body_field.field_info.annotation)
+    dependants = list(_dependants(route.dependant))
+    for where in ("query", "path", "header", "cookie"):
+        fields: dict[str, Any] = {}
+        for param in (p for d in dependants for p in getattr(d, f"{where}_params")):
+            annotation = param.field_info.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                # A parameter model: its fields are the parameters.
+                model = validation.unwrap(annotation.__pydantic_core_schema__)
+                fields.update(model.get("fields", {}) if model is not None else {})
+            else:
+                fields[param.alias] = {"schema": _schema_of(annotation)}
+        schemas[where] = {"type": "model-fields", "fields": fields}
+    return schemas
+
+
+def _schema_of(annotation: Any) -> validation.CoreSchema:
+    return TypeAdapter(annotation if annotation is not None else Any).core_schema
+
+
+def _dependants(dependant: Dependant) -> Iterator[Dependant]:
+    yield dependant
+    for sub in dependant.dependencies:
+        yield from _dependants(sub)
+
+
+def _json_syntax_error(exc: RequestValidationError) -> str | None:
+    """A body FastAPI itself parsed (a route with a body parameter) and found malformed: where
+    and what, as ``app.core.bodies`` words it for the bodies it parses."""
+    for err in exc.errors():
+        if err.get("type") == "json_invalid" and isinstance(exc.body, str):
+            loc = err.get("loc", ())
+            position = loc[1] if len(loc) > 1 and isinstance(loc[1], int) else 0
+            reason = str(err.get("ctx", {}).get("error", "invalid JSON"))
+            return bodies.describe_syntax_error(json.JSONDecodeError(reason, exc.body, position))
+    return None
 
 
 _STATUS_TITLES = {
@@ -61,9 +127,14 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = _field_errors(exc)
-        detail = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5])
-        problem = ValidationProblem(detail, errors=errors).to_problem(request.url.path)
+        syntax = _json_syntax_error(exc)
+        if syntax is not None:
+            malformed = bodies.malformed(syntax)
+            return problem_response(malformed.to_problem(request.url.path), malformed.status)
+        errors = _field_errors(request, exc)
+        problem = ValidationProblem(validation.summary(errors), errors=errors).to_problem(
+            request.url.path
+        )
         return problem_response(problem, 422)
 
     @app.exception_handler(StarletteHTTPException)

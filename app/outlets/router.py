@@ -23,6 +23,7 @@ from app.outlets.schemas import (
     OutletRead,
     OutletUpdate,
 )
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/outlets", tags=["outlets"])
 
@@ -44,7 +45,9 @@ WITH_ETAG = {
     ),
     responses=problem_responses(422, 503),
 )
-def list_outlets(session: ReadSessionDep, f: Annotated[OutletFilter, Query()]) -> dict[str, Any]:
+def list_outlets(
+    session: ReadSessionDep, f: Annotated[OutletFilter, known_terms(OutletFilter)]
+) -> dict[str, Any]:
     rows, next_cursor = repository.list_outlets(session, f)
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:
@@ -93,7 +96,7 @@ def get_outlet(
                 "Location": {"description": "The outlet's URL.", "schema": {"type": "string"}},
             },
         },
-        **problem_responses(401, 403, 409, 413, 415, 422, 503),
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
     },
     openapi_extra={
         **bodies.openapi_body(OutletCreate),
@@ -123,7 +126,7 @@ async def create_outlet(
     ),
     responses={
         200: WITH_ETAG,
-        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
     },
     openapi_extra={
         **bodies.openapi_body(OutletUpdate),

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.core.edits import Patch, absent
-from app.core.fields import Country, Language, Name, Strict, Text, Url
+from app.core.fields import OUTLET_KIND, Country, Language, Name, Strict, Text, Url
 from app.core.pagination import PageQuery
 
 
@@ -25,13 +25,12 @@ class OutletFilter(PageQuery):
         ),
         examples=["Syria Direct"],
     )
-    country: str | None = Field(
+    country: Country | None = Field(
         default=None,
-        pattern="^[A-Z]{2}$",
         description="ISO 3166-1 alpha-2 code of the outlet's country, upper case.",
         examples=["SY"],
     )
-    kind: str | None = Field(
+    kind: Annotated[str | None, OUTLET_KIND] = Field(
         default=None,
         max_length=40,
         description="Outlet kind, one of the `outlet_kinds` in GET /v1/vocabulary.",

@@ -17,6 +17,7 @@ from app.db.session import EngineDep, ReadSessionDep
 from app.idempotency import service as idempotency
 from app.places import repository, service
 from app.places.schemas import PlaceCreate, PlaceDetail, PlaceFilter, PlaceRead, PlaceUpdate
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/places", tags=["places"])
 
@@ -40,7 +41,9 @@ WITH_ETAG = {
     ),
     responses=problem_responses(422, 503),
 )
-def list_places(session: ReadSessionDep, f: Annotated[PlaceFilter, Query()]) -> dict[str, Any]:
+def list_places(
+    session: ReadSessionDep, f: Annotated[PlaceFilter, known_terms(PlaceFilter)]
+) -> dict[str, Any]:
     rows, next_cursor = repository.list_places(session, f)
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:
@@ -95,7 +98,7 @@ def get_place(
                 "Location": {"description": "The place's URL.", "schema": {"type": "string"}},
             },
         },
-        **problem_responses(401, 403, 409, 413, 415, 422, 503),
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 503),
     },
     openapi_extra={
         **bodies.openapi_body(PlaceCreate),
@@ -125,7 +128,7 @@ async def create_place(request: Request, engine: EngineDep, principal: WriteAcce
     ),
     responses={
         200: WITH_ETAG,
-        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 428, 503),
     },
     openapi_extra={
         **bodies.openapi_body(PlaceUpdate),
@@ -192,7 +195,7 @@ def delete_place(
     ),
     responses={
         200: {"description": "The surviving place.", "headers": etag.response_header()},
-        **problem_responses(401, 403, 404, 409, 412, 413, 415, 422, 503),
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
     },
     openapi_extra={
         **bodies.openapi_body(MergeInto),

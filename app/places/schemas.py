@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
-from app.core.fields import Country, Id, Name, Strict, Text
+from app.core.fields import PLACE_KIND, Country, Id, Name, Strict, Text
 from app.core.pagination import PageQuery
 
 
@@ -35,15 +35,14 @@ class PlaceFilter(PageQuery):
         ),
         examples=["al-Rhaibeh"],
     )
-    kind: str | None = Field(
+    kind: Annotated[str | None, PLACE_KIND] = Field(
         default=None,
         max_length=40,
         description="Place kind, one of the `place_kinds` in GET /v1/vocabulary.",
         examples=["populated_place"],
     )
-    country: str | None = Field(
+    country: Country | None = Field(
         default=None,
-        pattern="^[A-Z]{2}$",
         description="ISO 3166-1 alpha-2 code of the country the place is in, upper case.",
         examples=["SY"],
     )

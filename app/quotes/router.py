@@ -78,7 +78,10 @@ def get_quote(
         "and not be merged). The text and offsets are the article's words and cannot change. Needs"
         " `If-Match` with the quote's ETag (**428** without, **412** when stale)."
     ),
-    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 412, 413, 415, 422, 428, 503)},
+    responses={
+        200: WITH_ETAG,
+        **problem_responses(400, 401, 403, 404, 412, 413, 415, 422, 428, 503),
+    },
     openapi_extra={
         **bodies.openapi_body(QuoteUpdate),
         "parameters": [etag.parameter(required=True)],

@@ -52,7 +52,7 @@ def _example() -> dict[str, Any]:
             "model": ReportCreated,
             "description": "An identical report was already stored: its response, replayed.",
         },
-        **problem_responses(401, 403, 409, 413, 415, 422, 429, 503),
+        **problem_responses(400, 401, 403, 409, 413, 415, 422, 429, 503),
     },
     openapi_extra={
         **bodies.openapi_body(ReportCreate, example=_example()),

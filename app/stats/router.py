@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from app.core.errors import problem_responses
@@ -22,6 +22,7 @@ from app.stats.schemas import (
     PlaceStats,
     PlaceStatsQuery,
 )
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
@@ -94,7 +95,9 @@ def _use_rollups(request: Request) -> bool:
     },
 )
 def event_stats(
-    request: Request, session: ReadSessionDep, q: Annotated[EventStatsQuery, Query()]
+    request: Request,
+    session: ReadSessionDep,
+    q: Annotated[EventStatsQuery, known_terms(EventStatsQuery)],
 ) -> Response:
     stats = service.event_stats(
         session, q, max_rows=_max_rows(request), use_rollups=_use_rollups(request)
@@ -122,7 +125,9 @@ def event_stats(
     responses={200: {"description": "The FeatureCollection."}, **problem_responses(422, 503)},
 )
 def place_stats(
-    request: Request, session: ReadSessionDep, q: Annotated[PlaceStatsQuery, Query()]
+    request: Request,
+    session: ReadSessionDep,
+    q: Annotated[PlaceStatsQuery, known_terms(PlaceStatsQuery)],
 ) -> Response:
     stats = service.place_stats(session, q, max_rows=_max_rows(request))
     return GeoJSONResponse(stats)

@@ -64,3 +64,20 @@ def get_vocabulary(session: Session) -> dict[str, Any]:
             session, select(table.c.name, table.c.description).order_by(table.c.name)
         )
     return vocabulary
+
+
+# Lookup table -> model, for the names alone (the filters' check, app.vocabulary.service).
+TERM_TABLES = {
+    "event_type": EventType,
+    "sub_event_type": SubEventType,
+    "actor_kind": ActorKind,
+    **{model.__tablename__: model for model in _PLAIN.values()},
+}
+
+
+def term_names(session: Session) -> dict[str, frozenset[str]]:
+    """Every vocabulary's names, by lookup table."""
+    return {
+        table: frozenset(session.scalars(select(model.__table__.c.name)))
+        for table, model in TERM_TABLES.items()
+    }

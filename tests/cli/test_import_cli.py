@@ -134,7 +134,7 @@ def test_import_reports_jsonl(database_url: str, db: Engine, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert "created 1, unchanged 0, rejected 2" in result.stderr
     assert "  line 2: 422" in result.stderr
-    assert "  line 4: 422" in result.stderr
+    assert "  line 4: 400 Malformed JSON" in result.stderr
     events = event_count(db)
     assert events == len(demo_report()["events"])
 

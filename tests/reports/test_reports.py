@@ -495,11 +495,11 @@ def test_lone_surrogate_is_422(client: TestClient) -> None:
     assert_problem(response, 422)
 
 
-def test_malformed_json_is_422(client: TestClient) -> None:
+def test_malformed_json_is_400(client: TestClient) -> None:
     response = client.post(
         "/v1/reports", content=b"{not json", headers={"content-type": "application/json"}
     )
-    assert_problem(response, 422)
+    assert_problem(response, 400, type_suffix="malformed-json")
 
 
 def test_oversized_body_is_413(client: TestClient) -> None:
