@@ -708,6 +708,7 @@ def import_reports(file: Path = FileArgument, strict: bool = StrictOption) -> No
     Example: conflictdb import reports --strict reports.jsonl
     """
     from app.reports import files as reports
+    from app.reports import service as report_service
 
     engine = _engine()
     started = time.monotonic()
@@ -716,7 +717,12 @@ def import_reports(file: Path = FileArgument, strict: bool = StrictOption) -> No
         with file.open("rb") as raw, _progress(file.stat().st_size, "reports") as update:
             progress = (lambda n: update(n, raw.tell())) if update else None
             summary = reports.import_reports(
-                engine, raw, principal_id=principal, progress=progress, strict=strict
+                engine,
+                raw,
+                principal_id=principal,
+                progress=progress,
+                strict=strict,
+                limits=report_service.limits_of(get_settings()),
             )
     finally:
         engine.dispose()

@@ -73,6 +73,24 @@ class Settings(BaseSettings):
         default=600, ge=0, description="Requests a minute per API key (or address); 0 is off."
     )
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Largest request body.")
+    page_max_bytes: int = Field(
+        default=8_000_000,
+        ge=100_000,
+        description="About the most a page of events with include=sources may hold: a page "
+        "that would be larger is cut short, with a next_cursor (streams: a shorter page).",
+    )
+    report_max_entities: int = Field(
+        default=500,
+        ge=1,
+        description="Actors, places, aliases and affiliations one report may describe, counted "
+        "across nesting (422 beyond).",
+    )
+    report_max_place_depth: int = Field(
+        default=12, ge=1, description="Deepest chain of place parents a report may give."
+    )
+    report_max_quote_chars: int = Field(
+        default=200_000, ge=1, description="Characters of a report's quotes together."
+    )
     cors_allow_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description=(

@@ -11,7 +11,9 @@ fit the model is a 422.
 
 from __future__ import annotations
 
+import itertools
 import json
+import re
 from typing import Any, TypeVar
 
 import orjson
@@ -58,10 +60,16 @@ async def read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
-    raw = await request.body()
-    if len(raw) > limit:
-        raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
-    return raw
+    # Read as it arrives, refused as soon as it passes the limit: a chunked body (no
+    # Content-Length) is never read whole before the 413.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _integral_floats_as_ints(value: Any) -> tuple[Any, bool]:
@@ -118,7 +126,27 @@ def malformed(syntax: str) -> MalformedJson:
     return MalformedJson(f"The body is not valid JSON: {syntax}.")
 
 
+# No body the API takes nests deeper than this (a report's place chain is bounded far lower,
+# ``app.reports.schemas``); deeper nesting is refused before any recursive code sees it.
+MAX_JSON_DEPTH = 64
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in _DEPTH_STEP)
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep the arrays and objects of ``raw`` nest (strings skipped), without parsing it."""
+    brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return max(itertools.accumulate(_DEPTH_STEP[c] for c in brackets), default=0)
+
+
 def validate_json(model: type[M], raw: bytes) -> M:
+    depth = json_depth(raw)
+    if depth > MAX_JSON_DEPTH:
+        raise ValidationProblem(
+            f"The body nests {depth} levels deep; at most {MAX_JSON_DEPTH} are taken.",
+            errors=[{"loc": ["body"], "msg": "nested too deeply", "type": "json_depth"}],
+        )
     # Only a body with a float that is an integer is rewritten; any other goes to pydantic's
     # parser as sent (which reports malformed JSON, lone surrogates, huge integers itself).
     if b"." in raw or b"e" in raw or b"E" in raw:

@@ -386,8 +386,13 @@ def fetch_rows(
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
-def list_events(session: Session, f: EventListQuery) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of events in the list's shape (``fields`` applied), and the next page's cursor."""
+def list_events(
+    session: Session, f: EventListQuery, *, max_bytes: int | None = None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of events in the list's shape (``fields`` applied), and the next page's cursor.
+
+    With ``include=sources``, a page whose evidence would pass ``max_bytes`` is cut short
+    (``_rows_within``), its cursor then resuming after the last row kept."""
     f = with_live_ids(session, f)
     order = SORTS[f.sort]
     columns = f.columns()
@@ -397,11 +402,59 @@ def list_events(session: Session, f: EventListQuery) -> tuple[list[dict[str, Any
     if len(rows) > f.limit:
         rows = rows[: f.limit]
         next_cursor = encode_cursor(f.sort, order.values(rows[-1]))
+    kept = _rows_within(session, rows, f.include or (), max_bytes)
+    if kept < len(rows):
+        rows = rows[:kept]
+        next_cursor = encode_cursor(f.sort, order.values(rows[-1]))
     return _only(rows, columns), next_cursor
 
 
+# Bytes a list row takes in JSON besides its sources, and each source and quote besides the
+# quote's text: an estimate, on the high side, for the page budget.
+_ROW_BYTES = 700
+_SOURCE_BYTES = 400
+_QUOTE_BYTES = 300
+
+
+def _rows_within(
+    session: Session, rows: list[dict[str, Any]], include: Iterable[str], max_bytes: int | None
+) -> int:
+    """How many leading rows fit in ``max_bytes`` once their sources are embedded (at least
+    one, so a page always moves on). Sized by a query of counts and lengths, before any quote
+    text is read, so a page that would be huge is never built."""
+    if max_bytes is None or "sources" not in set(include) or not rows:
+        return len(rows)
+    ids = [row["id"] for row in rows]
+    sizes: dict[int, int] = {}
+    for event_id, sources, quotes, characters in session.execute(
+        select(
+            EventSource.event_id,
+            func.count(func.distinct(EventSource.id)),
+            func.count(EventSourceQuote.quote_id),
+            func.coalesce(func.sum(func.length(Quote.text)), 0),
+        )
+        .outerjoin(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+        .outerjoin(Quote, Quote.id == EventSourceQuote.quote_id)
+        .where(EventSource.event_id.in_(ids))
+        .group_by(EventSource.event_id)
+    ):
+        # Characters may take up to 6 bytes each in JSON (escapes); most take one.
+        sizes[event_id] = sources * _SOURCE_BYTES + quotes * _QUOTE_BYTES + int(characters) * 2
+    total = 0
+    for kept, row in enumerate(rows):
+        total += _ROW_BYTES + sizes.get(row["id"], 0)
+        if total > max_bytes and kept > 0:
+            return kept
+    return len(rows)
+
+
 def event_page(
-    session: Session, f: EventListQuery, after: Sequence[Any] | None, limit: int
+    session: Session,
+    f: EventListQuery,
+    after: Sequence[Any] | None,
+    limit: int,
+    *,
+    max_bytes: int | None = None,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
     """One keyset page of the whole result, in the list's shape (``fields`` and ``include``
     applied): the rows after ``after`` (a row's sort keys, None for the first page), and the
@@ -415,6 +468,10 @@ def event_page(
     columns = f.columns()
     rows = fetch_rows(session, list_statement(f, f.sort, columns), f.sort, after, limit)
     last = order.values(rows[-1]) if len(rows) == limit else None
+    kept = _rows_within(session, rows, f.include or (), max_bytes)
+    if kept < len(rows):
+        rows = rows[:kept]
+        last = order.values(rows[-1])
     page = _only(rows, columns)
     attach(session, page, f.include or ())
     return page, last

@@ -140,11 +140,12 @@ async def list_events(
     # The answer depends on Accept (when format= is absent): caches must key on it.
     headers = {"Vary": "Accept"}
     if fmt == "json":
-        body = await run_in_threadpool(_json_page, engine, f)
+        max_bytes = request.app.state.settings.page_max_bytes
+        body = await run_in_threadpool(_json_page, engine, f, max_bytes)
         return Response(body, media_type=LIST_MEDIA_TYPES["json"], headers=headers)
     slots: StreamSlots = request.app.state.stream_slots
     slots.acquire()  # a 503 with Retry-After when this process already sends its most
-    chunks = streams.stream(engine, f, fmt)
+    chunks = streams.stream(engine, f, fmt, max_bytes=request.app.state.settings.page_max_bytes)
     # The first chunk is read before anything is sent: a bad `q` or an unreachable database
     # is then still a problem response (422, 503), not a stream cut short.
     try:
@@ -160,9 +161,9 @@ async def list_events(
     )
 
 
-def _json_page(engine: Engine, f: EventListQuery) -> bytes:
+def _json_page(engine: Engine, f: EventListQuery, max_bytes: int) -> bytes:
     with read_session(engine) as session:
-        return service.list_page(session, f)
+        return service.list_page(session, f, max_bytes=max_bytes)
 
 
 @router.get(

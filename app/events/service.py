@@ -56,9 +56,10 @@ def check_format_parameters(f: EventListQuery, fmt: str) -> None:
         )
 
 
-def list_page(session: Session, f: EventListQuery) -> bytes:
-    """A JSON page of events, serialised straight from Core rows (no per-row validation)."""
-    rows, next_cursor = repository.list_events(session, f)
+def list_page(session: Session, f: EventListQuery, *, max_bytes: int | None = None) -> bytes:
+    """A JSON page of events, serialised straight from Core rows (no per-row validation);
+    with ``include=sources``, cut short before ``max_bytes`` (``repository.list_events``)."""
+    rows, next_cursor = repository.list_events(session, f, max_bytes=max_bytes)
     repository.attach(session, rows, f.include or ())
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:

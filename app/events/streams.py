@@ -54,21 +54,28 @@ EXPORTED_FIELDS = tuple(name for name in RECORDED_FIELDS if name != "place_id")
 
 
 def stream(
-    engine: Engine, query: EventListQuery, fmt: str, *, on_rows: OnRows | None = None
+    engine: Engine,
+    query: EventListQuery,
+    fmt: str,
+    *,
+    on_rows: OnRows | None = None,
+    max_bytes: int | None = None,
 ) -> Generator[bytes]:
     """The whole result of ``query`` in ``fmt`` (csv, acled-csv, geojson or ndjson), in the
-    order of ``query.sort``; ``on_rows(n)`` is told of each page's rows as it goes."""
+    order of ``query.sort``; ``on_rows(n)`` is told of each page's rows as it goes. With
+    ``include=sources``, a page holds at most about ``max_bytes`` (it is cut short, and the
+    next page resumes after it)."""
     if fmt == "ndjson":
-        return _ndjson(engine, query, on_rows)
+        return _ndjson(engine, query, on_rows, max_bytes)
     if fmt == "geojson":
-        return _geojson(engine, query, on_rows)
+        return _geojson(engine, query, on_rows, max_bytes)
     events = export_events(engine, query, sort=query.sort, page_size=PAGE_SIZE, on_rows=on_rows)
     writer = events_csv.iter_csv if fmt == "csv" else acled.iter_acled_csv
     return _encoded(writer(events))
 
 
 def _list_pages(
-    engine: Engine, query: EventListQuery, on_rows: OnRows | None
+    engine: Engine, query: EventListQuery, on_rows: OnRows | None, max_bytes: int | None
 ) -> Iterator[list[dict[str, Any]]]:
     """The whole result in the list's shape, a page at a time, each page read in a session
     closed before the page is handed on."""
@@ -77,7 +84,9 @@ def _list_pages(
         query = repository.with_live_ids(session, query)
     while True:
         with read_session(engine) as session:
-            page, after = repository.event_page(session, query, after, PAGE_SIZE)
+            page, after = repository.event_page(
+                session, query, after, PAGE_SIZE, max_bytes=max_bytes
+            )
         if on_rows is not None:
             on_rows(len(page))
         if page:
@@ -86,17 +95,21 @@ def _list_pages(
             return
 
 
-def _ndjson(engine: Engine, query: EventListQuery, on_rows: OnRows | None) -> Generator[bytes]:
-    for page in _list_pages(engine, query, on_rows):
+def _ndjson(
+    engine: Engine, query: EventListQuery, on_rows: OnRows | None, max_bytes: int | None
+) -> Generator[bytes]:
+    for page in _list_pages(engine, query, on_rows, max_bytes):
         yield ndjson.lines(page)
 
 
-def _geojson(engine: Engine, query: EventListQuery, on_rows: OnRows | None) -> Generator[bytes]:
+def _geojson(
+    engine: Engine, query: EventListQuery, on_rows: OnRows | None, max_bytes: int | None
+) -> Generator[bytes]:
     requested = query.columns()
     dropped = [c for c in geojson.COORDINATES if c not in requested]
     if dropped:  # the geometry needs them even when the properties leave them out
         query = query.model_copy(update={"fields": [*requested, *dropped]})
-    return geojson.collection(_list_pages(engine, query, on_rows), drop=dropped)
+    return geojson.collection(_list_pages(engine, query, on_rows, max_bytes), drop=dropped)
 
 
 def export_events(

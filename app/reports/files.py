@@ -45,6 +45,7 @@ def import_reports(
     principal_id: int | None,
     progress: Callable[[int], None] | None = None,
     strict: bool = False,
+    limits: ingest_service.ReportLimits = ingest_service.ReportLimits(),
 ) -> ReportsSummary:
     """Ingest each non-blank line as one report; blank lines are skipped (and counted).
 
@@ -52,14 +53,18 @@ def import_reports(
     so every bad line is still found and listed; if any is bad, nothing is written.
     """
     if strict:
-        return _import_strict(engine, lines, principal_id=principal_id, progress=progress)
+        return _import_strict(
+            engine, lines, principal_id=principal_id, progress=progress, limits=limits
+        )
     summary = ReportsSummary()
     for number, raw in enumerate(lines, start=1):
         summary.lines = number
         if raw.strip():
             try:
                 report = ingest_service.parse_report(raw)
-                outcome = ingest_service.ingest_report(engine, report, api_key_id=principal_id)
+                outcome = ingest_service.ingest_report(
+                    engine, report, api_key_id=principal_id, limits=limits
+                )
             except ProblemError as exc:
                 summary.reject(RowError(number, _problem_words(exc)))
             else:
@@ -78,6 +83,7 @@ def _import_strict(
     *,
     principal_id: int | None,
     progress: Callable[[int], None] | None,
+    limits: ingest_service.ReportLimits,
 ) -> ReportsSummary:
     summary = ReportsSummary()
     with write_session(engine) as session:
@@ -88,7 +94,7 @@ def _import_strict(
                     with session.begin_nested():
                         report = ingest_service.parse_report(raw)
                         outcome = ingest_service.write_report(
-                            session, report, api_key_id=principal_id
+                            session, report, api_key_id=principal_id, limits=limits
                         )
                 except ProblemError as exc:
                     summary.reject(RowError(number, _problem_words(exc)))

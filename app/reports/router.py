@@ -64,7 +64,12 @@ async def post_report(request: Request, engine: EngineDep, principal: WriteAcces
     report = service.parse_report(raw)
     idem = idempotency.from_request(request, raw, principal.api_key_id)
     outcome = await run_in_threadpool(
-        service.ingest_report, engine, report, api_key_id=principal.api_key_id, idem=idem
+        service.ingest_report,
+        engine,
+        report,
+        api_key_id=principal.api_key_id,
+        idem=idem,
+        limits=service.limits_of(request.app.state.settings),
     )
     # The transaction has committed by now: the response is built from durable data.
     headers = {outcomes.REPLAY_HEADER: "true"} if outcome.replayed else None

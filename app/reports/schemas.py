@@ -28,6 +28,7 @@ from app.core.fields import (
 MAX_QUOTES = 500
 MAX_EVENTS = 500
 MAX_ACTORS_PER_EVENT = 50
+MAX_QUOTES_PER_EVENT = 50
 
 
 class ById(Strict):
@@ -135,10 +136,10 @@ class SpeakerIn(Strict):
 class QuoteIn(Strict):
     key: Key = Field(description="Client key, unique in the report; events refer to quotes by it.")
     text: Annotated[Text, StringConstraints(min_length=1, max_length=100_000)]
-    start: Annotated[int, Field(ge=0)] | None = Field(
+    start: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
         default=None, description="Offset in Unicode code points into the body."
     )
-    end: Annotated[int, Field(ge=1)] | None = Field(
+    end: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
         default=None, description="Exclusive end offset in code points."
     )
     speaker: SpeakerIn | None = None
@@ -179,7 +180,7 @@ class NewEventIn(Strict):
     summary: Annotated[Text, StringConstraints(max_length=20_000)] | None = None
     fatalities: Fatalities = Field(default_factory=Fatalities)
     actors: list[EventActorIn] = Field(default_factory=list, max_length=MAX_ACTORS_PER_EVENT)
-    quotes: list[Key] = Field(default_factory=list, max_length=MAX_QUOTES)
+    quotes: list[Key] = Field(default_factory=list, max_length=MAX_QUOTES_PER_EVENT)
     measures: list[MeasureIn] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
@@ -195,7 +196,7 @@ class EventReferenceIn(Strict):
     key: Key | None = None
     id: Id | None = None
     external_id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = None
-    quotes: list[Key] = Field(default_factory=list, max_length=MAX_QUOTES)
+    quotes: list[Key] = Field(default_factory=list, max_length=MAX_QUOTES_PER_EVENT)
 
     @model_validator(mode="after")
     def _one_identifier(self) -> EventReferenceIn:

@@ -8,6 +8,7 @@ report for the same article is a 409.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from app import writer
+from app.config import Settings
 from app.core import bodies
 from app.core.errors import (
     ArticleConflict,
@@ -34,6 +36,7 @@ from app.reports.schemas import (
     EventReferenceIn,
     NewEventIn,
     OutletDescription,
+    PlaceDescription,
     ReportCreate,
 )
 
@@ -49,14 +52,28 @@ def payload_sha256(report: ReportCreate) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
+@dataclass(frozen=True)
+class ReportLimits:
+    """A budget for each report (settings ``CONFLICTDB_REPORT_MAX_*``), so one report cannot
+    hold the write lock for seconds or make pages of megabytes: the actors, places, aliases and
+    affiliations it describes, counted across nesting; how deep a chain of place parents may go;
+    and the characters of all its quotes together."""
+
+    max_entities: int = 500
+    max_place_depth: int = 12
+    max_quote_chars: int = 200_000
+
+
 def ingest_report(
     engine: Engine,
     report: ReportCreate,
     *,
     api_key_id: int | None = None,
     idem: idempotency.IdempotencyRequest | None = None,
+    limits: ReportLimits = ReportLimits(),
 ) -> Outcome:
     """Write the report in one transaction (committed on return); retried on lost races."""
+    check_budget(report, limits)
     spans = check_document(report)
     digest = payload_sha256(report)
     return idempotency.run(
@@ -64,12 +81,74 @@ def ingest_report(
     )
 
 
-def write_report(session: Session, report: ReportCreate, *, api_key_id: int | None) -> Outcome:
+def write_report(
+    session: Session,
+    report: ReportCreate,
+    *,
+    api_key_id: int | None,
+    limits: ReportLimits = ReportLimits(),
+) -> Outcome:
     """The report written in the caller's transaction (``conflictdb import reports --strict``
     puts a whole file in one); the caller commits."""
+    check_budget(report, limits)
     return _write_report(
         session, report, payload_sha256(report), check_document(report), api_key_id
     )
+
+
+class OverBudget(ValidationProblem):
+    slug, title = "report-over-budget", "The report is over a limit"
+
+
+def limits_of(settings: Settings) -> ReportLimits:
+    return ReportLimits(
+        max_entities=settings.report_max_entities,
+        max_place_depth=settings.report_max_place_depth,
+        max_quote_chars=settings.report_max_quote_chars,
+    )
+
+
+def check_budget(report: ReportCreate, limits: ReportLimits) -> None:
+    """A 422 naming the limit the report is over (``ReportLimits``), before anything is read."""
+    entities = 0
+    deepest = 0
+    stack: list[tuple[object, int]] = [(report, 0)]
+    # Walked with a stack, not recursion: the body's nesting is bounded (app.core.bodies), but
+    # a walk that cannot overflow needs no bound to be safe.
+    while stack:
+        node, place_depth = stack.pop()
+        if isinstance(node, ActorDescription):
+            entities += 1 + len(node.aliases) + len(node.affiliations)
+        elif isinstance(node, PlaceDescription):
+            entities += 1 + len(node.aliases)
+            place_depth += 1
+            deepest = max(deepest, place_depth)
+        if isinstance(node, BaseModel):
+            stack += ((getattr(node, name), place_depth) for name in type(node).model_fields)
+        elif isinstance(node, list):
+            stack += ((item, place_depth) for item in node)
+    problems = []
+    if entities > limits.max_entities:
+        problems.append(
+            f"it describes {entities} actors, places, aliases and affiliations; at most "
+            f"{limits.max_entities} are taken (CONFLICTDB_REPORT_MAX_ENTITIES)"
+        )
+    if deepest > limits.max_place_depth:
+        problems.append(
+            f"a place's chain of parents is {deepest} deep; at most {limits.max_place_depth} "
+            "(CONFLICTDB_REPORT_MAX_PLACE_DEPTH)"
+        )
+    quote_chars = sum(len(q.text) for q in report.quotes)
+    if quote_chars > limits.max_quote_chars:
+        problems.append(
+            f"its quotes hold {quote_chars} characters together; at most "
+            f"{limits.max_quote_chars} (CONFLICTDB_REPORT_MAX_QUOTE_CHARS)"
+        )
+    if problems:
+        raise OverBudget(
+            "The report is over a limit: " + "; ".join(problems) + ".",
+            errors=[{"loc": ["body"], "msg": p, "type": "report_budget"} for p in problems],
+        )
 
 
 def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:

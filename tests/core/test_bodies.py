@@ -123,3 +123,40 @@ def test_a_body_fastapi_parses_is_held_to_the_same_rule() -> None:
     assert body["detail"] == "The body is not valid JSON: Expecting value at line 1, column 10."
     body = assert_problem(client.post("/things", json={"name": 1}), 422)
     assert body["errors"][0]["loc"] == ["body", "name"]
+
+
+def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit() -> None:
+    """No Content-Length: the body is read as it arrives and refused at the limit, not read
+    whole first."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from starlette.requests import Request
+
+    from app.core.bodies import read_body
+    from app.core.errors import PayloadTooLarge
+
+    pulled = 0
+    chunk = b"x" * 1024
+
+    async def receive() -> dict[str, object]:
+        nonlocal pulled
+        pulled += 1
+        return {"type": "http.request", "body": chunk, "more_body": pulled < 10_000}
+
+    app = SimpleNamespace(state=SimpleNamespace(settings=SimpleNamespace(max_body_bytes=4096)))
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/v1/reports",
+        "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
+        "app": app,
+    }
+    request = Request(scope, receive)
+    try:
+        asyncio.run(read_body(request))
+    except PayloadTooLarge:
+        pass
+    else:  # pragma: no cover - the failure message
+        raise AssertionError("a 10 MB chunked body was taken")
+    assert pulled == 5  # 5 KiB read of 10 MB: refused at the first chunk past 4 KiB

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from tests.datasets.test_loader_cli import db, run
+from tests.cli.test_import_cli import db, run
 from tests.events.world import World
 from tests.helpers import assert_problem
 

@@ -20,7 +20,7 @@ from app.main import create_app
 from app.models import EventType
 from app.vocabulary import service
 from app.vocabulary.dependencies import KnownTerms
-from tests.datasets.test_loader_cli import db, run
+from tests.cli.test_import_cli import db, run
 from tests.helpers import assert_problem
 
 __all__ = ["db"]  # the fixture, used below by name
