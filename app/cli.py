@@ -299,7 +299,10 @@ cli.add_typer(keys_cli, name="keys")
 def keys_create(
     name: str = typer.Option(..., "--name", help="Who or what uses the key."),
     scope: list[str] = typer.Option(
-        ["write"], "--scope", help="read, write or admin; repeat for several."
+        ["write"],
+        "--scope",
+        help="read; ingest (post reports, create entities); curate (edit, retract, merge, "
+        "delete); write (ingest and curate); admin. Repeat for several.",
     ),
     expires_in_days: float | None = typer.Option(
         None,

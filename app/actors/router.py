@@ -20,7 +20,7 @@ from app.actors.schemas import (
     AffiliationCreate,
     AffiliationRead,
 )
-from app.auth.dependencies import WriteAccess
+from app.auth.dependencies import CurateAccess, IngestAccess
 from app.core import bodies, etag, ids
 from app.core.edits import MERGED_REDIRECT, Deleted, MergeInto, outcome_response, redirect
 from app.core.errors import NotFound, problem_responses
@@ -117,7 +117,9 @@ def get_actor(
         "parameters": [idempotency.parameter()],
     },
 )
-async def create_actor(request: Request, engine: EngineDep, principal: WriteAccess) -> JSONResponse:
+async def create_actor(
+    request: Request, engine: EngineDep, principal: IngestAccess
+) -> JSONResponse:
     raw = await bodies.read_body(request)
     body = bodies.validate_json(ActorCreate, raw)
     idem = idempotency.from_request(request, raw, principal.api_key_id)
@@ -149,7 +151,7 @@ async def create_actor(request: Request, engine: EngineDep, principal: WriteAcce
 async def update_actor(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     actor_id: ActorId,
     response: Response,
 ) -> dict[str, Any]:
@@ -182,7 +184,7 @@ async def update_actor(
 def delete_actor(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     actor_id: ActorId,
     _: Annotated[NoQuery, Query()],
 ) -> dict[str, Any]:
@@ -216,7 +218,7 @@ def delete_actor(
     },
 )
 async def merge_actor(
-    request: Request, engine: EngineDep, principal: WriteAccess, actor_id: ActorId
+    request: Request, engine: EngineDep, principal: CurateAccess, actor_id: ActorId
 ) -> JSONResponse:
     raw = await bodies.read_body(request)
     body = bodies.validate_json(MergeInto, raw)
@@ -281,7 +283,7 @@ def list_aliases(
     },
 )
 async def add_alias(
-    request: Request, engine: EngineDep, principal: WriteAccess, actor_id: ActorId
+    request: Request, engine: EngineDep, principal: CurateAccess, actor_id: ActorId
 ) -> JSONResponse:
     raw = await bodies.read_body(request)
     body = bodies.validate_json(ActorAliasCreate, raw)
@@ -313,7 +315,7 @@ async def add_alias(
 def remove_alias(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     actor_id: ActorId,
     alias_id: AliasId,
     _: Annotated[NoQuery, Query()],
@@ -345,7 +347,7 @@ def remove_alias(
     },
 )
 async def add_affiliation(
-    request: Request, engine: EngineDep, principal: WriteAccess, actor_id: ActorId
+    request: Request, engine: EngineDep, principal: CurateAccess, actor_id: ActorId
 ) -> JSONResponse:
     raw = await bodies.read_body(request)
     body = bodies.validate_json(AffiliationCreate, raw)
@@ -376,7 +378,7 @@ async def add_affiliation(
 def remove_affiliation(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     actor_id: ActorId,
     affiliation_id: AffiliationId,
     _: Annotated[NoQuery, Query()],

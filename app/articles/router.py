@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.articles import repository, service
 from app.articles.schemas import ArticleDetail, ArticleFilter, ArticleRead, ArticleUpdate
-from app.auth.dependencies import WriteAccess
+from app.auth.dependencies import CurateAccess
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted
 from app.core.errors import NotFound, problem_responses
@@ -92,7 +92,7 @@ def get_article(
 async def update_article(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     article_id: ArticleId,
     response: Response,
 ) -> dict[str, Any]:
@@ -125,7 +125,7 @@ async def update_article(
 def delete_article(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     article_id: ArticleId,
     _: Annotated[NoQuery, Query()],
 ) -> dict[str, Any]:

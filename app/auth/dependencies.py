@@ -1,4 +1,5 @@
-"""The request's principal: who is calling, with which scopes. Writes need a key with 'write'."""
+"""The request's principal: who is calling, with which scopes (app.auth.keys): posting reports
+and creating entities needs 'ingest', editing needs 'curate'; 'write' has both."""
 
 from __future__ import annotations
 
@@ -154,5 +155,9 @@ def read_access(request: Request) -> Principal:
 
 
 ReadAccess = Annotated[Principal, Depends(read_access)]
+# Ingestion scripts post reports and create entities; curators edit, retract, merge and
+# delete (and link incidents and claims). A key with "write" has both.
+IngestAccess = Annotated[Principal, Depends(require("ingest"))]
+CurateAccess = Annotated[Principal, Depends(require("curate"))]
 WriteAccess = Annotated[Principal, Depends(require("write"))]
 AdminAccess = Annotated[Principal, Depends(require("admin"))]

@@ -6,9 +6,16 @@ import hashlib
 import secrets
 
 KEY_PREFIX = "cdb"
-SCOPES = ("read", "write", "admin")
-# admin can do everything; write includes read.
-IMPLIED = {"admin": {"admin", "write", "read"}, "write": {"write", "read"}, "read": {"read"}}
+SCOPES = ("read", "ingest", "curate", "write", "admin")
+# What each scope grants: admin everything; write is ingest and curate together (the scope
+# keys had before the split, and the local key of `make run`); each includes read.
+IMPLIED = {
+    "admin": {"admin", "write", "ingest", "curate", "read"},
+    "write": {"write", "ingest", "curate", "read"},
+    "ingest": {"ingest", "read"},
+    "curate": {"curate", "read"},
+    "read": {"read"},
+}
 
 
 def new_key() -> tuple[str, str]:

@@ -17,8 +17,15 @@ class KeyCreate(BaseModel):
     name: Annotated[
         Text, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK
     ] = Field(examples=["ucdp-importer"])
-    scopes: list[Literal["read", "write", "admin"]] = Field(
-        min_length=1, max_length=3, examples=[["write"]]
+    scopes: list[Literal["read", "ingest", "curate", "write", "admin"]] = Field(
+        min_length=1,
+        max_length=5,
+        description=(
+            "read: the reads (when CONFLICTDB_AUTH_READS); ingest: post reports and create "
+            "actors, places and outlets; curate: edit, retract, merge and delete; write: "
+            "ingest and curate; admin: everything, keys included."
+        ),
+        examples=[["ingest"]],
     )
     expires_at: AwareDatetime | None = Field(
         default=None, description="With a UTC offset.", examples=["2027-01-01T00:00:00Z"]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import WriteAccess
+from app.auth.dependencies import CurateAccess, read_access
 from app.core import bodies, etag, ids
 from app.core.errors import NotFound, problem_content, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
@@ -216,7 +216,7 @@ def get_event(
 async def update_event(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     event_id: EventId,
     response: Response,
 ) -> dict[str, Any]:
@@ -251,7 +251,7 @@ async def update_event(
 def retract_event(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     event_id: EventId,
     q: Annotated[EventRetraction, Query()],
     response: Response,
@@ -271,15 +271,23 @@ def retract_event(
     description=(
         "Every change to the event, oldest first (newest last), in pages of `limit` with an "
         "opaque `next_cursor`: its creation, edits, retraction, evidence added or removed, "
-        "and merges of its actors or place. Each revision says who (the API key's id), when, "
-        "and the before and after of each field that changed."
+        "and merges of its actors or place. Each revision says when, the before and after of "
+        "each field that changed, and, to keys with the `curate` or `admin` scope, who (the "
+        "API key's id; null for everyone else)."
     ),
     responses=problem_responses(404, 422, 503),
 )
 def event_history(
-    session: ReadSessionDep, event_id: EventId, q: Annotated[PageQuery, Query()]
+    request: Request,
+    session: ReadSessionDep,
+    event_id: EventId,
+    q: Annotated[PageQuery, Query()],
 ) -> dict[str, Any]:
     rows, next_cursor = service.history(session, event_id, q)
+    principal = read_access(request)  # already run for this request: kept on it
+    if not principal.scopes & {"curate", "admin"}:
+        for row in rows:
+            row["api_key_id"] = None
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if q.total:
         page["total"] = repository.count_revisions(session, event_id)

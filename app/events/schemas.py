@@ -677,8 +677,9 @@ class EventRevisionRead(BaseModel):
         examples=["update"],
     )
     api_key_id: int | None = Field(
-        description="The API key that made the change (null for the command-line tools' "
-        "imports before keys existed).",
+        description="The API key that made the change, shown to keys with the curate or "
+        "admin scope (null for anyone else, and for the command-line tools' imports before "
+        "keys existed).",
         examples=[1],
     )
     changed_at: datetime

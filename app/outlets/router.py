@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import WriteAccess
+from app.auth.dependencies import CurateAccess, IngestAccess
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted, outcome_response
 from app.core.errors import NotFound, problem_responses
@@ -104,7 +104,7 @@ def get_outlet(
     },
 )
 async def create_outlet(
-    request: Request, engine: EngineDep, principal: WriteAccess
+    request: Request, engine: EngineDep, principal: IngestAccess
 ) -> JSONResponse:
     raw = await bodies.read_body(request)
     body = bodies.validate_json(OutletCreate, raw)
@@ -136,7 +136,7 @@ async def create_outlet(
 async def update_outlet(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     outlet_id: OutletId,
     response: Response,
 ) -> dict[str, Any]:
@@ -167,7 +167,7 @@ async def update_outlet(
 def delete_outlet(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     outlet_id: OutletId,
     _: Annotated[NoQuery, Query()],
 ) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import WriteAccess
+from app.auth.dependencies import CurateAccess, IngestAccess
 from app.core import bodies, etag, ids
 from app.core.edits import MERGED_REDIRECT, Deleted, MergeInto, outcome_response, redirect
 from app.core.errors import NotFound, problem_responses
@@ -105,7 +105,9 @@ def get_place(
         "parameters": [idempotency.parameter()],
     },
 )
-async def create_place(request: Request, engine: EngineDep, principal: WriteAccess) -> JSONResponse:
+async def create_place(
+    request: Request, engine: EngineDep, principal: IngestAccess
+) -> JSONResponse:
     raw = await bodies.read_body(request)
     body = bodies.validate_json(PlaceCreate, raw)
     idem = idempotency.from_request(request, raw, principal.api_key_id)
@@ -138,7 +140,7 @@ async def create_place(request: Request, engine: EngineDep, principal: WriteAcce
 async def update_place(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     place_id: PlaceId,
     response: Response,
 ) -> dict[str, Any]:
@@ -170,7 +172,7 @@ async def update_place(
 def delete_place(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     place_id: PlaceId,
     _: Annotated[NoQuery, Query()],
 ) -> dict[str, Any]:
@@ -203,7 +205,7 @@ def delete_place(
     },
 )
 async def merge_place(
-    request: Request, engine: EngineDep, principal: WriteAccess, place_id: PlaceId
+    request: Request, engine: EngineDep, principal: CurateAccess, place_id: PlaceId
 ) -> JSONResponse:
     raw = await bodies.read_body(request)
     body = bodies.validate_json(MergeInto, raw)

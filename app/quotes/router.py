@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import WriteAccess
+from app.auth.dependencies import CurateAccess
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted
 from app.core.errors import NotFound, problem_responses
@@ -90,7 +90,7 @@ def get_quote(
 async def update_quote(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     quote_id: QuoteId,
     response: Response,
 ) -> dict[str, Any]:
@@ -123,7 +123,7 @@ async def update_quote(
 def delete_quote(
     request: Request,
     engine: EngineDep,
-    principal: WriteAccess,
+    principal: CurateAccess,
     quote_id: QuoteId,
     _: Annotated[NoQuery, Query()],
 ) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.auth.dependencies import WriteAccess
+from app.auth.dependencies import IngestAccess
 from app.core import bodies, outcomes
 from app.core.errors import problem_responses
 from app.db.session import EngineDep
@@ -59,7 +59,7 @@ def _example() -> dict[str, Any]:
         "parameters": [idempotency.parameter()],
     },
 )
-async def post_report(request: Request, engine: EngineDep, principal: WriteAccess) -> JSONResponse:
+async def post_report(request: Request, engine: EngineDep, principal: IngestAccess) -> JSONResponse:
     raw = await bodies.read_body(request)
     report = service.parse_report(raw)
     idem = idempotency.from_request(request, raw, principal.api_key_id)
