@@ -173,12 +173,21 @@ _WS = r"\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u2
 # The pattern says in the schema what stripping then min_length enforce: not blank (Python
 # and the validator disagree on some blanks, U+001C-U+001F: the pattern refuses them).
 NOT_BLANK = Pattern(f"[^{_WS}]", "needs a character other than spaces")
+# The bidirectional embedding, override and isolate controls: in a name they can make it
+# display as another (an actor called "\u202egnippilles" reads as "sellipping"). Article
+# bodies and quotes keep them verbatim: they are the source's words.
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+NAME_TEXT = Pattern(
+    f"^[^{_BIDI}]*[^{_WS}{_BIDI}][^{_BIDI}]*$",
+    "a name needs a character other than spaces, and no bidirectional control characters "
+    "(U+202A to U+202E, U+2066 to U+2069)",
+)
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
 Text = Annotated[str, AfterValidator(_storable)]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
-    NOT_BLANK,
+    NAME_TEXT,
     AfterValidator(_storable),
     AfterValidator(_normal_form_fits),
 ]

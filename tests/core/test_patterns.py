@@ -23,6 +23,10 @@ LANGUAGE = (
 )
 URL = "a URL is http:// or https:// and a host name, with no spaces"
 NOT_BLANK = "needs a character other than spaces"
+NAME = (
+    "a name needs a character other than spaces, and no bidirectional control characters "
+    "(U+202A to U+202E, U+2066 to U+2069)"
+)
 
 
 @pytest.mark.parametrize(
@@ -57,7 +61,7 @@ def test_query_patterns_are_refused_in_words(
         ("/v1/outlets", {"name": "Wire", "url": "ftp://wire.example"}, ["body", "url"], URL),
         ("/v1/outlets", {"name": "Wire", "url": "https://wire example"}, ["body", "url"], URL),
         ("/v1/outlets", {"name": "Wire", "country": "sy"}, ["body", "country"], COUNTRY),
-        ("/v1/actors", {"name": "\x1c", "kind": "rebel_group"}, ["body", "name"], NOT_BLANK),
+        ("/v1/actors", {"name": "\x1c", "kind": "rebel_group"}, ["body", "name"], NAME),
     ],
 )
 def test_body_patterns_are_refused_in_words(
