@@ -126,9 +126,11 @@ def test_security_schemes_say_which_scope_each_operation_needs(client: TestClien
     doc = client.get("/openapi.json").json()
     assert set(doc["components"]["securitySchemes"]) == {"bearer", "apiKey"}
     paths = doc["paths"]
-    write = [{"bearer": ["write"]}, {"apiKey": ["write"]}]
-    assert paths["/v1/reports"]["post"]["security"] == write
-    assert paths["/v1/events/{event_id}"]["patch"]["security"] == write
+    # The write scopes by job (issue 11): ingest posts reports, curate edits.
+    ingest = [{"bearer": ["ingest"]}, {"apiKey": ["ingest"]}]
+    curate = [{"bearer": ["curate"]}, {"apiKey": ["curate"]}]
+    assert paths["/v1/reports"]["post"]["security"] == ingest
+    assert paths["/v1/events/{event_id}"]["patch"]["security"] == curate
     assert paths["/v1/keys"]["get"]["security"] == [{"bearer": ["admin"]}, {"apiKey": ["admin"]}]
     # Reads are open by default: a key is optional ({} is "no credentials").
     assert paths["/v1/events"]["get"]["security"] == [{}, {"bearer": []}, {"apiKey": []}]

@@ -122,8 +122,9 @@ def test_include_embeds_relations_with_one_query_each(
             response = client.get("/v1/events", params={**params, "limit": limit})
         assert response.status_code == 200
         counts[limit] = len([s for s in seen if "event" in s])
-    # One page, one query for the actors of the whole page, one for its sources and quotes.
-    assert counts[1] == counts[13] == 3
+    # One page, one query for the actors of the whole page, one for its sources and quotes,
+    # and one sizing its evidence before any quote is read (the page byte budget, issue 11).
+    assert counts[1] == counts[13] == 4
     rows = response.json()["data"]
     assert len(rows) == 13
     for row in rows:

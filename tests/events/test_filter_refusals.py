@@ -99,8 +99,14 @@ def test_published_from_after_published_to_is_422(client: TestClient) -> None:
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--country", "XX"], f"--country: {NO_SUCH_COUNTRY.format(code='XX')}\n"),
-        (["--date-from", "2018-05-01", "--date-to", "2018-04-30"], f"--date-to: {DATES}\n"),
+        (
+            ["--country", "XX"],
+            f"conflictdb: error: --country: {NO_SUCH_COUNTRY.format(code='XX')}\n",
+        ),
+        (
+            ["--date-from", "2018-05-01", "--date-to", "2018-04-30"],
+            f"conflictdb: error: --date-to: {DATES}\n",
+        ),
     ],
 )
 def test_export_refuses_them_with_the_same_words(

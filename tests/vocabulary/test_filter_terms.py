@@ -147,7 +147,9 @@ def test_known_terms_filter_as_before(client: TestClient, demo: dict[str, Any]) 
 def test_export_refuses_an_unknown_term_with_the_same_words(database_url: str, db: Engine) -> None:
     result = run(database_url, "export", "--event-type", "Battle")
     assert result.exit_code == 2, result.output
-    assert result.stderr == "--event-type: unknown event type 'Battle'; did you mean 'Battles'?\n"
+    assert result.stderr == (
+        "conflictdb: error: --event-type: unknown event type 'Battle'; did you mean 'Battles'?\n"
+    )
     assert result.stdout == ""
 
 

@@ -62,6 +62,9 @@ def fuzz_config(write_key: str, admin_key: str, victim_key_id: int) -> Schemathe
                 "mode": "all",  # positive and negative data
                 "max-examples": FUZZ_EXAMPLES,
                 "deterministic": True,
+                # The run authenticates with the key above; generated credentials for the
+                # document's other scheme would make every request carry two, a 400.
+                "with-security-parameters": False,
                 # No example database: a run must not depend on what an earlier run found.
                 "database": "none",
             },
