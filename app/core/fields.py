@@ -183,7 +183,10 @@ NAME_TEXT = Pattern(
     "(U+202A to U+202E, U+2066 to U+2069)",
 )
 IsoDate = Annotated[date, BeforeValidator(_iso_date_only)]
-Text = Annotated[str, AfterValidator(_storable)]
+# Text both databases can store: no NUL (said in the schema too, so a client or a fuzzer
+# reading it knows), and no lone surrogate (which JSON Schema cannot say).
+NO_NUL = Pattern("^[^\x00]*$", "text cannot hold NUL characters (U+0000)")
+Text = Annotated[str, AfterValidator(_storable), NO_NUL]
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=300),
