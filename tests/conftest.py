@@ -54,6 +54,17 @@ def unique_name(prefix: str) -> str:
     return f"{prefix}_{WORKER}_{uuid.uuid4().hex[:12]}"
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own reordering (module fixtures' params)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow system tests first, each group in its own order.
+
+    The fuzz and crash tests take up to a minute each; started first, they run beside the
+    many short tests instead of after them, and no worker is left with a long test at the end
+    while the others idle.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 class PostgresServer:
     """Creates and drops databases on the test server (ours, or one given by URL).
 

@@ -30,6 +30,7 @@ def crash(database_url: str, tmp_path: Path, backend: str, **config: Any) -> Cra
     return result
 
 
+@pytest.mark.slow
 def test_acknowledged_reports_survive_kills(
     database_url: str, backend: str, tmp_path: Path
 ) -> None:
@@ -48,6 +49,7 @@ def test_acknowledged_reports_survive_kills(
 # and the harness must report the violation the breakage causes.
 
 
+@pytest.mark.slow
 @pytest.mark.broken_on_purpose  # its half-written reports skip the derived state too
 def test_harness_catches_a_server_that_commits_row_by_row(
     database_url: str, backend: str, tmp_path: Path
@@ -77,6 +79,7 @@ def test_harness_catches_a_server_that_commits_row_by_row(
     assert "partial" in killed.kinds(), killed.summary()
 
 
+@pytest.mark.slow
 def test_harness_catches_a_server_that_acknowledges_before_committing(
     database_url: str, backend: str, tmp_path: Path
 ) -> None:
