@@ -60,7 +60,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     The fuzz and crash tests take up to a minute each; started first, they run beside the
     many short tests instead of after them, and no worker is left with a long test at the end
-    while the others idle.
+    while the others idle (``--dist loadgroup`` hands tests out one at a time, in this order).
     """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
