@@ -100,6 +100,7 @@ def fail_after_first_page(monkeypatch: pytest.MonkeyPatch, module: Any, name: st
     monkeypatch.setattr(module, name, flaky)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("protocol", ["h11", "httptools"])
 @pytest.mark.parametrize(
     "fmt, gzipped",

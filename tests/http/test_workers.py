@@ -46,6 +46,7 @@ def get(client: httpx2.Client, path: str, etag: str | None = None) -> httpx2.Res
     return client.get(path, headers=headers)
 
 
+@pytest.mark.slow
 def test_etags_agree_across_workers_and_go_stale_on_a_write_through_either(
     workers: tuple[httpx2.Client, httpx2.Client, str],
 ) -> None:

@@ -1150,6 +1150,7 @@ def _param(row: Row) -> Any:
     return pytest.param(row, id=row.label)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("row", [_param(r) for r in ROWS])
 def test_bad_input(row: Row, served: Served, request: pytest.FixtureRequest) -> None:
     if row.bug and request.node.callspec.params["served"] in row.bug_on:

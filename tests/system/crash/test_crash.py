@@ -21,6 +21,10 @@ from tests.system.crash import faulty_app
 from tests.system.crash.harness import CrashConfig, CrashResult, run_crash_test
 
 WRITERS = 8
+# One crash run at a time (pytest-xdist's --dist loadgroup sends a group to one worker): each
+# drives eight writers against a server it restarts, and two at once on a 2-core machine slow
+# the restarts so much that a negative control can miss the window it needs.
+CRASH_GROUP = "crash"
 
 
 def crash(database_url: str, tmp_path: Path, backend: str, **config: Any) -> CrashResult:
@@ -30,6 +34,8 @@ def crash(database_url: str, tmp_path: Path, backend: str, **config: Any) -> Cra
     return result
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group(CRASH_GROUP)
 def test_acknowledged_reports_survive_kills(
     database_url: str, backend: str, tmp_path: Path
 ) -> None:
@@ -48,6 +54,8 @@ def test_acknowledged_reports_survive_kills(
 # and the harness must report the violation the breakage causes.
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group(CRASH_GROUP)
 @pytest.mark.broken_on_purpose  # its half-written reports skip the derived state too
 def test_harness_catches_a_server_that_commits_row_by_row(
     database_url: str, backend: str, tmp_path: Path
@@ -77,6 +85,8 @@ def test_harness_catches_a_server_that_commits_row_by_row(
     assert "partial" in killed.kinds(), killed.summary()
 
 
+@pytest.mark.slow
+@pytest.mark.xdist_group(CRASH_GROUP)
 def test_harness_catches_a_server_that_acknowledges_before_committing(
     database_url: str, backend: str, tmp_path: Path
 ) -> None:

@@ -180,6 +180,7 @@ def _known_bug(operation: str, check: str, text: str) -> str | None:
     return None
 
 
+@pytest.mark.slow
 def test_openapi_fuzz(
     settings: Settings,
     demo: dict[str, Any],
