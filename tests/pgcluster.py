@@ -194,7 +194,7 @@ class PostgresCluster:
     def _execute_admin(self, stmt: sql.Composable) -> None:
         # CREATE/DROP DATABASE cannot run inside a transaction block.
         with psycopg.connect(self.conninfo(), autocommit=True, connect_timeout=10) as conn:
-            conn.execute(stmt)
+            conn.execute(stmt)  # type: ignore[call-overload]  # psycopg takes a Composable
 
     def _port(self) -> int:
         if self.port is None:

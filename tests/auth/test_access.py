@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -203,7 +204,7 @@ def test_reports_are_attributed(client: TestClient, engine: Engine, write_key: s
 
 
 def test_production_refuses_settings_that_leak() -> None:
-    base = {
+    base: dict[str, Any] = {
         "environment": "production",
         "database_url": "postgresql+psycopg://u:p@db/conflictdb",
         "demo": False,

@@ -23,7 +23,12 @@ def _post(client: TestClient, report: dict[str, Any]) -> Any:
 
 def test_too_many_entities_across_nesting(client: TestClient, engine: Engine) -> None:
     before = row_counts(engine)
-    actor = {"name": "Group 0", "kind": "rebel_group", "country": "SY", "aliases": []}
+    actor: dict[str, Any] = {
+        "name": "Group 0",
+        "kind": "rebel_group",
+        "country": "SY",
+        "aliases": [],
+    }
     # 460 actors named as affiliations of affiliations, nested ten deep: the count reaches all.
     node = actor
     for level in range(10):

@@ -22,6 +22,8 @@ from tests.derived_check import assert_derived_consistent
 from tests.reports.test_reports import small_report
 from tests.system.crash.harness import APPS, Server, prepare_database
 
+pytestmark = pytest.mark.slow
+
 CLIENTS = 8
 
 

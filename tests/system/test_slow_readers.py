@@ -22,6 +22,8 @@ from app import writer
 from app.db.session import create_db_engine
 from tests.system.crash.harness import APPS, Server, prepare_database
 
+pytestmark = pytest.mark.slow
+
 STALLED = 50
 MAX_STREAMS = 8
 SEND_TIMEOUT_S = 3
