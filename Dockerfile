@@ -5,10 +5,17 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml README.md alembic.ini ./
+# The dependencies first, from the lock with every file's hash checked (uv only exports it),
+# so this layer is cached until pyproject.toml or uv.lock changes.
+COPY pyproject.toml uv.lock ./
+RUN pip install uv==0.13.10 \
+    && uv export --frozen --no-emit-project --format requirements-txt -o /tmp/requirements.txt \
+    && pip install --require-hashes -r /tmp/requirements.txt \
+    && pip uninstall --yes uv
+COPY README.md alembic.ini ./
 COPY app ./app
 COPY migrations ./migrations
-RUN pip install .
+RUN pip install --no-deps .
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --create-home --home-dir /home/conflictdb conflictdb

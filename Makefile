@@ -6,19 +6,37 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format migrate bench-smoke bench clean vendor-docs
+.PHONY: run test lint format migrate bench-smoke bench clean vendor-docs lock
+
+# Dependencies come from uv.lock, every file's hash checked (pip --require-hashes); uv only
+# exports the lock as a requirements file (`make lock` updates the lock after pyproject.toml).
+UV := $(BIN)/uv
+UV_VERSION := 0.13.10
+# The lock's requirements for the extras in $(1), then the project itself without resolving.
+define install-locked
+	$(UV) export --quiet --frozen --no-emit-project --format requirements-txt $(1) -o $(VENV)/requirements$(2).txt
+	$(BIN)/pip install --quiet --require-hashes -r $(VENV)/requirements$(2).txt
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+endef
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+$(UV): | $(BIN)/python
+	$(BIN)/pip install --quiet "setuptools>=77" uv==$(UV_VERSION)
+
+$(VENV)/.installed: pyproject.toml uv.lock | $(UV)
+	$(call install-locked,,)
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+$(VENV)/.installed-test: pyproject.toml uv.lock | $(UV)
+	$(call install-locked,--extra test,-test)
 	touch $@ $(VENV)/.installed
+
+## Update uv.lock after a change of dependencies in pyproject.toml.
+lock: | $(UV)
+	$(UV) lock
 
 ## Serve the API on http://$(HOST):$(PORT) (SQLite file by default; migrates, loads the demo).
 run: $(VENV)/.installed
@@ -57,8 +75,8 @@ bench: $(VENV)/.installed-test
 EVENTS ?= 1000000
 .PHONY: bench-dashboards bench-dashboards-smoke
 
-$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[bench]'
+$(VENV)/.installed-bench: pyproject.toml uv.lock | $(UV)
+	$(call install-locked,--extra test --extra bench,-bench)
 	touch $@ $(VENV)/.installed
 
 bench-dashboards: $(VENV)/.installed-bench
