@@ -70,13 +70,10 @@ def parameter() -> dict[str, Any]:
             "writes nothing; the same key with another body is a 422. 1 to 255 visible ASCII "
             "characters, kept per API key for `CONFLICTDB_IDEMPOTENCY_TTL_HOURS` (24 h)."
         ),
-        "schema": {
-            "type": "string",
-            "minLength": 1,
-            "maxLength": 255,
-            "pattern": "^[!-~]+$",
-            "examples": ["3f1c9a60-tour-1"],
-        },
+        "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+        # On the parameter, not its schema: generators then draw fresh keys for each request
+        # instead of repeating the example, whose replay would answer for another request.
+        "example": "3f1c9a60-tour-1",
     }
 
 
