@@ -135,13 +135,17 @@ def rate_limit_bucket(request: Request) -> str:
 
 
 def require(scope: str) -> Callable[[Request], Principal]:
+    # The other scopes that grant it, named in a refusal: "'ingest' scope ('write' grants it too)".
+    granting = [s for s in keys.SCOPES if s not in (scope, "admin") and scope in keys.IMPLIED[s]]
+    also = f" ({', '.join(repr(s) for s in granting)} grants it too)" if granting else ""
+
     def dependency(request: Request) -> Principal:
         principal = authenticate(request, get_engine(request))
         if scope in principal.scopes:
             return principal
         if principal is ANONYMOUS:
-            raise Unauthorized(f"This needs an API key with the '{scope}' scope.")
-        raise Forbidden(f"This API key lacks the '{scope}' scope.")
+            raise Unauthorized(f"This needs an API key with the '{scope}' scope{also}.")
+        raise Forbidden(f"This API key lacks the '{scope}' scope{also}.")
 
     dependency.required_scope = scope  # type: ignore[attr-defined]  # read by the OpenAPI
     return dependency

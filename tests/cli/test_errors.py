@@ -140,7 +140,10 @@ def test_the_production_refusal_from_the_installed_command_is_one_line(tmp_path:
 def test_a_refused_scope_is_one_line(database_url: str) -> None:
     result = run(database_url, "keys", "create", "--name", "x", "--scope", "superuser")
     assert_one_line_error(
-        result, 2, "conflictdb: error: Scopes must be some of read, write, admin; got superuser."
+        result,
+        2,
+        "conflictdb: error: Scopes must be some of read, ingest, curate, write, admin; "
+        "got superuser.",
     )
 
 
