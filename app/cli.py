@@ -29,6 +29,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import Engine
 from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 from typer.exceptions import Abort, TyperException
 
@@ -220,11 +221,13 @@ def rebuild_derived(engine: Engine) -> int:
     from app.auth import service as auth_service
     from app.derived import hooks
 
-    with writer.write_session(engine) as session:
+    def work(session: Session) -> int:
         events = hooks.rebuild(session)
         principal = auth_service.local_principal(session)
         writer.audit(session, "derived.rebuild", api_key_id=principal, detail={"events": events})
-    return events
+        return events
+
+    return writer.write_transaction(engine, work)
 
 
 @db_cli.command("backup")
@@ -320,16 +323,19 @@ def keys_create(
 
     from app.auth import service
     from app.db.base import utcnow
-    from app.writer.transaction import write_session
+    from app.writer.transaction import write_transaction
 
     expires = utcnow() + timedelta(days=expires_in_days) if expires_in_days is not None else None
     engine = _engine()
     try:
-        with write_session(engine) as session:
+
+        def work(session: Session) -> tuple[str, Any]:
             principal = service.local_principal(session)
-            key, record = service.create_key(
+            return service.create_key(
                 session, name=name, scopes=scope, expires_at=expires, created_by=principal
             )
+
+        key, record = write_transaction(engine, work)
     finally:
         engine.dispose()
     err.print(f"created key {record['id']} ({record['prefix']}…) with scopes {record['scopes']}")
@@ -390,17 +396,19 @@ def keys_revoke(
     Example: conflictdb keys revoke cdb_1a2b3c4d
     """
     from app.auth import repository, service
-    from app.writer.transaction import write_session
+    from app.writer.transaction import write_transaction
+
+    def work(session: Session) -> Any:
+        record = repository.key_by_prefix(session, key) if not key.isdigit() else None
+        key_id = int(key) if key.isdigit() else (record["id"] if record else None)
+        if key_id is None:
+            raise CommandError(f"no key {key!r}")
+        principal = service.local_principal(session)
+        return service.revoke_key(session, key_id, revoked_by=principal)
 
     engine = _engine()
     try:
-        with write_session(engine) as session:
-            record = repository.key_by_prefix(session, key) if not key.isdigit() else None
-            key_id = int(key) if key.isdigit() else (record["id"] if record else None)
-            if key_id is None:
-                raise CommandError(f"no key {key!r}")
-            principal = service.local_principal(session)
-            revoked = service.revoke_key(session, key_id, revoked_by=principal)
+        revoked = write_transaction(engine, work)
     finally:
         engine.dispose()
     err.print(f"revoked key {revoked['id']} ({revoked['prefix']}…) at {revoked['revoked_at']}")
@@ -534,10 +542,9 @@ def _progress(total: int, label: str) -> Iterator[Callable[[int, int], None] | N
 
 def _principal(engine: Engine) -> int:
     from app.auth import service as auth_service
-    from app.writer.transaction import write_session
+    from app.writer.transaction import write_transaction
 
-    with write_session(engine) as session:
-        return auth_service.local_principal(session)
+    return write_transaction(engine, auth_service.local_principal)
 
 
 def _line(text: str) -> None:

@@ -16,7 +16,7 @@ from app.auth import keys, repository
 from app.core.errors import ProblemError
 from app.db.base import utcnow
 from app.db.session import get_engine, read_session
-from app.writer.transaction import write_session
+from app.writer.transaction import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -115,8 +115,7 @@ def _authenticate(request: Request, engine: Engine) -> Principal:
         raise Unauthorized(INVALID_KEY)
     if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION:
         # At most once a minute, so a busy key does not turn every read into a write.
-        with write_session(engine) as session:
-            repository.touch(session, row["id"], now)
+        write_transaction(engine, lambda session: repository.touch(session, row["id"], now))
     return Principal(row["id"], row["name"], keys.effective_scopes(row["scopes"]))
 
 

@@ -26,7 +26,7 @@ from app.auth import keys, repository, service
 from app.config import DEFAULT_DATABASE_URL, Settings
 from app.db.base import utcnow
 from app.db.session import read_session
-from app.writer.transaction import write_session
+from app.writer.transaction import write_transaction
 
 DEFAULT_KEY_FILE = ".conflictdb-local-key"
 
@@ -74,8 +74,9 @@ def ensure_local_key(engine: Engine, key_file: str) -> str | None:
                 f"--name local > {path})"
             )
             return None
-    with write_session(engine) as session:
-        key, _ = service.create_key(session, name="local", scopes=["write"])
+    key, _ = write_transaction(
+        engine, lambda session: service.create_key(session, name="local", scopes=["write"])
+    )
     # Readable by this user only: the key is a credential.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:

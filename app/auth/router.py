@@ -15,7 +15,7 @@ from app.core import ids
 from app.core.bodies import openapi_body, parse_body
 from app.core.errors import problem_responses
 from app.db.session import EngineDep, read_session
-from app.writer.transaction import write_session
+from app.writer.transaction import write_transaction
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 
@@ -37,14 +37,16 @@ def _public(record: Mapping[str, Any]) -> dict[str, Any]:
 )
 async def create_key(request: Request, engine: EngineDep, principal: AdminAccess) -> JSONResponse:
     body = await parse_body(request, KeyCreate)
-    with write_session(engine) as session:
-        key, record = service.create_key(
+    key, record = write_transaction(
+        engine,
+        lambda session: service.create_key(
             session,
             name=body.name,
             scopes=list(body.scopes),
             expires_at=body.expires_at,
             created_by=principal.api_key_id,
-        )
+        ),
+    )
     created = KeyCreated.model_validate(_public(record) | {"key": key})
     # The one answer that shows the key itself: no cache, shared or private, may keep it.
     return JSONResponse(
@@ -78,6 +80,8 @@ def revoke_key(
     principal: AdminAccess,
     key_id: Annotated[ids.PathId, Path(description="Key id.", examples=[1])],
 ) -> dict[str, Any]:
-    with write_session(engine) as session:
-        record = service.revoke_key(session, key_id, revoked_by=principal.api_key_id)
+    record = write_transaction(
+        engine,
+        lambda session: service.revoke_key(session, key_id, revoked_by=principal.api_key_id),
+    )
     return _public(record)

@@ -12,7 +12,7 @@ from app.core.outcomes import Outcome
 from app.db.session import read_session
 from app.models import Article
 from app.reports import service
-from app.writer.transaction import write_session
+from app.writer.transaction import write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +22,9 @@ DEMO_REPORT = Path(__file__).with_name("east_qalamoun_2018_04_18.json")
 def load_demo(engine: Engine) -> Outcome:
     """Ingest the demo report through the same pipeline as POST /v1/reports."""
     report = service.parse_report(DEMO_REPORT.read_bytes())
-    with write_session(engine) as session:
-        principal = auth_service.local_principal(session, "demo")
+    principal = write_transaction(
+        engine, lambda session: auth_service.local_principal(session, "demo")
+    )
     return service.ingest_report(engine, report, api_key_id=principal)
 
 

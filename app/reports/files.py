@@ -86,6 +86,8 @@ def _import_strict(
     limits: ingest_service.ReportLimits,
 ) -> ReportsSummary:
     summary = ReportsSummary()
+    # One transaction for the whole file, its lines read as it goes: not write_transaction,
+    # which would run it again from the start, and the file's lines are read once.
     with write_session(engine) as session:
         for number, raw in enumerate(lines, start=1):
             summary.lines = number
