@@ -1102,6 +1102,9 @@ class Systems:
             CONFLICTDB_MIGRATE_ON_START="false",
             # The limiter stays in the request path, far above what the clients send.
             CONFLICTDB_RATE_LIMIT_PER_MINUTE=str(10**9),
+            # Every client may hold a stream at once: the per-process ceiling on streams
+            # guards against slow readers, and Q3 measures throughput, not that guard.
+            CONFLICTDB_MAX_STREAMS=str(max(8, self.opts.connections)),
             **extra_env,
         )
         port = _free_port()
