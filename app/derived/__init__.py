@@ -18,6 +18,7 @@ from app.derived.marks import (
     events_citing_quote,
     events_in_places,
     mark_dirty,
+    places_moved,
     reindex,
 )
 from app.derived.version import current_version, read_version
@@ -30,6 +31,7 @@ __all__ = [
     "events_citing_quote",
     "events_in_places",
     "mark_dirty",
+    "places_moved",
     "read_version",
     "reindex",
 ]

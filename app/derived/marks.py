@@ -37,6 +37,9 @@ class State:
     # event id -> feed action; 'created' sticks, then 'retracted' beats 'updated'
     events: dict[int, str] = field(default_factory=dict)
     reindex: set[int] = field(default_factory=set)
+    # Places whose located subtree changed (a point given, a move, a merge): their centroids
+    # and those of the places containing them follow at commit (``app.derived.points``).
+    places: set[int] = field(default_factory=set)
 
 
 def _state(session: Session) -> State:
@@ -63,6 +66,14 @@ def reindex(session: Session, event_ids: Iterable[int]) -> None:
     state = _state(session)
     state.dirty = True
     state.reindex.update(event_ids)
+
+
+def places_moved(session: Session, place_ids: Iterable[int]) -> None:
+    """Places given a point, moved or merged in this transaction (for a move, mark the old
+    parent too: once the closure is rewritten, it is no longer among the ancestors)."""
+    state = _state(session)
+    state.dirty = True
+    state.places.update(place_ids)
 
 
 def mark_dirty(session: Session) -> None:

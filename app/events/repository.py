@@ -31,8 +31,10 @@ from app.models import (
     ActorAffiliation,
     Article,
     Dataset,
+    DimensionCode,
     Event,
     EventActor,
+    EventDimension,
     EventMeasure,
     EventProvenance,
     EventRevision,
@@ -614,7 +616,32 @@ def get_event(session: Session, event_id: int) -> dict[str, Any] | None:
         ).mappings()
     ]
     event["provenance"] = _provenance(session, event_id)
+    event["dimensions"] = [
+        {"scheme": scheme, "code": code, "label": label}
+        for scheme, code, label in dimensions_of(session, [event_id]).get(event_id, [])
+    ]
     return event
+
+
+def dimensions_of(
+    session: Session, event_ids: Iterable[int]
+) -> dict[int, list[tuple[str, str, str | None]]]:
+    """Each event's dataset codes (scheme, code, label), by scheme then code (issue 12)."""
+    out: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
+    for chunk in _export_chunks(event_ids):
+        for event_id, scheme, code, label in session.execute(
+            select(
+                EventDimension.event_id,
+                DimensionCode.scheme,
+                DimensionCode.code,
+                DimensionCode.label,
+            )
+            .join(DimensionCode, DimensionCode.id == EventDimension.code_id)
+            .where(EventDimension.event_id.in_(chunk))
+            .order_by(EventDimension.event_id, DimensionCode.scheme, DimensionCode.code)
+        ):
+            out[event_id].append((scheme, code, label))
+    return out
 
 
 def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
@@ -845,6 +872,7 @@ def export_page(
         select(
             Event.id,
             *(getattr(Event, name) for name in RECORDED_FIELDS),
+            Event.interaction,
             Dataset.name.label("dataset"),
             EventProvenance.dataset_version,
             EventProvenance.external_id.label("dataset_event_id"),

@@ -64,6 +64,11 @@ EventField = Literal[
     "fatalities_low",
     "fatalities_best",
     "fatalities_high",
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+    "interaction",
     "status",
     "created_at",
     "updated_at",
@@ -512,6 +517,29 @@ class EventRead(BaseModel):
     fatalities_low: int | None = Field(examples=[None])
     fatalities_best: int | None = Field(examples=[None])
     fatalities_high: int | None = Field(examples=[None])
+    # -- issue 12: fatalities by whom, and the sides' interaction
+    deaths_a: int | None = Field(
+        default=None,
+        description="Deaths on side a (UCDP's split; null when not given).",
+        examples=[None],
+    )
+    deaths_b: int | None = Field(default=None, description="Deaths on side b.", examples=[None])
+    deaths_civilians: int | None = Field(
+        default=None, description="Civilian deaths.", examples=[None]
+    )
+    deaths_unknown: int | None = Field(
+        default=None, description="Deaths whose status is unknown.", examples=[None]
+    )
+    interaction: str | None = Field(
+        default=None,
+        description=(
+            "ACLED's interaction code derived from the kinds of the two sides' actors "
+            "(`12`: state forces and a rebel group; `10`: one side only); see "
+            "`interactions` in GET /v1/vocabulary. Null for an event without actors."
+        ),
+        examples=["12"],
+    )
+    # -- end issue 12
     status: str = Field(examples=["active"])
     created_at: datetime
     updated_at: datetime
@@ -571,6 +599,14 @@ class EventProvenanceRead(BaseModel):
     imported_at: datetime = Field(description="When this content was imported.")
 
 
+class DimensionRead(BaseModel):
+    """One code of a dataset's scheme that the event carries (issue 12)."""
+
+    scheme: str = Field(examples=["ucdp.type_of_violence"])
+    code: str = Field(examples=["1"])
+    label: str | None = Field(examples=["State-based violence"])
+
+
 class EventDetail(BaseModel):
     id: int
     external_id: str | None
@@ -584,6 +620,17 @@ class EventDetail(BaseModel):
     fatalities_low: int | None
     fatalities_best: int | None
     fatalities_high: int | None
+    # -- issue 12
+    deaths_a: int | None = None
+    deaths_b: int | None = None
+    deaths_civilians: int | None = None
+    deaths_unknown: int | None = None
+    interaction: str | None = Field(default=None, examples=["12"])
+    dimensions: list[DimensionRead] = Field(
+        default_factory=list,
+        description="The codes of the datasets' schemes the event carries (GET /v1/vocabulary).",
+    )
+    # -- end issue 12
     status: str = Field(description="`active`, or `retracted` (see the reason).")
     retraction_reason: str | None = Field(
         default=None, description="Why the event was retracted; null while active."
@@ -638,6 +685,10 @@ class EventUpdate(Patch):
     fatalities_low: Fatality | None = Field(default=None, examples=[2])
     fatalities_best: Fatality | None = Field(default=None, examples=[3])
     fatalities_high: Fatality | None = Field(default=None, examples=[5])
+    deaths_a: Fatality | None = Field(default=None, examples=[1])
+    deaths_b: Fatality | None = Field(default=None, examples=[2])
+    deaths_civilians: Fatality | None = Field(default=None, examples=[0])
+    deaths_unknown: Fatality | None = Field(default=None, examples=[0])
     external_id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="An id in another dataset; unique.", examples=["SYR12345"]
     )

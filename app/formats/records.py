@@ -244,6 +244,13 @@ class ExportEvent:
     fatalities_high: int | None
     status: str
     retraction_reason: str | None
+    deaths_a: int | None = None
+    deaths_b: int | None = None
+    deaths_civilians: int | None = None
+    deaths_unknown: int | None = None
+    interaction: str | None = None
+    # (scheme, code, label) of each dataset code the event carries.
+    dimensions: list[tuple[str, str, str | None]] = field(default_factory=list)
     # The event's place last, preceded by the places containing it, the country first.
     places: list[dict[str, Any]] = field(default_factory=list)
     actors: list[dict[str, Any]] = field(default_factory=list)

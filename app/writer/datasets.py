@@ -105,6 +105,7 @@ def fill_place_coordinates(
         if rowcount(result):
             filled.append(place_id)
     if filled:
+        derived.places_moved(session, filled)
         # Events list their place's coordinates.
         derived.events_changed(session, derived.events_in_places(session, filled, subtree=False))
 
