@@ -72,11 +72,11 @@ def finish(session: Session, state: State) -> int:
         .returning(DataVersion.version)
     ).scalar_one()
     summaries: dict[int, str | None] = {}
-    if state.places:
-        points.reconcile(session, state.places)
+    if state.places or state.located:
+        points.reconcile(session, state.places, state.located)
     if state.events:
         ids = sorted(state.events)
-        interaction.reconcile(session, ids)
+        interaction.reconcile(session, [i for i in ids if i not in state.interaction_known])
         # One read of the events serves their statuses, contributions and summaries.
         rows = rollups.events(session, ids)
         statuses = {r.id: r.status for r in rows}

@@ -132,7 +132,7 @@ def fill_place_coordinates(
         if rowcount(result):
             filled.append(place_id)
     if filled:
-        derived.places_moved(session, filled)
+        derived.places_located(session, filled)
         # Events list their place's coordinates.
         derived.events_changed(session, derived.events_in_places(session, filled, subtree=False))
 

@@ -175,6 +175,7 @@ def create_events(
         )
     insert_rows(session, EventRevision, revisions)
     derived.events_changed(session, ids, "created")
+    derived.interaction_known(session, ids)
     return ids
 
 

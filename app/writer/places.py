@@ -96,7 +96,7 @@ def create_places(session: Session, places: Sequence[NewPlace]) -> list[int]:
         )
     located = [i for i, place in zip(ids, places, strict=True) if place.latitude is not None]
     if located:
-        derived.places_moved(session, located)
+        derived.places_located(session, located)
     alias_rows = [
         {"place_id": place_id, "name": name, "name_norm": norm}
         for place_id, place in zip(ids, places, strict=True)
