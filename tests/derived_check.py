@@ -13,8 +13,8 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 
 from app.db.session import create_db_engine, read_session
-from app.derived import rollups, search
-from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember
+from app.derived import interaction, points, rollups, search
+from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember, Place
 
 
 def assert_derived_consistent(database: str | Engine) -> None:
@@ -28,9 +28,37 @@ def assert_derived_consistent(database: str | Engine) -> None:
             _check_rollups(session, ids)
             _check_search(session, ids)
             _check_feed(session, ids)
+            if "interaction" in _columns(session, "event"):  # from 0008 on
+                _check_interactions(session, ids)
+                _check_centroids(session)
     finally:
         if engine is not database:
             engine.dispose()
+
+
+def _columns(session: Any, table: str) -> set[str]:
+    from sqlalchemy import inspect
+
+    return {c["name"] for c in inspect(session.get_bind()).get_columns(table)}
+
+
+def _check_interactions(session: Any, ids: list[int]) -> None:
+    stored = dict(session.execute(select(Event.id, Event.interaction)).all())
+    assert stored == interaction.compute(session, ids), "event.interaction differs from the actors"
+
+
+def _check_centroids(session: Any) -> None:
+    ids = list(session.scalars(select(Place.id)))
+    wanted = points.centroids(session, ids)
+    for place_id, lat, lon in session.execute(
+        select(Place.id, Place.centroid_latitude, Place.centroid_longitude)
+    ):
+        point = wanted[place_id]
+        if point is None:
+            assert (lat, lon) == (None, None), f"place {place_id} has a centroid of nothing"
+        else:
+            assert lat is not None and lon is not None, f"place {place_id} lacks its centroid"
+            assert abs(lat - point[0]) < 1e-9 and abs(lon - point[1]) < 1e-9, f"place {place_id}"
 
 
 def _check_rollups(session: Any, ids: list[int]) -> None:

@@ -92,6 +92,8 @@ SUB_EVENT_TYPE = Term("sub_event_type", "sub-event type", "unknown_sub_event_typ
 ACTOR_KIND = Term("actor_kind", "actor kind", "unknown_kind")
 PLACE_KIND = Term("place_kind", "place kind", "unknown_kind")
 OUTLET_KIND = Term("outlet_kind", "outlet kind", "unknown_kind")
+DATE_PRECISION = Term("date_precision", "date precision", "unknown_date_precision")
+INTERACTION = Term("interaction_code", "interaction code", "unknown_interaction")
 
 
 def _storable(value: str) -> str:

@@ -51,6 +51,7 @@ from app.datasets import repository
 from app.datasets.resolve import BestMatchResolver, Resolved, norm
 from app.db import dialect
 from app.db.session import encode_json
+from app.formats import dimensions
 from app.formats.records import DatasetInfo, EventRecord, RowError
 from app.formats.rowstream import Refused, RowStream
 from app.models import Actor, Event, EventProvenance, Outlet, Place
@@ -655,6 +656,7 @@ class _Run:
             actors=refs.actors,
             article_ids=refs.article_ids,
             provenance=self._provenance(record, update=True),
+            dimension_ids=refs.dimension_ids,
         )
 
     # -- prune and audit -------------------------------------------------------------------
@@ -794,6 +796,10 @@ def problem(record: EventRecord, vocab: repository.Vocabulary) -> str | None:
             found = _name_problem("outlet", source.outlet, _OUTLET_NAME_LENGTH)
             if found:
                 return found
+    for scheme, code, label in record.dimensions:
+        found = _code_problem(scheme, code, label, vocab)
+        if found:
+            return found
     if _has_nul(record):
         return "the row contains a NUL character"
     return None
@@ -843,6 +849,10 @@ def _event_values(record: EventRecord, refs: Resolved) -> dict[str, Any]:
         "fatalities_low": record.fatalities_low,
         "fatalities_best": record.fatalities_best,
         "fatalities_high": record.fatalities_high,
+        "deaths_a": record.deaths_a,
+        "deaths_b": record.deaths_b,
+        "deaths_civilians": record.deaths_civilians,
+        "deaths_unknown": record.deaths_unknown,
     }
 
 
@@ -851,6 +861,7 @@ def _new_event(record: EventRecord, refs: Resolved) -> writer.NewEvent:
         external_id=record.event_key,
         actors=refs.actors,
         sources=[writer.NewSource(article_id) for article_id in refs.article_ids],
+        dimension_ids=refs.dimension_ids,
         **_event_values(record, refs),
     )
 
@@ -879,6 +890,25 @@ def _name_problem(what: str, name: str, length: int) -> str | None:
     return None
 
 
+def _code_problem(
+    scheme: str, code: str, label: str | None, vocab: repository.Vocabulary
+) -> str | None:
+    """A code its scheme does not know (a closed scheme's list), or that cannot be stored."""
+    if scheme not in vocab["schemes"]:
+        return f"unknown scheme {scheme!r}"
+    closed = vocab["closed_codes"].get(scheme)
+    if closed is not None and code not in closed:
+        column = dimensions.BY_NAME[scheme].column if scheme in dimensions.BY_NAME else scheme
+        return f"{column} {code!r} is not a code of {scheme}; one of {', '.join(sorted(closed))}"
+    if len(code) > dimensions.MAX_CODE_LENGTH:
+        return (
+            f"{scheme} code longer than {dimensions.MAX_CODE_LENGTH} characters: {code[:40]!r}..."
+        )
+    if label is not None and len(label) > dimensions.MAX_LABEL_LENGTH:
+        return f"{scheme} label longer than {dimensions.MAX_LABEL_LENGTH} characters"
+    return None
+
+
 @lru_cache(maxsize=1 << 14)
 def _alias_problem(alias: str, length: int) -> str | None:
     if max(len(alias), len(norm(alias))) > length:
@@ -891,6 +921,7 @@ def _has_nul(record: EventRecord) -> bool:
     texts = [
         record.summary or "",
         record.external_id,
+        *(f"{code}{label or ''}" for _, code, label in record.dimensions),
         *record.original.values(),
         *(f"{s.headline or ''}{s.raw or ''}{s.url or ''}" for s in record.sources),
         *(a for p in record.places for a in p.aliases),

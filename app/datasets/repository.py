@@ -23,6 +23,8 @@ from app.models import (
     Article,
     Dataset,
     DatePrecision,
+    DimensionCode,
+    DimensionScheme,
     Event,
     EventProvenance,
     EventRole,
@@ -421,6 +423,10 @@ class Vocabulary(TypedDict):
     place_kinds: set[str]
     date_precisions: set[str]
     event_roles: set[str]
+    # Issue 12: every scheme, and the codes of the closed ones (an open scheme's codes are
+    # whatever the files bring).
+    schemes: set[str]
+    closed_codes: dict[str, set[str]]
 
 
 def vocabulary(session: Session) -> Vocabulary:
@@ -434,7 +440,45 @@ def vocabulary(session: Session) -> Vocabulary:
         "place_kinds": set(session.scalars(select(PlaceKind.name))),
         "date_precisions": set(session.scalars(select(DatePrecision.name))),
         "event_roles": set(session.scalars(select(EventRole.name))),
+        "schemes": set(session.scalars(select(DimensionScheme.name))),
+        "closed_codes": _closed_codes(session),
     }
+
+
+def _closed_codes(session: Session) -> dict[str, set[str]]:
+    closed = {
+        name: set[str]()
+        for name in session.scalars(
+            select(DimensionScheme.name).where(DimensionScheme.closed.is_(True))
+        )
+    }
+    for scheme, code in session.execute(
+        select(DimensionCode.scheme, DimensionCode.code).where(DimensionCode.scheme.in_(closed))
+    ):
+        closed[scheme].add(code)
+    return closed
+
+
+# -- dimension codes (issue 12) ----------------------------------------------------------------
+
+
+def dimension_codes(
+    session: Session, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], tuple[int, str | None]]:
+    """The id and label of each (scheme, code) that exists."""
+    out: dict[tuple[str, str], tuple[int, str | None]] = {}
+    by_scheme: dict[str, list[str]] = {}
+    for scheme, code in keys:
+        by_scheme.setdefault(scheme, []).append(code)
+    for scheme, codes in by_scheme.items():
+        for chunk in _chunks(codes):
+            for code_id, code, label in session.execute(
+                select(DimensionCode.id, DimensionCode.code, DimensionCode.label).where(
+                    DimensionCode.scheme == scheme, DimensionCode.code.in_(chunk)
+                )
+            ):
+                out[(scheme, code)] = (code_id, label)
+    return out
 
 
 # The tables a dataset import grows, whose statistics the lookups above depend on.

@@ -81,6 +81,7 @@ class Resolved:
     place_id: int | None
     actors: list[writer.NewEventActor]
     article_ids: list[int]
+    dimension_ids: list[int] = field(default_factory=list)
 
 
 ActorKey = tuple[str, ...] | tuple[str, str | None, str | None, str]
@@ -121,6 +122,9 @@ class BestMatchResolver:
     # (member actor id, coalition actor id) pairs known to be tied by 'member_of'.
     memberships: set[tuple[int, int]] = field(default_factory=set)
     outlets: dict[str, int] = field(default_factory=dict)
+    # (scheme, code) -> dimension_code id; and the ids known to have a label.
+    codes: dict[tuple[str, str], int] = field(default_factory=dict)
+    labelled: set[int] = field(default_factory=set)
 
     def begin(self) -> None:
         self.journal.begin()
@@ -135,9 +139,51 @@ class BestMatchResolver:
         place_ids = self._places(session, records)
         actors = self._actors(session, records)
         articles = self._articles(session, records)
+        dimensions = self._dimensions(session, records)
         return [
-            Resolved(place_id, event_actors, article_ids)
-            for place_id, event_actors, article_ids in zip(place_ids, actors, articles, strict=True)
+            Resolved(place_id, event_actors, article_ids, dimension_ids)
+            for place_id, event_actors, article_ids, dimension_ids in zip(
+                place_ids, actors, articles, dimensions, strict=True
+            )
+        ]
+
+    # -- dimension codes (issue 12) --------------------------------------------------------
+
+    def _dimensions(self, session: Session, records: Sequence[EventRecord]) -> list[list[int]]:
+        """Each record's codes as ``dimension_code`` ids. A code an open scheme does not have
+        yet is added, with the label the row gives (a closed scheme's codes were checked
+        before: ``loader.problem``); a known code without a label gets the row's."""
+        labels: dict[tuple[str, str], str | None] = {}
+        for record in records:
+            for scheme, code, label in record.dimensions:
+                key = (scheme, code)
+                if labels.get(key) is None:
+                    labels[key] = label
+        missing = [key for key in labels if key not in self.codes]
+        if missing:
+            found = repository.dimension_codes(session, missing)
+            for key, (code_id, label) in found.items():
+                self.journal.put(self.codes, key, code_id)
+                if label is not None:
+                    self.journal.add(self.labelled, code_id)
+            new = [key for key in missing if key not in found]
+            ids = writer.create_dimension_codes(session, [(*key, labels[key]) for key in new])
+            for key, code_id in zip(new, ids, strict=True):
+                self.journal.put(self.codes, key, code_id)
+                if labels[key] is not None:
+                    self.journal.add(self.labelled, code_id)
+        fill = {
+            self.codes[key]: label
+            for key, label in labels.items()
+            if label is not None and self.codes[key] not in self.labelled
+        }
+        if fill:
+            writer.label_dimension_codes(session, fill)
+            for code_id in fill:
+                self.journal.add(self.labelled, code_id)
+        return [
+            list(dict.fromkeys(self.codes[(scheme, code)] for scheme, code, _ in r.dimensions))
+            for r in records
         ]
 
     # -- places --------------------------------------------------------------------------
@@ -352,10 +398,15 @@ class BestMatchResolver:
         links: list[tuple[int, int, str]] = []
         new: list[tuple[ActorKey, ActorSpec]] = []
         for key, spec in unresolved.items():
+            home = spec.country or spec.implied_country
             match = next(
                 (
                     r
-                    for r in by_name.get(norm(spec.name), [])
+                    for r in sorted(
+                        by_name.get(norm(spec.name), []),
+                        # The namesake in the country the row implies first, then the oldest.
+                        key=lambda r: (r["country"] != home, r["id"]),
+                    )
                     if r["kind"] == spec.kind
                     and (spec.country is None or r["country"] == spec.country)
                     and not (spec.external_id and (r["has_external_id"] or r["id"] in claimed))
@@ -369,14 +420,42 @@ class BestMatchResolver:
             if spec.external_id:
                 claimed.add(match["id"])
                 links.append((match["id"], self.dataset_id, spec.external_id))
+        # One actor per group within the batch too: a group named without an id (a member of
+        # a joint side) and a side with an id of the same name and kind are one actor, the
+        # side's (UCDP writes the same group both ways). Among namesakes with different ids
+        # (UCDP's two "DPR"s) the one in the implied country, else the first, is taken.
+        with_id: dict[tuple[str, str], list[ActorSpec]] = defaultdict(list)
+        for _, spec in new:
+            if spec.external_id:
+                with_id[(norm(spec.name), spec.kind)].append(spec)
+        twins: list[tuple[ActorKey, ActorSpec]] = []
+        creating: list[tuple[ActorKey, ActorSpec]] = []
+        for key, spec in new:
+            sides = with_id.get((norm(spec.name), spec.kind), [])
+            compatible = [
+                t
+                for t in sides
+                if spec.country is None or (t.country or t.implied_country) == spec.country
+            ]
+            if not spec.external_id and compatible:
+                home = spec.country or spec.implied_country
+                twin = min(compatible, key=lambda t: (t.country or t.implied_country) != home)
+                twins.append((key, twin))
+            else:
+                creating.append((key, spec))
         ids = writer.create_actors(
             session,
-            [writer.NewActor(name=s.name, kind=s.kind, country=s.country) for _, s in new],
+            [
+                writer.NewActor(name=s.name, kind=s.kind, country=s.country or s.implied_country)
+                for _, s in creating
+            ],
         )
-        for (key, spec), actor_id in zip(new, ids, strict=True):
+        for (key, spec), actor_id in zip(creating, ids, strict=True):
             self.journal.put(self.actors, key, actor_id)
             if spec.external_id:
                 links.append((actor_id, self.dataset_id, spec.external_id))
+        for key, twin in twins:
+            self.journal.put(self.actors, key, self.actors[actor_key(twin)])
         writer.add_actor_external_ids(session, links)
 
     # -- outlets and articles ------------------------------------------------------------

@@ -336,6 +336,7 @@ class _Mapper:
         best = parse_count(row["best"], "best", required=True)
         high = parse_count(row["high"], "high")
         deaths = [parse_count(row.get(c, ""), c) for c in _DEATHS_COLUMNS]
+        dimensions = _dimensions(row, violence, where_prec, date_prec)
         flags: list[str] = []
         if low is not None and best is not None and low > best:
             flags.append("low_above_best")
@@ -379,6 +380,11 @@ class _Mapper:
             original=original,
             flags=tuple(flags),
             member_actors=members_a + members_b,
+            deaths_a=deaths[0],
+            deaths_b=deaths[1],
+            deaths_civilians=deaths[2],
+            deaths_unknown=deaths[3],
+            dimensions=dimensions,
         )
 
     def _chain(
@@ -458,7 +464,7 @@ class _Mapper:
             row.get(f"side_{side}_new_id", "").strip()
             or row.get(f"side_{side}_dset_id", "").strip()
         )
-        key = (side, name, external_id, violence, country if name == "Civilians" else None)
+        key = (side, name, external_id, violence, country)
         actor = self._actors.get(key)
         if actor is None:
             spec = _make_actor(name, external_id, side, violence, country)
@@ -503,6 +509,36 @@ def _member_actors(coalition: ActorSpec, violence: str, country: str) -> tuple[A
     )
 
 
+def _dimensions(
+    row: Mapping[str, str], violence: str, where_prec: str, date_prec: str
+) -> tuple[tuple[str, str, str | None], ...]:
+    """The row's codes of the UCDP schemes (app.formats.dimensions): the closed ones as
+    checked above (event_clarity by the loader, against the vocabulary); conflict and dyad
+    with the names the row gives them."""
+    out: list[tuple[str, str, str | None]] = [
+        ("ucdp.type_of_violence", violence, None),
+        ("ucdp.where_prec", where_prec, None),
+        ("ucdp.date_prec", date_prec, None),
+    ]
+    for scheme, id_column, name_column in (
+        ("ucdp.conflict", "conflict_new_id", "conflict_name"),
+        ("ucdp.dyad", "dyad_new_id", "dyad_name"),
+    ):
+        code = (
+            row.get(id_column, "").strip() or row.get(id_column.replace("new", "dset"), "").strip()
+        )
+        if code:
+            out.append((scheme, code, row.get(name_column, "").strip() or None))
+    for scheme, column in (
+        ("ucdp.event_clarity", "event_clarity"),
+        ("ucdp.number_of_sources", "number_of_sources"),
+    ):
+        code = row.get(column, "").strip()
+        if code:
+            out.append((scheme, code, None))
+    return tuple(out)
+
+
 def _make_actor(name: str, external_id: str, side: str, violence: str, country: str) -> ActorSpec:
     if name == "Civilians":
         return ActorSpec(
@@ -513,6 +549,10 @@ def _make_actor(name: str, external_id: str, side: str, violence: str, country: 
             role="target" if violence == "3" else "primary",
         )
     members: tuple[str, ...] = ()
+    # A government's country is stated; any other group's is implied by where it fights,
+    # the event's country (UCDP locates non-state actors by their conflicts): a new actor
+    # gets it, so a report naming the group in that country finds it (README: "How names
+    # are matched").
     actor_country: str | None = None
     if "," in name:
         kind = "coalition"
@@ -530,6 +570,7 @@ def _make_actor(name: str, external_id: str, side: str, violence: str, country: 
         name=name,
         kind=kind,
         country=actor_country,
+        implied_country=None if actor_country else country,
         external_id=external_id or None,
         side=side,
         members=members,

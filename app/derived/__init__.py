@@ -17,7 +17,10 @@ from app.derived.marks import (
     events_citing_articles,
     events_citing_quote,
     events_in_places,
+    interaction_known,
     mark_dirty,
+    places_located,
+    places_moved,
     reindex,
 )
 from app.derived.version import current_version, read_version
@@ -29,7 +32,10 @@ __all__ = [
     "events_citing_articles",
     "events_citing_quote",
     "events_in_places",
+    "interaction_known",
     "mark_dirty",
+    "places_located",
+    "places_moved",
     "read_version",
     "reindex",
 ]

@@ -6,9 +6,11 @@ sessions are made). Just before a transaction that wrote data commits, ``finish`
 
 1. it advances ``data_version`` — taking that row's lock, held until the commit, so writers
    pass this point one at a time and versions are handed out in commit order;
-2. it reconciles the monthly rollups of the changed events (old contribution out, new in);
-3. it rewrites their full-text documents;
-4. it appends one ``event_change`` row per changed event under the new version.
+2. it derives the centroids of places whose located subtree changed, and the interaction of
+   the changed events (``points``, ``interaction``: issue 12);
+3. it reconciles the monthly rollups of the changed events (old contribution out, new in);
+4. it rewrites their full-text documents;
+5. it appends one ``event_change`` row per changed event under the new version.
 
 Because step 1 serialises the rest, two writers never race on a rollup row, and a reader
 that sees version v sees every change numbered below v: the change feed cannot skip one.
@@ -21,9 +23,9 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.db.base import utcnow
 from app.db.bulk import DRIVER_WRITES, insert_rows
-from app.derived import rollups, search
-from app.derived.marks import NOT_DATA, STATE, State, events_changed, mark_dirty
-from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember
+from app.derived import interaction, points, rollups, search
+from app.derived.marks import NOT_DATA, STATE, State, events_changed, mark_dirty, places_moved
+from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember, Place
 
 
 def register(session_class: type[Session]) -> None:
@@ -70,8 +72,11 @@ def finish(session: Session, state: State) -> int:
         .returning(DataVersion.version)
     ).scalar_one()
     summaries: dict[int, str | None] = {}
+    if state.places or state.located:
+        points.reconcile(session, state.places, state.located)
     if state.events:
         ids = sorted(state.events)
+        interaction.reconcile(session, [i for i in ids if i not in state.interaction_known])
         # One read of the events serves their statuses, contributions and summaries.
         rows = rollups.events(session, ids)
         statuses = {r.id: r.status for r in rows}
@@ -125,6 +130,7 @@ def rebuild(session: Session) -> int:
     # All of it, documents of events deleted by hand included (FTS5 has no foreign key).
     session.execute(text("DELETE FROM event_search"))
     ids = list(session.scalars(select(Event.id).order_by(Event.id)))
+    places_moved(session, session.scalars(select(Place.id)))
     fed = set(session.scalars(select(EventChange.event_id).distinct()))
     events_changed(session, [i for i in ids if i not in fed], "created")
     events_changed(session, [i for i in ids if i in fed], "updated")

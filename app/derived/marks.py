@@ -37,6 +37,14 @@ class State:
     # event id -> feed action; 'created' sticks, then 'retracted' beats 'updated'
     events: dict[int, str] = field(default_factory=dict)
     reindex: set[int] = field(default_factory=set)
+    # Places whose located subtree changed (a point given, a move, a merge): their centroids
+    # and those of the places containing them follow at commit (``app.derived.points``);
+    # for ``located`` (new places, points given) only those of the places containing them.
+    places: set[int] = field(default_factory=set)
+    located: set[int] = field(default_factory=set)
+    # Events whose interaction the writer set from their actors as it created them, and
+    # that nothing changed since: the commit need not derive it again.
+    interaction_known: set[int] = field(default_factory=set)
 
 
 def _state(session: Session) -> State:
@@ -51,11 +59,19 @@ def events_changed(session: Session, event_ids: Iterable[int], action: str = "up
     documents and change-feed entries follow at commit)."""
     state = _state(session)
     state.dirty = True
-    for event_id in event_ids:
+    ids = list(event_ids)
+    for event_id in ids:
         current = state.events.get(event_id)
         if current is None or _ORDER[action] < _ORDER[current]:
             state.events[event_id] = action
     state.reindex.update(state.events)
+    if action != "created" and state.interaction_known:
+        state.interaction_known.difference_update(ids)
+
+
+def interaction_known(session: Session, event_ids: Iterable[int]) -> None:
+    """Events created in this transaction with their interaction already derived."""
+    _state(session).interaction_known.update(event_ids)
 
 
 def reindex(session: Session, event_ids: Iterable[int]) -> None:
@@ -63,6 +79,21 @@ def reindex(session: Session, event_ids: Iterable[int]) -> None:
     state = _state(session)
     state.dirty = True
     state.reindex.update(event_ids)
+
+
+def places_moved(session: Session, place_ids: Iterable[int]) -> None:
+    """Places moved or merged in this transaction (for a move, mark the old parent too: once
+    the closure is rewritten, it is no longer among the ancestors)."""
+    state = _state(session)
+    state.dirty = True
+    state.places.update(place_ids)
+
+
+def places_located(session: Session, place_ids: Iterable[int]) -> None:
+    """Places created with a point, or given one, in this transaction."""
+    state = _state(session)
+    state.dirty = True
+    state.located.update(place_ids)
 
 
 def mark_dirty(session: Session) -> None:

@@ -25,14 +25,17 @@ from sqlalchemy.orm import Session, aliased
 from app.actors import repository as actor_repository
 from app.core.pagination import PageQuery, decode_cursor, encode_cursor, fetch_page
 from app.derived import search as search_repository
+from app.events import references
 from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventListQuery
 from app.models import (
     Actor,
     ActorAffiliation,
     Article,
     Dataset,
+    DimensionCode,
     Event,
     EventActor,
+    EventDimension,
     EventMeasure,
     EventProvenance,
     EventRevision,
@@ -146,7 +149,10 @@ F = TypeVar("F", bound=EventFilter)
 
 def with_live_ids(session: Session, f: F) -> F:
     """``f`` with the live place and actor its ``place`` and ``actor`` stand for read now (a
-    merged id: the record it was merged into), so its statements carry them as constants.
+    merged id: the record it was merged into), so its statements carry them as constants;
+    and (issue 12) a name given for ``place``, ``actor`` or ``outlet`` matched to its record
+    (``references.record_named``: a 422 when it matches none, or several), and the codes of
+    ``dimension`` read (a 422 for a scheme or code that does not exist).
 
     As SQL (``resolved_id``: a subquery in ``coalesce``) the id is hidden from the planner,
     which then guesses how many events it matches: PostgreSQL took a country for a handful of
@@ -158,17 +164,23 @@ def with_live_ids(session: Session, f: F) -> F:
     """
     wanted = {
         name: value
-        for name, value in (("place", f.place), ("actor", f.actor))
+        for name, value in (("place", f.place), ("actor", f.actor), ("outlet", f.outlet))
         if value is not None and name not in f._live_ids
     }
-    if not wanted:
+    codes = f.dimension and not f._codes
+    if not wanted and not codes:
         return f
     live = f.model_copy()
     live._live_ids = dict(f._live_ids)
-    if "place" in wanted:
-        live._live_ids["place"] = place_repository.live_id(session, wanted["place"])
-    if "actor" in wanted:
-        live._live_ids["actor"] = actor_repository.live_id(session, wanted["actor"])
+    for name, value in wanted.items():
+        ident = references.record_named(session, name, value) if isinstance(value, str) else value
+        if name == "place":
+            ident = place_repository.live_id(session, ident)
+        elif name == "actor":
+            ident = actor_repository.live_id(session, ident)
+        live._live_ids[name] = ident
+    if codes and f.dimension:
+        live._codes = references.dimension_codes(session, f.dimension)
     return live
 
 
@@ -180,11 +192,12 @@ def _live(f: EventFilter, name: str) -> ColumnElement[int]:
         # Inlined, not bound: PostgreSQL plans a prepared statement's parameters generically
         # after a few executions, which would hide the id again.
         return literal_column(str(int(known)), Integer)
+    value = f.place if name == "place" else f.actor
+    if not isinstance(value, int):  # a name is always read first (with_live_ids)
+        raise AssertionError(f"{name} {value!r} was not resolved")
     if name == "place":
-        assert f.place is not None
-        return place_repository.resolved_id(f.place)
-    assert f.actor is not None
-    return actor_repository.resolved_id(f.actor)
+        return place_repository.resolved_id(value)
+    return actor_repository.resolved_id(value)
 
 
 def filter_clauses(
@@ -204,7 +217,9 @@ def filter_clauses(
     if not f.include_retracted:
         clauses.append(Event.status == "active")
     if f.date_from is not None:
-        clauses.append(Event.date_start >= f.date_from)
+        # date_overlap (issue 12): the event's range reaches into the range asked for.
+        start = Event.date_end if f.date_overlap else Event.date_start
+        clauses.append(start >= f.date_from)
     if f.date_to is not None:
         clauses.append(Event.date_start <= f.date_to)
     if f.event_type:
@@ -225,10 +240,11 @@ def filter_clauses(
         clauses.append(_actor_clause(_live(f, "actor"), f.include_affiliates, f.side))
     if f.outlet is not None:
         source, article = aliased(EventSource), aliased(Article)
+        outlet = f._live_ids.get("outlet", f.outlet)
         reported = (
             select(source.event_id)
             .join(article, article.id == source.article_id)
-            .where(article.outlet_id == f.outlet)
+            .where(article.outlet_id == outlet)
         )
         clauses.append(Event.id.in_(reported))
     if f.fatalities_min is not None:
@@ -241,6 +257,37 @@ def filter_clauses(
         clauses.append(Event.updated_at >= f.updated_since)
     if f.q is not None:
         clauses.append(Event.id.in_(search_repository.matching_event_ids(f.q)))
+    clauses += _issue_12_clauses(f)
+    return clauses
+
+
+# -- issue 12: dimensions, actor kinds, interaction, coarse dates, ids ---------------------------
+
+
+def _issue_12_clauses(f: EventFilter) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if f.id:
+        clauses.append(Event.id.in_(sorted(set(f.id))))
+    if f.dimension:
+        if not f._codes:  # a statement built without a session (with_live_ids reads them)
+            raise AssertionError("dimension codes were not read")
+        for code_ids in f._codes.values():
+            coded = aliased(EventDimension)
+            clauses.append(Event.id.in_(select(coded.event_id).where(coded.code_id.in_(code_ids))))
+    if f.interaction:
+        clauses.append(Event.interaction.in_(f.interaction))
+    if f.actor_kind:
+        link, actor = aliased(EventActor), aliased(Actor)
+        with_kind = (
+            select(link.event_id)
+            .join(actor, actor.id == link.actor_id)
+            .where(actor.kind.in_(f.actor_kind))
+        )
+        if f.side is not None:
+            with_kind = with_kind.where(link.side == f.side)
+        clauses.append(Event.id.in_(with_kind))
+    if f.date_precision:
+        clauses.append(Event.date_precision.in_(f.date_precision))
     return clauses
 
 
@@ -614,7 +661,32 @@ def get_event(session: Session, event_id: int) -> dict[str, Any] | None:
         ).mappings()
     ]
     event["provenance"] = _provenance(session, event_id)
+    event["dimensions"] = [
+        {"scheme": scheme, "code": code, "label": label}
+        for scheme, code, label in dimensions_of(session, [event_id]).get(event_id, [])
+    ]
     return event
+
+
+def dimensions_of(
+    session: Session, event_ids: Iterable[int]
+) -> dict[int, list[tuple[str, str, str | None]]]:
+    """Each event's dataset codes (scheme, code, label), by scheme then code (issue 12)."""
+    out: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
+    for chunk in _export_chunks(event_ids):
+        for event_id, scheme, code, label in session.execute(
+            select(
+                EventDimension.event_id,
+                DimensionCode.scheme,
+                DimensionCode.code,
+                DimensionCode.label,
+            )
+            .join(DimensionCode, DimensionCode.id == EventDimension.code_id)
+            .where(EventDimension.event_id.in_(chunk))
+            .order_by(EventDimension.event_id, DimensionCode.scheme, DimensionCode.code)
+        ):
+            out[event_id].append((scheme, code, label))
+    return out
 
 
 def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
@@ -845,6 +917,7 @@ def export_page(
         select(
             Event.id,
             *(getattr(Event, name) for name in RECORDED_FIELDS),
+            Event.interaction,
             Dataset.name.label("dataset"),
             EventProvenance.dataset_version,
             EventProvenance.external_id.label("dataset_event_id"),

@@ -21,7 +21,10 @@ from pydantic import (
 
 from app.core.edits import Patch, absent
 from app.core.fields import (
+    ACTOR_KIND,
+    DATE_PRECISION,
     EVENT_TYPE,
+    INTERACTION,
     NOT_BLANK,
     SUB_EVENT_TYPE,
     Id,
@@ -64,6 +67,11 @@ EventField = Literal[
     "fatalities_low",
     "fatalities_best",
     "fatalities_high",
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+    "interaction",
     "status",
     "created_at",
     "updated_at",
@@ -164,6 +172,25 @@ def _refuse_unknown(name: str, values: list[str], allowed: tuple[str, ...]) -> l
 
 PositiveId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Count = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# Issue 12: a record named where its id is asked (actor=, place=, outlet=): matched through
+# its aliases and transliterations as reports are; digits alone are an id.
+RecordName = Annotated[
+    Text,
+    StringConstraints(min_length=1, max_length=300),
+    Pattern(r"[^0-9]", "a name needs a character other than digits (digits alone are an id)"),
+]
+IdOrName = PositiveId | RecordName
+DIMENSION_PATTERN: Final = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*:.+$"
+DimensionFilter = Annotated[
+    Text,
+    StringConstraints(max_length=400),
+    Pattern(
+        DIMENSION_PATTERN,
+        "dimension needs scheme:code, a scheme of GET /v1/vocabulary and one of its codes, "
+        "such as ucdp.type_of_violence:2",
+    ),
+]
+MAX_IDS: Final = 1000
 
 
 class EventFilter(StrictQuery):
@@ -176,6 +203,8 @@ class EventFilter(StrictQuery):
     # The live ids ``place`` and ``actor`` stand for, once read (``events.repository.
     # with_live_ids``): statements then carry them as constants. Not a parameter.
     _live_ids: dict[str, int] = PrivateAttr(default_factory=dict)
+    # Issue 12: the code ids each scheme of ``dimension`` stands for, once read.
+    _codes: dict[str, list[int]] = PrivateAttr(default_factory=dict)
 
     date_from: IsoDate | None = Field(
         default=None, description="Events starting on or after this date.", examples=["2018-04-01"]
@@ -193,11 +222,13 @@ class EventFilter(StrictQuery):
         description="ACLED sub-event type (see GET /v1/vocabulary); repeat for any of several.",
         examples=[["Armed clash"]],
     )
-    place: PositiveId | None = Field(
+    place: IdOrName | None = Field(
         default=None,
         description=(
-            "Place id: events there or anywhere inside it. A merged place's id stands for the "
-            "place it was merged into."
+            "Place id, or name (matched through its aliases and transliterations, as reports "
+            "are; a name several places have is a 422 listing them with their ids): events "
+            "there or anywhere inside it. A merged place's id stands for the place it was "
+            "merged into."
         ),
         examples=[3],
     )
@@ -224,10 +255,12 @@ class EventFilter(StrictQuery):
         ),
         examples=["33.8,36.75,25"],
     )
-    actor: PositiveId | None = Field(
+    actor: IdOrName | None = Field(
         default=None,
         description=(
-            "Actor id taking part. A merged actor's id stands for the actor it was merged into."
+            "Actor id, or name (matched through its aliases and transliterations; an "
+            "ambiguous name is a 422 listing the candidates with their ids), taking part. A "
+            "merged actor's id stands for the actor it was merged into."
         ),
         examples=[1],
     )
@@ -242,14 +275,26 @@ class EventFilter(StrictQuery):
         ),
         examples=[True],
     )
+    # -- issue 12 (before `side`, which narrows it)
+    actor_kind: Annotated[list[str] | None, ACTOR_KIND] = Field(
+        default=None,
+        description=(
+            "Events with an actor of this kind (GET /v1/vocabulary, `actor_kinds`); repeat for "
+            "any of several. With `side`, on that side."
+        ),
+        examples=[["rebel_group"]],
+    )
     side: Literal["a", "b"] | None = Field(
         default=None,
-        description="With `actor`: only events where that actor (or affiliate) is on this side.",
+        description=(
+            "With `actor` (or `actor_kind`): only events where that actor (or affiliate, or an "
+            "actor of that kind) is on this side."
+        ),
         examples=["a"],
     )
-    outlet: PositiveId | None = Field(
+    outlet: IdOrName | None = Field(
         default=None,
-        description="Outlet id: events reported by at least one article of this outlet.",
+        description=("Outlet id or name: events reported by at least one article of this outlet."),
         examples=[1],
     )
     fatalities_min: Count | None = Field(
@@ -288,6 +333,55 @@ class EventFilter(StrictQuery):
         description="Also list retracted events (left out by default).",
         examples=[False],
     )
+    # -- issue 12: dataset dimensions, actor kinds, coarse dates, ids --------------------------
+    id: list[PositiveId] | None = Field(
+        default=None,
+        max_length=MAX_IDS,
+        description=(
+            "Event ids (repeat, or comma-separate; at most 1,000): only these events, as list "
+            "rows, in the list's order; ids that do not exist are left out."
+        ),
+        examples=[[1, 2]],
+    )
+    dimension: list[DimensionFilter] | None = Field(
+        default=None,
+        description=(
+            "A dataset's code, `scheme:code` (the schemes and their codes are in GET "
+            "/v1/vocabulary, `dimensions`): `ucdp.type_of_violence:2`, `ucdp.conflict:299`, "
+            "`acled.tags:crowd size=no report`. Repeat it: codes of one scheme match any of "
+            "them, different schemes must all match. A scheme or code that does not exist is "
+            "a 422 naming the allowed ones."
+        ),
+        examples=[["ucdp.type_of_violence:1"]],
+    )
+    interaction: Annotated[list[str] | None, INTERACTION] = Field(
+        default=None,
+        description=(
+            "ACLED's interaction code derived from the kinds of the event's two sides "
+            "(`12`: state forces and a rebel group); repeat for any of several. The codes are "
+            "in GET /v1/vocabulary, `interactions`."
+        ),
+        examples=[["12"]],
+    )
+    date_precision: Annotated[list[str] | None, DATE_PRECISION] = Field(
+        default=None,
+        description="How precisely the event is dated: day, week, month or year; repeatable.",
+        examples=[["day"]],
+    )
+    date_overlap: bool = Field(
+        default=False,
+        description=(
+            "With `date_from`/`date_to`: events whose `[date_start, date_end]` overlaps the "
+            "range, not only those starting in it."
+        ),
+        examples=[True],
+    )
+    # -- end issue 12
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> Any:
+        return split_commas(value)
 
     @field_validator("date_to")
     @classmethod
@@ -308,12 +402,27 @@ class EventFilter(StrictQuery):
             parse_near(value)
         return value
 
-    @field_validator("side", "include_affiliates")
+    @field_validator("include_affiliates")
     @classmethod
     def _needs_actor(cls, value: Any, info: ValidationInfo) -> Any:
         # Only when `actor` itself is valid and absent: a bad actor is reported on its own.
         if value and "actor" in info.data and info.data["actor"] is None:
             raise ValueError(f"{info.field_name} applies only with actor")
+        return value
+
+    @field_validator("side")
+    @classmethod
+    def _side_needs_actor(cls, value: Any, info: ValidationInfo) -> Any:
+        # `side` narrows `actor` or `actor_kind` (issue 12 added the second); only when both
+        # are valid and absent: a bad actor is reported on its own.
+        if (
+            value
+            and "actor" in info.data
+            and "actor_kind" in info.data
+            and info.data["actor"] is None
+            and not info.data["actor_kind"]
+        ):
+            raise ValueError("side applies only with actor or actor_kind")
         return value
 
     @field_validator("updated_since", mode="before")
@@ -512,6 +621,29 @@ class EventRead(BaseModel):
     fatalities_low: int | None = Field(examples=[None])
     fatalities_best: int | None = Field(examples=[None])
     fatalities_high: int | None = Field(examples=[None])
+    # -- issue 12: fatalities by whom, and the sides' interaction
+    deaths_a: int | None = Field(
+        default=None,
+        description="Deaths on side a (UCDP's split; null when not given).",
+        examples=[None],
+    )
+    deaths_b: int | None = Field(default=None, description="Deaths on side b.", examples=[None])
+    deaths_civilians: int | None = Field(
+        default=None, description="Civilian deaths.", examples=[None]
+    )
+    deaths_unknown: int | None = Field(
+        default=None, description="Deaths whose status is unknown.", examples=[None]
+    )
+    interaction: str | None = Field(
+        default=None,
+        description=(
+            "ACLED's interaction code derived from the kinds of the two sides' actors "
+            "(`12`: state forces and a rebel group; `10`: one side only); see "
+            "`interactions` in GET /v1/vocabulary. Null for an event without actors."
+        ),
+        examples=["12"],
+    )
+    # -- end issue 12
     status: str = Field(examples=["active"])
     created_at: datetime
     updated_at: datetime
@@ -571,6 +703,14 @@ class EventProvenanceRead(BaseModel):
     imported_at: datetime = Field(description="When this content was imported.")
 
 
+class DimensionRead(BaseModel):
+    """One code of a dataset's scheme that the event carries (issue 12)."""
+
+    scheme: str = Field(examples=["ucdp.type_of_violence"])
+    code: str = Field(examples=["1"])
+    label: str | None = Field(examples=["State-based violence"])
+
+
 class EventDetail(BaseModel):
     id: int
     external_id: str | None
@@ -584,6 +724,17 @@ class EventDetail(BaseModel):
     fatalities_low: int | None
     fatalities_best: int | None
     fatalities_high: int | None
+    # -- issue 12
+    deaths_a: int | None = None
+    deaths_b: int | None = None
+    deaths_civilians: int | None = None
+    deaths_unknown: int | None = None
+    interaction: str | None = Field(default=None, examples=["12"])
+    dimensions: list[DimensionRead] = Field(
+        default_factory=list,
+        description="The codes of the datasets' schemes the event carries (GET /v1/vocabulary).",
+    )
+    # -- end issue 12
     status: str = Field(description="`active`, or `retracted` (see the reason).")
     retraction_reason: str | None = Field(
         default=None, description="Why the event was retracted; null while active."
@@ -638,6 +789,10 @@ class EventUpdate(Patch):
     fatalities_low: Fatality | None = Field(default=None, examples=[2])
     fatalities_best: Fatality | None = Field(default=None, examples=[3])
     fatalities_high: Fatality | None = Field(default=None, examples=[5])
+    deaths_a: Fatality | None = Field(default=None, examples=[1])
+    deaths_b: Fatality | None = Field(default=None, examples=[2])
+    deaths_civilians: Fatality | None = Field(default=None, examples=[0])
+    deaths_unknown: Fatality | None = Field(default=None, examples=[0])
     external_id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="An id in another dataset; unique.", examples=["SYR12345"]
     )

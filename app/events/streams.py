@@ -137,10 +137,11 @@ def export_events(
             # The same actors, in the same order, as the list's include=actors.
             actors = repository.actors_of(session, ids)
             sources = repository.event_sources(session, ids)
+            dimensions = repository.dimensions_of(session, ids)
         if on_rows is not None:
             on_rows(len(rows))
         for row in rows:
-            yield _export_event(row, chains, actors, sources)
+            yield _export_event(row, chains, actors, sources, dimensions)
         if after is None:
             return
 
@@ -150,6 +151,7 @@ def _export_event(
     chains: dict[int, list[dict[str, Any]]],
     actors: dict[int, list[dict[str, Any]]],
     sources: dict[int, list[dict[str, Any]]],
+    dimensions: dict[int, list[tuple[str, str, str | None]]],
 ) -> ExportEvent:
     provenance = None
     if row["dataset"] is not None:
@@ -164,6 +166,8 @@ def _export_event(
     return ExportEvent(
         id=row["id"],
         **{name: row[name] for name in EXPORTED_FIELDS},
+        interaction=row["interaction"],
+        dimensions=dimensions.get(row["id"], []),
         places=chains.get(row["place_id"], []) if row["place_id"] is not None else [],
         actors=actors.get(row["id"], []),
         sources=sources.get(row["id"], []),

@@ -29,9 +29,10 @@ layout cannot hold left out (see ``acled_row``).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import IO, Final
 
 from app.formats import countries
@@ -255,7 +256,63 @@ def _split(value: str) -> list[str]:
     return list(dict.fromkeys(part.strip() for part in value.split(";") if part.strip()))
 
 
-def _side(row: Mapping[str, str], n: str, side: str) -> list[ActorSpec]:
+_NAMED_COUNTRY = (
+    # "Civilians (Sudan)", "Protesters (Syria)": a country in the closing parentheses.
+    re.compile(r"\(([^()]+)\)\s*$"),
+    # "Military Forces of Russia (2000-)", "Police Forces of Sudan (2019-) Prison Guards".
+    re.compile(r"\bof (?:the )?([A-Z][^()]*?)\s*(?:\(|$)"),
+)
+
+
+@lru_cache(maxsize=1 << 14)
+def named_country(name: str) -> str | None:
+    """The country an ACLED actor's name gives ("Civilians (Sudan)", "Military Forces of
+    Russia (2000-)"), if any."""
+    for pattern in _NAMED_COUNTRY:
+        match = pattern.search(name)
+        if match:
+            code = countries.alpha2_from_name(match[1].strip())
+            if code is not None:
+                return code
+    return None
+
+
+def _actor(name: str, kind: str, side: str, event_country: str, role: str = "primary") -> ActorSpec:
+    """An ACLED actor: its country stated by its name, or else implied by the event's."""
+    stated = named_country(name)
+    return ActorSpec(
+        name=name,
+        kind=kind,
+        side=side,
+        role=role,
+        country=stated,
+        implied_country=None if stated else event_country,
+    )
+
+
+def inter_code(value: str) -> str | None:
+    """ACLED's actor category as its code ("2"), from the code or the label newer exports
+    write ("Rebel group"); None when it is neither."""
+    text = value.strip()
+    code = _INTER_LABELS.get(text.casefold(), text)
+    return code if code in INTER_KINDS or code == "0" else None
+
+
+def interaction_code(value: str) -> str | None:
+    """ACLED's interaction as its two-digit code, from the code or the "State forces-Rebel
+    group" labels newer exports write; None when it is neither."""
+    text = value.strip()
+    if text.isdigit():
+        return text
+    text = re.sub(r"\s+only$", "", text, flags=re.IGNORECASE)  # "Protesters only"
+    parts = [inter_code(part) for part in re.split(r"\s*[-–]\s*(?=[A-Z])", text)]
+    if not parts or len(parts) > 2 or any(p is None for p in parts):
+        return None
+    codes = sorted(int(p) for p in parts if p is not None)
+    return f"{codes[0]}0" if len(codes) == 1 else f"{codes[0]}{codes[1]}"
+
+
+def _side(row: Mapping[str, str], n: str, side: str, country: str) -> list[ActorSpec]:
     name = row[f"actor{n}"].strip()
     associated = _split(row[f"assoc_actor_{n}"])
     if not name:
@@ -267,13 +324,45 @@ def _side(row: Mapping[str, str], n: str, side: str) -> list[ActorSpec]:
     kind = INTER_KINDS.get(code)
     if kind is None:
         raise Reject(f"inter{n} {inter!r} is not an ACLED actor category (1-8) for {name!r}")
-    actors = [ActorSpec(name=name, kind=kind, side=side)]
+    actors = [_actor(name, kind, side, country)]
     actors += [
-        ActorSpec(name=other, kind=kind, side=side, role="associated")
-        for other in associated
-        if other != name
+        _actor(other, kind, side, country, "associated") for other in associated if other != name
     ]
     return actors
+
+
+# The columns kept as dimension codes (app.formats.dimensions), by scheme.
+_DIMENSION_COLUMNS: Final = {
+    "acled.disorder_type": "disorder_type",
+    "acled.civilian_targeting": "civilian_targeting",
+    "acled.admin1": "admin1",
+    "acled.admin2": "admin2",
+    "acled.admin3": "admin3",
+    "acled.iso": "iso",
+    "acled.region": "region",
+    "acled.source_scale": "source_scale",
+}
+
+
+def _dimensions(row: Mapping[str, str]) -> tuple[tuple[str, str, str | None], ...]:
+    """The row's codes of the ACLED schemes. Inter codes and the interaction as numbers
+    (newer exports' labels read as theirs); tags split on ``;``. A value a closed scheme
+    does not have is refused by the loader, against the vocabulary."""
+    out: list[tuple[str, str, str | None]] = []
+    for n in ("1", "2"):
+        given = row.get(f"inter{n}", "").strip()
+        if given:
+            out.append((f"acled.inter{n}", inter_code(given) or given, None))
+    given = row.get("interaction", "").strip()
+    if given:
+        out.append(("acled.interaction", interaction_code(given) or given, None))
+    for scheme, column in _DIMENSION_COLUMNS.items():
+        value = row.get(column, "").strip()
+        if value:
+            out.append((scheme, value, None))
+    for tag in _split(row.get("tags", "")):
+        out.append(("acled.tags", tag, None))
+    return tuple(out)
 
 
 def _places(
@@ -339,7 +428,7 @@ def _map(row: Mapping[str, str], line: int, version: str | None) -> EventRecord:
         raise Reject(f"unknown country {row['country'].strip()!r} (iso {row.get('iso', '')!r})")
     latitude, longitude = parse_coordinates(row["latitude"], row["longitude"])
 
-    actors = _side(row, "1", "a") + _side(row, "2", "b")
+    actors = _side(row, "1", "a", country) + _side(row, "2", "b", country)
     if not actors:
         raise Reject("actor1 is empty")
     flags = []
@@ -367,6 +456,7 @@ def _map(row: Mapping[str, str], line: int, version: str | None) -> EventRecord:
         sources=tuple(SourceSpec(outlet=name) for name in _split(row["source"])),
         original={k: v for k, v in row.items() if v and k not in _MAPPED_COLUMNS},
         flags=tuple(flags),
+        dimensions=_dimensions(row),
     )
 
 

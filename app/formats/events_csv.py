@@ -12,8 +12,20 @@ from collections.abc import Iterable, Iterator
 from typing import Any, Final
 
 from app.formats.csvfile import write_rows
+from app.formats.dimensions import SCHEMES
 from app.formats.records import UNATTRIBUTED_OUTLET, ExportEvent
 
+# Issue 12: fatalities by whom, the sides' interaction, and a column per dataset scheme
+# (its codes, "; "-joined when an event has several), with the names UCDP gives its
+# conflicts and dyads beside their ids.
+LABELLED_SCHEMES: Final = ("ucdp.conflict", "ucdp.dyad")
+DIMENSION_COLUMNS: Final = tuple(
+    column
+    for scheme in SCHEMES
+    for column in (
+        (scheme.name, f"{scheme.name}_label") if scheme.name in LABELLED_SCHEMES else (scheme.name,)
+    )
+)
 FLAT_COLUMNS: Final = (
     "id",
     "external_id",
@@ -44,6 +56,13 @@ FLAT_COLUMNS: Final = (
     "dataset",
     "dataset_version",
     "dataset_event_id",
+    # -- issue 12
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+    "interaction",
+    *DIMENSION_COLUMNS,
 )
 
 _ADMIN_KINDS: Final = ("admin1", "admin2", "admin3")
@@ -105,6 +124,21 @@ def flat_row(event: ExportEvent) -> dict[str, Any]:
     point = located(event)
     if point is not None:
         row["latitude"], row["longitude"] = point["latitude"], point["longitude"]
+    row.update(
+        deaths_a=event.deaths_a,
+        deaths_b=event.deaths_b,
+        deaths_civilians=event.deaths_civilians,
+        deaths_unknown=event.deaths_unknown,
+        interaction=event.interaction,
+    )
+    codes: dict[str, list[str]] = {}
+    for scheme, code, label in event.dimensions:
+        codes.setdefault(scheme, []).append(code)
+        if scheme in LABELLED_SCHEMES:
+            row[f"{scheme}_label"] = label
+    for scheme, values in codes.items():
+        if scheme in row:
+            row[scheme] = "; ".join(values)
     if event.provenance is not None:
         row["dataset"] = event.provenance["dataset"]
         row["dataset_version"] = event.provenance["version"]

@@ -67,6 +67,10 @@ class ActorSpec:
     side: str | None = None
     role: str = "primary"
     members: tuple[str, ...] = ()
+    # Where the dataset places the actor without naming its country (GED's non-state actors
+    # fight in the event's country; ACLED's ``iso``): given to the actor when it is created,
+    # and preferred among namesakes, but not required of them as ``country`` is (issue 12).
+    implied_country: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -123,6 +127,14 @@ class EventRecord:
     original: dict[str, str]
     flags: tuple[str, ...] = ()
     member_actors: tuple[ActorSpec, ...] = ()
+    # Issue 12: fatalities by whom (UCDP's deaths_*), and the row's codes of its dataset's
+    # schemes (app.formats.dimensions): (scheme, code, label), label None when the file
+    # gives none (a closed scheme's label is its vocabulary's).
+    deaths_a: int | None = None
+    deaths_b: int | None = None
+    deaths_civilians: int | None = None
+    deaths_unknown: int | None = None
+    dimensions: tuple[tuple[str, str, str | None], ...] = ()
     content_sha256: str = ""
 
     @property
@@ -167,6 +179,13 @@ CONTENT_FIELDS: Final = (
 
 
 _content = operator.itemgetter(*CONTENT_FIELDS)
+ISSUE_12_FIELDS: Final = (
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+    "dimensions",
+)
 
 
 def content_sha256(fields: Mapping[str, Any]) -> str:
@@ -180,6 +199,11 @@ def content_sha256(fields: Mapping[str, Any]) -> str:
     content = _content(fields)
     if fields.get("member_actors"):
         content = (*content, fields["member_actors"])
+    # Issue 12's fields, when a row has any (the hashes of records without them are as
+    # before; the parsers give every row some, so a re-import after 0008 updates each once).
+    extra = {name: fields[name] for name in ISSUE_12_FIELDS if fields.get(name)}
+    if extra:
+        content = (*content, extra)
     return hashlib.sha256(orjson.dumps(content, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
@@ -244,6 +268,13 @@ class ExportEvent:
     fatalities_high: int | None
     status: str
     retraction_reason: str | None
+    deaths_a: int | None = None
+    deaths_b: int | None = None
+    deaths_civilians: int | None = None
+    deaths_unknown: int | None = None
+    interaction: str | None = None
+    # (scheme, code, label) of each dataset code the event carries.
+    dimensions: list[tuple[str, str, str | None]] = field(default_factory=list)
     # The event's place last, preceded by the places containing it, the country first.
     places: list[dict[str, Any]] = field(default_factory=list)
     actors: list[dict[str, Any]] = field(default_factory=list)

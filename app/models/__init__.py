@@ -4,6 +4,7 @@ from app.models.access import ApiKey, AuditEntry, EventRevision, IdempotencyReco
 from app.models.actor import Actor, ActorAffiliation, ActorAlias
 from app.models.article import Article, Outlet, Report
 from app.models.derived import DataVersion, EventChange, EventRollup, EventRollupMember
+from app.models.dimension import DimensionCode, DimensionScheme, EventDimension, InteractionCode
 from app.models.event import Event, EventActor, EventMeasure, EventSource, EventSourceQuote
 from app.models.place import Place, PlaceAlias, PlaceAncestor
 from app.models.provenance import ActorExternalId, Dataset, EventProvenance
@@ -33,9 +34,12 @@ __all__ = [
     "DataVersion",
     "Dataset",
     "DatePrecision",
+    "DimensionCode",
+    "DimensionScheme",
     "Event",
     "EventActor",
     "EventChange",
+    "EventDimension",
     "EventMeasure",
     "EventProvenance",
     "EventRevision",
@@ -47,6 +51,7 @@ __all__ = [
     "EventStatus",
     "EventType",
     "IdempotencyRecord",
+    "InteractionCode",
     "Outlet",
     "OutletKind",
     "Place",

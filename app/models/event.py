@@ -36,6 +36,11 @@ class Event(TimestampMixin, Base):
         CheckConstraint("fatalities_low >= 0", name="fatalities_low_non_negative"),
         CheckConstraint("fatalities_best >= 0", name="fatalities_best_non_negative"),
         CheckConstraint("fatalities_high >= 0", name="fatalities_high_non_negative"),
+        # -- issue 12: fatalities by whom (UCDP's split), non-negative like the estimates.
+        CheckConstraint("deaths_a >= 0", name="deaths_a_non_negative"),
+        CheckConstraint("deaths_b >= 0", name="deaths_b_non_negative"),
+        CheckConstraint("deaths_civilians >= 0", name="deaths_civilians_non_negative"),
+        CheckConstraint("deaths_unknown >= 0", name="deaths_unknown_non_negative"),
         Index("ix_event_date_start_id", "date_start", "id"),
         Index("ix_event_event_type_date_start", "event_type", "date_start"),
         # Place, country, bbox and near filters with a date range and the date sort.
@@ -55,6 +60,15 @@ class Event(TimestampMixin, Base):
     fatalities_low: Mapped[int | None] = mapped_column()
     fatalities_best: Mapped[int | None] = mapped_column()
     fatalities_high: Mapped[int | None] = mapped_column()
+    # -- issue 12: fatalities by whom: side a's, side b's, civilians', of unknown status.
+    deaths_a: Mapped[int | None] = mapped_column()
+    deaths_b: Mapped[int | None] = mapped_column()
+    deaths_civilians: Mapped[int | None] = mapped_column()
+    deaths_unknown: Mapped[int | None] = mapped_column()
+    # Derived (app.derived.interaction): ACLED's actor-pair code from the kinds of the two
+    # sides ("12"), kept at commit whatever changed them; null for an event without actors.
+    interaction: Mapped[str | None] = mapped_column(ForeignKey("interaction_code.name"))
+    # -- end issue 12
     status: Mapped[str] = mapped_column(
         ForeignKey("event_status.name"), nullable=False, default="active"
     )
@@ -70,7 +84,8 @@ class Event(TimestampMixin, Base):
 RECORDED_FIELDS: Final[tuple[str, ...]] = tuple(
     column.name
     for column in Event.__table__.columns
-    if column.name not in {"id", "version", "created_at", "updated_at", "retracted_at"}
+    if column.name
+    not in {"id", "version", "created_at", "updated_at", "retracted_at", "interaction"}
 )
 
 

@@ -50,6 +50,11 @@ class Place(TimestampMixin, Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     geonames_id: Mapped[int | None] = mapped_column(unique=True)
+    # Derived (app.derived.points): the spherical mean of the coordinates of the located
+    # places inside this one, so an admin unit or country without a point of its own can be
+    # drawn; null when nothing inside it is located.
+    centroid_latitude: Mapped[float | None] = mapped_column(Float)
+    centroid_longitude: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
     # Set when merged into another place: the old id keeps resolving to the survivor.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)

@@ -12,7 +12,7 @@ by expressions: on PostgreSQL `date_trunc($1, ...)` in the select list and
 from __future__ import annotations
 
 import typing  # typing.cast: here `cast` is SQLAlchemy's
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, TypedDict
 
@@ -26,9 +26,11 @@ from sqlalchemy import (
     Select,
     SQLColumnExpression,
     and_,
+    case,
     cast,
     exists,
     func,
+    literal,
     literal_column,
     or_,
     select,
@@ -41,17 +43,30 @@ from app.events.schemas import EventFilter
 from app.models import (
     Actor,
     Article,
+    Dataset,
+    DimensionCode,
+    DimensionScheme,
     Event,
     EventActor,
+    EventDimension,
+    EventProvenance,
     EventRollup,
     EventSource,
+    InteractionCode,
     Outlet,
     Place,
     PlaceAncestor,
 )
 from app.models.derived import NO_COUNTRY, NO_SUB_EVENT_TYPE
 from app.places import repository as place_repository
-from app.stats.schemas import RECORD_DIMENSIONS, Dimension, Interval, Level, Metric
+from app.stats.schemas import (
+    LABELLED_DIMENSIONS,
+    RECORD_DIMENSIONS,
+    Interval,
+    Level,
+    Metric,
+    is_scheme,
+)
 
 # Each metric's per-event input (the sums treat an unknown fatality as 0) and rollup column.
 _EVENT_INPUTS: dict[Metric, Any] = {
@@ -59,7 +74,14 @@ _EVENT_INPUTS: dict[Metric, Any] = {
     "fatalities": Event.fatalities_best,
     "fatalities_low": Event.fatalities_low,
     "fatalities_high": Event.fatalities_high,
+    "deaths_a": Event.deaths_a,
+    "deaths_b": Event.deaths_b,
+    "deaths_civilians": Event.deaths_civilians,
+    "deaths_unknown": Event.deaths_unknown,
 }
+# The label of the bucket of events above admin1 (at a country, or a place outside any
+# admin1): they have no admin1, but they have a place (issue 12).
+ABOVE_ADMIN1 = "country-level"
 _ROLLUP_INPUTS: dict[Metric, Any] = {
     "count": EventRollup.events,
     "fatalities": EventRollup.fatalities_best,
@@ -91,11 +113,20 @@ def bucket_expression(
     return type_coerce(text, Date)
 
 
-def group_columns(dims: Sequence[Dimension]) -> list[str]:
-    """The row keys naming a group: a record dimension's id and name, another's value."""
+def group_columns(dims: Sequence[str]) -> list[str]:
+    """The row keys naming a group: a record dimension's id and name (an actor's kind and
+    country too), a coded one's code and label (interaction, a dataset's scheme), another's
+    value."""
     names: list[str] = []
     for dim in dims:
-        names += [f"{dim}_id", f"{dim}_name"] if dim in RECORD_DIMENSIONS else [dim]
+        if dim in RECORD_DIMENSIONS:
+            names += [f"{dim}_id", f"{dim}_name"]
+            if dim == "actor":
+                names += ["actor_kind", "actor_country"]
+        elif dim in LABELLED_DIMENSIONS or is_scheme(dim):
+            names += [dim, f"{dim}_label"]
+        else:
+            names.append(dim)
     return names
 
 
@@ -129,15 +160,25 @@ def event_rows(
     f: EventFilter,
     *,
     interval: Interval | None,
-    dims: Sequence[Dimension],
+    dims: Sequence[str],
     metrics: Sequence[Metric],
+    spread: bool = False,
 ) -> Select[Any]:
     """The events source: one row per matching event (and actor, and outlet, when grouped
-    by those), the events list's filters applied."""
+    by those), the events list's filters applied. ``spread``: with each event's last day
+    (``day_end``), to share it out over its buckets."""
     joined = _events_joined()
-    columns: list[ColumnElement[Any]] = [Event.date_start.label("day")]
+    day: Any = Event.date_start
+    if f.date_overlap and f.date_from is not None and not spread:
+        # Events overlapping the range from before it count in its first bucket (issue 12).
+        day = type_coerce(
+            case((Event.date_start < f.date_from, literal(f.date_from, Date)), else_=day), Date
+        )
+    columns: list[ColumnElement[Any]] = [day.label("day")]
+    if spread:
+        columns.append(Event.date_end.label("day_end"))
     if interval is not None:
-        columns.append(bucket_expression(session, Event.date_start, interval).label("bucket"))
+        columns.append(bucket_expression(session, day, interval).label("bucket"))
     for dim in dims:
         if dim in ("event_type", "sub_event_type"):
             columns.append(getattr(Event, dim).label(dim))
@@ -149,12 +190,50 @@ def event_rows(
             admin1_of, admin1 = _ancestor_of_kind("admin1"), aliased(Place, name="admin1")
             joined = joined.outerjoin(admin1_of, admin1_of.c.place_id == Event.place_id)
             joined = joined.outerjoin(admin1, admin1.id == admin1_of.c.ancestor_id)
-            columns += [admin1.id.label("admin1_id"), admin1.name.label("admin1_name")]
+            above = case((Place.country.is_not(None), literal(ABOVE_ADMIN1)), else_=None)
+            columns += [
+                admin1.id.label("admin1_id"),
+                func.coalesce(admin1.name, above).label("admin1_name"),
+            ]
         elif dim == "actor":
             link, actor = aliased(EventActor), aliased(Actor, name="actor")
             joined = joined.outerjoin(link, link.event_id == Event.id)
             joined = joined.outerjoin(actor, actor.id == link.actor_id)
-            columns += [actor.id.label("actor_id"), actor.name.label("actor_name")]
+            columns += [
+                actor.id.label("actor_id"),
+                actor.name.label("actor_name"),
+                actor.kind.label("actor_kind"),
+                actor.country.label("actor_country"),
+            ]
+        elif dim in ("date_precision",):
+            columns.append(getattr(Event, dim).label(dim))
+        elif dim == "interaction":
+            code = aliased(InteractionCode, name="interaction_code")
+            joined = joined.outerjoin(code, code.name == Event.interaction)
+            columns += [
+                Event.interaction.label("interaction"),
+                code.description.label("interaction_label"),
+            ]
+        elif dim == "actor_kind":
+            # Distinct (event, kind): two actors of one kind count once for it.
+            link, actor = aliased(EventActor), aliased(Actor)
+            kinds = (
+                select(link.event_id, actor.kind)
+                .join(actor, actor.id == link.actor_id)
+                .distinct()
+                .subquery("kinds")
+            )
+            joined = joined.outerjoin(kinds, kinds.c.event_id == Event.id)
+            columns.append(kinds.c.kind.label("actor_kind"))
+        elif is_scheme(dim):
+            coded = (
+                select(EventDimension.event_id, DimensionCode.code, DimensionCode.label)
+                .join(DimensionCode, DimensionCode.id == EventDimension.code_id)
+                .where(DimensionCode.scheme == dim)
+                .subquery()
+            )
+            joined = joined.outerjoin(coded, coded.c.event_id == Event.id)
+            columns += [coded.c.code.label(dim), coded.c.label.label(f"{dim}_label")]
         elif dim == "outlet":
             # Distinct (event, outlet): two articles of one outlet count once for it.
             reported = (
@@ -185,29 +264,51 @@ def _totals(rows: FromClause, metrics: Sequence[Metric]) -> list[ColumnElement[A
     return [cast(func.coalesce(func.sum(rows.c[m]), 0), BigInteger).label(m) for m in metrics]
 
 
+# A sort: (row key, descending), in order.
+Order = Sequence[tuple[str, bool]]
+
+
 def aggregate(
     session: Session,
     rows: Select[Any],
     *,
     interval: Interval | None,
-    dims: Sequence[Dimension],
+    dims: Sequence[str],
     metrics: Sequence[Metric],
     limit: int | None = None,
+    order: Order = (),
+    top: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Metric totals per (bucket, groups) of a source's rows; at most ``limit`` of them."""
+    """Metric totals per (bucket, groups) of a source's rows; at most ``limit`` of them.
+
+    ``order`` and ``top`` (issue 12): only the first ``top`` groups in that order, within each
+    bucket with an interval (a window function, on both databases), so a top ten of
+    thousands of groups is cut in the database.
+    """
     sub = rows.subquery("rows")
-    keys = [sub.c[name] for name in (["bucket"] if interval else []) + group_columns(dims)]
+    names = group_columns(dims)
+    keys = [sub.c[name] for name in (["bucket"] if interval else []) + names]
     stmt = select(*keys, *_totals(sub, metrics)).select_from(sub)
     if keys:
         stmt = stmt.group_by(*keys)
+    if top is not None:
+        totals = stmt.subquery("totals")
+        ranking: list[Any] = []
+        for name, descending in order:
+            column = totals.c[name]
+            ranking.append((column.desc() if descending else column.asc()).nulls_last())
+        ranking += [totals.c[name].asc().nulls_last() for name in names]
+        rank = func.row_number().over(
+            partition_by=totals.c.bucket if interval else None, order_by=ranking
+        )
+        ranked = select(totals, rank.label("rank")).subquery("ranked")
+        stmt = select(*(ranked.c[c.name] for c in totals.c)).where(ranked.c.rank <= top)
     if limit is not None:
         stmt = stmt.limit(limit)
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def count_groups(
-    session: Session, rows: Select[Any], *, dims: Sequence[Dimension], limit: int
-) -> int:
+def count_groups(session: Session, rows: Select[Any], *, dims: Sequence[str], limit: int) -> int:
     """How many distinct groups a source's rows fall in, counting at most ``limit``."""
     sub = rows.subquery("rows")
     distinct = select(*(sub.c[n] for n in group_columns(dims))).distinct().limit(limit)
@@ -216,11 +317,46 @@ def count_groups(
     )
 
 
-def date_range(session: Session, rows: Select[Any]) -> tuple[date | None, date | None]:
-    """The earliest and latest ``day`` of a source's rows (None, None when there are none)."""
+def date_range(
+    session: Session, rows: Select[Any], *, end: str = "day"
+) -> tuple[date | None, date | None]:
+    """The earliest ``day`` and the latest ``end`` (``day``, or ``day_end`` of a spread
+    source) of a source's rows (None, None when there are none)."""
     sub = rows.subquery("rows")
-    low, high = session.execute(select(func.min(sub.c.day), func.max(sub.c.day))).one()
+    low, high = session.execute(select(func.min(sub.c.day), func.max(sub.c[end]))).one()
     return _as_date(low), _as_date(high)
+
+
+def rows(session: Session, stmt: Select[Any]) -> Iterator[dict[str, Any]]:
+    """A source's rows one by one, as dicts (spread shares them out in Python)."""
+    result = session.execute(stmt)
+    keys = list(result.keys())
+    for row in result:
+        yield dict(zip(keys, row, strict=True))
+
+
+def scheme_names(session: Session) -> set[str]:
+    return set(session.scalars(select(DimensionScheme.name)))
+
+
+def datasets_of(session: Session, f: EventFilter) -> list[dict[str, Any]]:
+    """The datasets with at least one of the matching events, with their licence and
+    citation (issue 12): one EXISTS per dataset, each stopping at its first event."""
+    out = []
+    for dataset in session.execute(
+        select(Dataset.id, Dataset.name, Dataset.licence, Dataset.citation, Dataset.url).order_by(
+            Dataset.name
+        )
+    ).mappings():
+        hit = session.execute(
+            select(Event.id)
+            .join(EventProvenance, EventProvenance.event_id == Event.id)
+            .where(EventProvenance.dataset_id == dataset["id"], *event_repository.filter_clauses(f))
+            .limit(1)
+        ).first()
+        if hit is not None:
+            out.append({k: dataset[k] for k in ("name", "licence", "citation", "url")})
+    return out
 
 
 def _as_date(value: Any) -> date | None:
@@ -276,7 +412,7 @@ def rollup_rows(
     session: Session,
     *,
     interval: Interval | None,
-    dims: Sequence[Dimension],
+    dims: Sequence[str],
     metrics: Sequence[Metric],
     months: tuple[date | None, date | None],
     countries: Sequence[str] | None,
@@ -305,7 +441,11 @@ def rollup_rows(
             # NO_ADMIN1 (0) is no place's id: the outer join leaves admin1 null, as for events.
             admin1 = aliased(Place, name="admin1")
             joined = joined.outerjoin(admin1, admin1.id == r.admin1_id)
-            columns += [admin1.id.label("admin1_id"), admin1.name.label("admin1_name")]
+            above = case((r.country != NO_COUNTRY, literal(ABOVE_ADMIN1)), else_=None)
+            columns += [
+                admin1.id.label("admin1_id"),
+                func.coalesce(admin1.name, above).label("admin1_name"),
+            ]
         else:  # pragma: no cover - the service sends only the dimensions above
             raise ValueError(dim)
     for metric in metrics:
@@ -337,15 +477,32 @@ def rollup_rows(
 # -- per place, for maps -----------------------------------------------------------------------
 
 
+def _root_of() -> FromClause:
+    """(place_id, ancestor_id): each place's outermost ancestor (itself at the top)."""
+    link, ancestor = aliased(PlaceAncestor), aliased(Place)
+    return (
+        select(link.place_id, link.ancestor_id)
+        .join(ancestor, ancestor.id == link.ancestor_id)
+        .where(ancestor.parent_id.is_(None))
+        .subquery("root_of")
+    )
+
+
 def _place_rows(f: EventFilter, level: Level, metrics: Sequence[Metric]) -> Select[Any]:
-    """One row per matching event: the place it counts at on this level, and metric inputs."""
+    """One row per matching event: the place it counts at on this level, and metric inputs.
+
+    On a level above the place, an event counts at its nearest ancestor of that kind, or
+    (issue 12) when it has none, at its outermost one: a country-level event at its
+    country on the admin1 map, rather than nowhere.
+    """
     joined = _events_joined()
     if level == "place":
         at: Any = Event.place_id
     else:
-        ancestor_of = _ancestor_of_kind(level)
+        ancestor_of, root_of = _ancestor_of_kind(level), _root_of()
         joined = joined.outerjoin(ancestor_of, ancestor_of.c.place_id == Event.place_id)
-        at = ancestor_of.c.ancestor_id
+        joined = joined.outerjoin(root_of, root_of.c.place_id == Event.place_id)
+        at = func.coalesce(ancestor_of.c.ancestor_id, root_of.c.ancestor_id)
     columns: list[ColumnElement[Any]] = [at.label("at_id"), *_event_inputs(metrics)]
     return select(*columns).select_from(joined).where(*event_repository.filter_clauses(f))
 
@@ -357,61 +514,76 @@ class MetricTotals(TypedDict, total=False):
     fatalities: int
     fatalities_low: int
     fatalities_high: int
+    deaths_a: int
+    deaths_b: int
+    deaths_civilians: int
+    deaths_unknown: int
 
 
-class LocatedPlaceTotals(MetricTotals):
-    place_id: int
+def place_totals(
+    session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric], limit: int
+) -> list[dict[str, Any]]:
+    """The metric totals per place events count at on the level (``at_id``; None for the
+    events without a place), at most ``limit`` places."""
+    rows = _place_rows(f, level, metrics).subquery("rows")
+    stmt = (
+        select(rows.c.at_id, *_totals(rows, metrics))
+        .group_by(rows.c.at_id)
+        .order_by(rows.c.at_id.nulls_first())
+        .limit(limit)
+    )
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+class PlacePoint(TypedDict):
+    id: int
     name: str
     kind: str
     country: str | None
-    latitude: float  # only places with coordinates are selected
-    longitude: float
+    latitude: float | None
+    longitude: float | None
+    point: str | None  # own, centroid or ancestor; None without one
 
 
-def located_place_totals(
-    session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric], limit: int
-) -> list[LocatedPlaceTotals]:
-    """Per place with coordinates (on the level): its id, name, kind, country, latitude,
-    longitude and the metric totals of the events it stands for; at most ``limit``."""
-    rows = _place_rows(f, level, metrics).subquery("rows")
-    at = aliased(Place, name="at")
-    stmt = (
-        select(
-            at.id.label("place_id"),
-            at.name,
-            at.kind,
-            at.country,
-            at.latitude,
-            at.longitude,
-            *_totals(rows, metrics),
-        )
-        .select_from(rows)
-        .join(at, at.id == rows.c.at_id)
-        .where(at.latitude.is_not(None), at.longitude.is_not(None))
-        .group_by(at.id, at.name, at.kind, at.country, at.latitude, at.longitude)
-        .order_by(at.id)
-        .limit(limit)
-    )
-    return typing.cast(
-        list[LocatedPlaceTotals], [dict(r) for r in session.execute(stmt).mappings()]
-    )
+def place_points(session: Session, place_ids: Sequence[int]) -> dict[int, PlacePoint]:
+    """Each place with the point a map draws it at (issue 12): its own coordinates, else its
+    centroid (the mean of the located places inside it), else the nearest ancestor's own or
+    centroid."""
+    out: dict[int, PlacePoint] = {}
+    link, ancestor = aliased(PlaceAncestor), aliased(Place)
+    for chunk in _chunks(sorted(set(place_ids))):
+        for row in session.execute(
+            select(Place.id, Place.name, Place.kind, Place.country).where(Place.id.in_(chunk))
+        ).mappings():
+            out[row["id"]] = {**row, "latitude": None, "longitude": None, "point": None}  # type: ignore[typeddict-item]
+        for place_id, depth, lat, lon, c_lat, c_lon in session.execute(
+            select(
+                link.place_id,
+                link.depth,
+                ancestor.latitude,
+                ancestor.longitude,
+                ancestor.centroid_latitude,
+                ancestor.centroid_longitude,
+            )
+            .join(ancestor, ancestor.id == link.ancestor_id)
+            .where(
+                link.place_id.in_(chunk),
+                or_(ancestor.latitude.is_not(None), ancestor.centroid_latitude.is_not(None)),
+            )
+            .order_by(link.place_id, link.depth)
+        ):
+            place = out[place_id]
+            if place["point"] is not None:
+                continue  # a nearer one was found
+            if lat is not None:
+                place["latitude"], place["longitude"] = lat, lon
+                place["point"] = "own" if depth == 0 else "ancestor"
+            else:
+                place["latitude"], place["longitude"] = c_lat, c_lon
+                place["point"] = "centroid" if depth == 0 else "ancestor"
+    return out
 
 
-class UnlocatedTotals(MetricTotals):
-    places: int
-
-
-def unlocated_totals(
-    session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric]
-) -> UnlocatedTotals:
-    """The events a map leaves out (no place on the level, or one without coordinates):
-    how many such places, and the metric totals of those events."""
-    rows = _place_rows(f, level, metrics).subquery("rows")
-    at = aliased(Place, name="at")
-    stmt = (
-        select(func.count(func.distinct(at.id)).label("places"), *_totals(rows, metrics))
-        .select_from(rows)
-        .outerjoin(at, at.id == rows.c.at_id)
-        .where(at.latitude.is_(None))
-    )
-    return typing.cast(UnlocatedTotals, dict(session.execute(stmt).mappings().one()))
+def _chunks(ids: Sequence[int], size: int = 1000) -> Iterator[Sequence[int]]:
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]

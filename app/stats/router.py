@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from app.core.errors import problem_responses
 from app.db.session import ReadSessionDep
+from app.http import negotiation
 from app.stats import service
 from app.stats.schemas import (
     COUNTING_RULE,
@@ -27,6 +28,11 @@ from app.vocabulary.dependencies import known_terms
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
 
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# The formats of each route, the default first (Accept or format=: app.http.negotiation).
+EVENT_MEDIA_TYPES = {"json": "application/json", "csv": CSV_MEDIA_TYPE}
+PLACE_MEDIA_TYPES = {"geojson": "application/geo+json", "csv": CSV_MEDIA_TYPE}
+# The answer depends on Accept (when format= is absent): caches must key on it.
+VARY = {"Vary": "Accept"}
 
 
 class OrjsonResponse(JSONResponse):
@@ -77,8 +83,13 @@ def _use_rollups(request: Request) -> bool:
         + " A record dimension (`admin1`, `place`, `actor`, `outlet`) gives its id and name "
         "(`actor_id`, `actor_name`); `admin1` and `country` are null for events without "
         "one.\n\n"
-        "Without `interval` or `group_by`, one row of totals. `format=csv` gives the same "
-        "rows as a flat table. An answer of more than the server's row limit "
+        "`sort` and `limit` give a top N (per bucket with an `interval`); `spread=true` "
+        "shares each event out over the buckets its dates cover (decimal figures). "
+        "`datasets` names the licence and citation of every dataset whose events the "
+        "figures include.\n\n"
+        "Without `interval` or `group_by`, one row of totals. `format=csv` (or `Accept: "
+        "text/csv`) gives the same rows as a flat table; an `Accept` allowing neither is a "
+        "**406**. An answer of more than the server's row limit "
         "(`CONFLICTDB_STATS_MAX_BUCKETS`, 10,000 by default) is a **422** saying so."
     ),
     responses={
@@ -91,7 +102,7 @@ def _use_rollups(request: Request) -> bool:
                 }
             },
         },
-        **problem_responses(422, 503),
+        **problem_responses(406, 422, 503),
     },
 )
 def event_stats(
@@ -99,12 +110,13 @@ def event_stats(
     session: ReadSessionDep,
     q: Annotated[EventStatsQuery, known_terms(EventStatsQuery)],
 ) -> Response:
+    fmt = negotiation.negotiate(q.format, request.headers.get("accept"), EVENT_MEDIA_TYPES)
     stats = service.event_stats(
         session, q, max_rows=_max_rows(request), use_rollups=_use_rollups(request)
     )
-    if q.format == "csv":
-        return Response(service.to_csv(stats), media_type=CSV_MEDIA_TYPE)
-    return OrjsonResponse(stats)
+    if fmt == "csv":
+        return Response(service.to_csv(stats), media_type=CSV_MEDIA_TYPE, headers=VARY)
+    return OrjsonResponse(stats, headers=VARY)
 
 
 @router.get(
@@ -120,14 +132,30 @@ def event_stats(
         "cannot be drawn (no place on the level, or a place without coordinates) are left "
         "out of the features and totalled in the foreign member `unlocated`, with the number "
         "of places lacking coordinates. More features than the server's row limit is a **422**."
+        "\n\nEvery place has a point when it or anything around or inside it is located: "
+        "its own coordinates, else its centroid (the spherical mean of the located places "
+        "inside it), else its nearest located ancestor's; each feature's `point` says which. "
+        "On the admin1 and country levels an event above the level (a country-level event "
+        "on the admin1 map) counts at its outermost place, whose feature has `above_level` "
+        "(`country-level`). `unlocated.place_list` names the places (up to 100) that have "
+        "no point. `Accept: text/csv` (or `format=csv`) gives the features as a table."
     ),
     response_class=GeoJSONResponse,
-    responses={200: {"description": "The FeatureCollection."}, **problem_responses(422, 503)},
+    responses={
+        200: {
+            "description": "The FeatureCollection (GeoJSON), or its features as CSV.",
+            "content": {CSV_MEDIA_TYPE: {"schema": {"type": "string"}}},
+        },
+        **problem_responses(406, 422, 503),
+    },
 )
 def place_stats(
     request: Request,
     session: ReadSessionDep,
     q: Annotated[PlaceStatsQuery, known_terms(PlaceStatsQuery)],
 ) -> Response:
+    fmt = negotiation.negotiate(q.format, request.headers.get("accept"), PLACE_MEDIA_TYPES)
     stats = service.place_stats(session, q, max_rows=_max_rows(request))
-    return GeoJSONResponse(stats)
+    if fmt == "csv":
+        return Response(service.places_csv(stats), media_type=CSV_MEDIA_TYPE, headers=VARY)
+    return GeoJSONResponse(stats, headers=VARY)

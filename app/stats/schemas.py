@@ -2,22 +2,66 @@
 
 from __future__ import annotations
 
+import re
+import typing
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
+from app.core.fields import Pattern
 from app.events.schemas import EventFilter, split_commas
 
 Interval = Literal["day", "week", "month", "year"]
-Dimension = Literal["event_type", "sub_event_type", "country", "admin1", "place", "actor", "outlet"]
-Metric = Literal["count", "fatalities", "fatalities_low", "fatalities_high"]
+Dimension = Literal[
+    "event_type",
+    "sub_event_type",
+    "country",
+    "admin1",
+    "place",
+    "actor",
+    "outlet",
+    # -- issue 12
+    "date_precision",
+    "interaction",
+    "actor_kind",
+]
+Metric = Literal[
+    "count",
+    "fatalities",
+    "fatalities_low",
+    "fatalities_high",
+    # -- issue 12: fatalities by whom
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+]
 Level = Literal["place", "admin1", "country"]
 
-METRICS: tuple[Metric, ...] = ("count", "fatalities", "fatalities_low", "fatalities_high")
+METRICS: tuple[Metric, ...] = typing.get_args(Metric)
+DEFAULT_METRICS: tuple[Metric, ...] = ("count", "fatalities", "fatalities_low", "fatalities_high")
+DIMENSIONS: tuple[str, ...] = typing.get_args(Dimension)
 # Dimensions that are records: their rows carry `<dim>_id` and `<dim>_name`.
 RECORD_DIMENSIONS: frozenset[str] = frozenset({"admin1", "place", "actor", "outlet"})
-MULTI_VALUED: frozenset[str] = frozenset({"actor", "outlet"})
+MULTI_VALUED: frozenset[str] = frozenset({"actor", "outlet", "actor_kind"})
+# Issue 12: a dataset's scheme (GET /v1/vocabulary, `dimensions`) is a dimension too; its
+# rows carry `<scheme>` (the code) and `<scheme>_label`, as `interaction` does.
+SCHEME_PATTERN: Final = r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$"
+LABELLED_DIMENSIONS: frozenset[str] = frozenset({"interaction"})
+
+
+def is_scheme(dim: str) -> bool:
+    return re.fullmatch(SCHEME_PATTERN, dim) is not None
+
 
 COUNTING_RULE = (
     "An event with several actors (or reported by several outlets) counts once in each of "
@@ -31,9 +75,11 @@ class MetricsQuery(EventFilter):
     metrics: list[Metric] | None = Field(
         default=None,
         description=(
-            "What to compute per row, repeated or comma-separated; all four by default. "
+            "What to compute per row, repeated or comma-separated; the first four by default. "
             "`count`: events; `fatalities`: sum of `fatalities_best`; `fatalities_low`, "
-            "`fatalities_high`: sums of those estimates. An unknown fatality counts as 0."
+            "`fatalities_high`: sums of those estimates; `deaths_a`, `deaths_b`, "
+            "`deaths_civilians`, `deaths_unknown`: sums of the fatalities by whom (UCDP's "
+            "split). An unknown figure counts as 0."
         ),
         examples=[["count", "fatalities"]],
     )
@@ -44,7 +90,18 @@ class MetricsQuery(EventFilter):
         return split_commas(value)
 
     def chosen_metrics(self) -> list[Metric]:
-        return list(self.metrics) if self.metrics else list(METRICS)
+        return list(self.metrics) if self.metrics else list(DEFAULT_METRICS)
+
+
+GroupName = Annotated[
+    str,
+    Pattern(
+        f"^({'|'.join(DIMENSIONS)})$|{SCHEME_PATTERN}",
+        "group_by takes " + ", ".join(DIMENSIONS) + ", or a dataset's scheme such as "
+        "ucdp.type_of_violence (GET /v1/vocabulary lists them)",
+    ),
+]
+SortName = Annotated[str, StringConstraints(min_length=1, max_length=60)]
 
 
 class EventStatsQuery(MetricsQuery):
@@ -61,31 +118,100 @@ class EventStatsQuery(MetricsQuery):
         ),
         examples=["month"],
     )
-    group_by: list[Dimension] | None = Field(
+    group_by: list[GroupName] | None = Field(
         default=None,
         max_length=2,
         description=(
             "One or two dimensions, repeated or comma-separated: `event_type`, "
             "`sub_event_type`, `country` (ISO code of the event's place), `admin1` (the "
-            "first-level division containing the event's place, or the place itself), "
-            "`place`, `actor`, `outlet` (through the event's source articles). " + COUNTING_RULE
+            "first-level division containing the event's place, or the place itself; events "
+            "located only at the country level are the `country-level` row, with a null id), "
+            "`place`, `actor` (with its kind and country), `outlet` (through the event's "
+            "source articles), `date_precision`, `interaction` (with its label), `actor_kind` "
+            "(the kinds of the event's actors), or a dataset's scheme from GET "
+            "/v1/vocabulary (`ucdp.type_of_violence`, `ucdp.conflict`, `acled.tags` ...: the "
+            "code and its label). " + COUNTING_RULE
         ),
         examples=[["event_type"]],
     )
-    format: Literal["json", "csv"] = Field(
-        default="json",
-        description="`json`, or `csv`: the same rows as a flat table with a header line.",
+    format: Literal["json", "csv"] | None = Field(
+        default=None,
+        description=(
+            "`json`, or `csv`: the same rows as a flat table with a header line. Overrides "
+            "`Accept` (`text/csv` gives the CSV too)."
+        ),
         examples=["csv"],
     )
+    # -- issue 12: dashboards' top-N, and coarse dates spread over their buckets
+    sort: list[SortName] | None = Field(
+        default=None,
+        description=(
+            "Order of the rows: metrics (`count`, `fatalities` ...) or dimensions (by name or "
+            "code), `-` for descending, comma-separated for ties; with an `interval` the "
+            "order applies within each bucket. Default: by bucket, then each group's name."
+        ),
+        examples=[["-count"]],
+    )
+    limit: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000,
+        description=(
+            "At most this many groups (the first in `sort`'s order: a top N); with an "
+            "`interval`, within each bucket (groups outside a bucket's top N are not filled "
+            "in with zeros there)."
+        ),
+        examples=[10],
+    )
+    spread: bool = Field(
+        default=False,
+        description=(
+            "With an `interval`: share each event's count and fatalities out over the "
+            "buckets its `[date_start, date_end]` covers, in proportion to its days in each "
+            "(a year-precision event adds 31/365 of itself to January). The figures are then "
+            "decimals (rounded to 6 places); shares outside `date_from`..`date_to` are left "
+            "out. Without `spread` every figure is an integer."
+        ),
+        examples=[True],
+    )
 
-    @field_validator("group_by", mode="before")
+    @field_validator("group_by", "sort", mode="before")
     @classmethod
     def _group_by_list(cls, value: Any) -> Any:
         return split_commas(value)
 
+    @model_validator(mode="after")
+    def _consistent(self) -> EventStatsQuery:
+        dims = self.group_by or []
+        if "actor" in dims and "actor_kind" in dims:
+            raise PydanticCustomError(
+                "group_by_overlap",
+                "group_by actor already gives each actor's kind: group by actor or actor_kind",
+                {},
+            )
+        if self.spread and self.interval is None:
+            raise PydanticCustomError("spread_needs_interval", "spread needs an interval", {})
+        for key in self.sort or []:
+            name = key.removeprefix("-")
+            allowed = ["bucket", *self.chosen_metrics(), *dims]
+            if name not in allowed:
+                raise PydanticCustomError(
+                    "unknown_sort",
+                    "sort {key!r}: sort by the bucket, a metric asked for or a group_by "
+                    "dimension: one of {allowed}",
+                    {"key": key, "allowed": ", ".join(allowed)},
+                )
+        return self
+
 
 class PlaceStatsQuery(MetricsQuery):
     """GET /v1/stats/places: the events list's filters, totalled per place for a map."""
+
+    format: Literal["geojson", "csv"] | None = Field(
+        default=None,
+        description="`geojson` (the default), or `csv`: the features as a table. Overrides `Accept`.",
+        examples=["csv"],
+    )
 
     level: Level = Field(
         default="place",
@@ -132,9 +258,16 @@ class EventStatsRow(BaseModel):
     fatalities_high: int | None = Field(default=None, examples=[14])
 
 
+class DatasetTerms(BaseModel):
+    name: str = Field(examples=["ucdp-ged"])
+    licence: str | None = Field(examples=["CC BY 4.0"])
+    citation: str | None
+    url: str | None
+
+
 class EventStats(BaseModel):
     interval: Interval | None = Field(examples=["month"])
-    group_by: list[Dimension] = Field(examples=[["event_type"]])
+    group_by: list[str] = Field(examples=[["event_type"]])
     metrics: list[Metric] = Field(examples=[["count", "fatalities"]])
     date_from: date | None = Field(
         description=(
@@ -151,6 +284,13 @@ class EventStats(BaseModel):
         examples=["2018-04-30"],
     )
     data: list[EventStatsRow] = Field(description="Sorted by bucket, then by each group.")
+    datasets: list[DatasetTerms] = Field(
+        default_factory=list,
+        description=(
+            "The datasets whose events the figures include, with the licence and citation "
+            "their users owe them (issue 12)."
+        ),
+    )
 
 
 class PointGeometry(BaseModel):
@@ -167,6 +307,21 @@ class PlaceStatsProperties(BaseModel):
     name: str = Field(examples=["Jabal Sharqi"])
     kind: str = Field(examples=["natural_feature"])
     country: str | None = Field(examples=["SY"])
+    point: Literal["own", "centroid", "ancestor"] = Field(
+        description=(
+            "Where the point comes from: the place's own coordinates, its centroid (the mean "
+            "of the located places inside it), or its nearest located ancestor's."
+        ),
+        examples=["own"],
+    )
+    above_level: str | None = Field(
+        default=None,
+        description=(
+            "On the admin1 or country level, for the events above it: the level they are at "
+            "(`country-level`)."
+        ),
+        examples=["country-level"],
+    )
     count: int | None = Field(default=None, examples=[2])
     fatalities: int | None = Field(default=None, examples=[0])
     fatalities_low: int | None = Field(default=None, examples=[0])
@@ -186,7 +341,11 @@ class Unlocated(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    places: int = Field(description="Places left out for lack of coordinates.", examples=[1])
+    places: int = Field(description="Places left out for lack of a point.", examples=[1])
+    place_list: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="The places without a point (the first 100), with their totals.",
+    )
     count: int | None = Field(default=None, description="Events left out.", examples=[3])
     fatalities: int | None = Field(default=None, examples=[5])
     fatalities_low: int | None = Field(default=None, examples=[4])
@@ -199,3 +358,7 @@ class PlaceStats(BaseModel):
     metrics: list[Metric] = Field(examples=[["count", "fatalities"]])
     features: list[PlaceStatsFeature]
     unlocated: Unlocated
+    datasets: list[DatasetTerms] = Field(
+        default_factory=list,
+        description="The datasets whose events the figures include, with licence and citation.",
+    )

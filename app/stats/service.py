@@ -11,19 +11,21 @@ from typing import Any, Protocol
 from sqlalchemy import Select
 from sqlalchemy.orm import Session
 
-from app.core.errors import Unprocessable
+from app.core.errors import Unprocessable, ValidationProblem
 from app.events import repository as event_repository
 from app.events.schemas import EventFilter
 from app.formats import csvfile
 from app.models.derived import NO_SUB_EVENT_TYPE
 from app.stats import repository
 from app.stats.schemas import (
+    DEFAULT_METRICS,
+    DIMENSIONS,
     RECORD_DIMENSIONS,
-    Dimension,
     EventStatsQuery,
     Interval,
     Metric,
     PlaceStatsQuery,
+    is_scheme,
 )
 
 
@@ -95,6 +97,7 @@ def bucket_starts(low: date, high: date, interval: Interval) -> list[date]:
 # country, admin1, type and sub-type. Any other filter given sends the query to the events.
 ROLLUP_INTERVALS: frozenset[Interval | None] = frozenset({None, "month", "year"})
 ROLLUP_DIMENSIONS: frozenset[str] = frozenset({"event_type", "sub_event_type", "country", "admin1"})
+ROLLUP_METRICS: frozenset[str] = frozenset(DEFAULT_METRICS)
 ROLLUP_FILTERS: frozenset[str] = frozenset(
     {
         "date_from",
@@ -112,7 +115,7 @@ class Source(Protocol):
     """Rows to aggregate (see ``app.stats.repository``), for an interval, groups and metrics."""
 
     def __call__(
-        self, interval: Interval | None, dims: Sequence[Dimension], metrics: Sequence[Metric]
+        self, interval: Interval | None, dims: Sequence[str], metrics: Sequence[Metric]
     ) -> Select[Any]: ...
 
 
@@ -126,7 +129,7 @@ def _too_many(limit: int, rows: int | None = None) -> TooManyRows:
     )
 
 
-def _sort_key(dims: Sequence[Dimension]) -> Any:
+def _sort_key(dims: Sequence[str]) -> Any:
     """Bucket first, then each group by its name (or value), nulls last, ids breaking ties."""
 
     def key(row: dict[str, Any]) -> tuple[Any, ...]:
@@ -134,13 +137,60 @@ def _sort_key(dims: Sequence[Dimension]) -> Any:
         for dim in dims:
             if dim in RECORD_DIMENSIONS:
                 ident, name = row[f"{dim}_id"], row[f"{dim}_name"]
-                parts.append((ident is None, name or "", ident or 0))
+                parts.append((name is None, name or "", ident is None, ident or 0))
             else:
                 value = row[dim]
                 parts.append((value is None, value or ""))
         return tuple(parts)
 
     return key
+
+
+def _ordered(rows: list[dict[str, Any]], dims: Sequence[str], order: repository.Order) -> None:
+    """``rows`` in the documented order, then (issue 12) ``sort``'s within each bucket."""
+    rows.sort(key=_sort_key(dims))
+    for name, descending in reversed(order):
+        if name == "bucket":
+            continue
+        present = [r for r in rows if r[name] is not None]
+        absent = [r for r in rows if r[name] is None]
+        present.sort(key=lambda r: r[name], reverse=descending)
+        rows[:] = present + absent  # nulls last either way
+    rows.sort(key=lambda r: r.get("bucket") or date.min, reverse=_bucket_descending(order))
+
+
+def _bucket_descending(order: repository.Order) -> bool:
+    return any(name == "bucket" and descending for name, descending in order)
+
+
+def _sort_columns(q: EventStatsQuery, dims: Sequence[str]) -> list[tuple[str, bool]]:
+    """``sort`` as (row key, descending): a record dimension sorts by its name, a coded one
+    by its code."""
+    out = []
+    for key in q.sort or []:
+        name = key.removeprefix("-")
+        if name in RECORD_DIMENSIONS:
+            name = f"{name}_name"
+        out.append((name, key.startswith("-")))
+    return out
+
+
+def _check_schemes(session: Session, dims: Sequence[str]) -> None:
+    """A dataset's scheme named in group_by must exist (422 naming the allowed ones)."""
+    schemes = [d for d in dims if is_scheme(d)]
+    if not schemes:
+        return
+    known = repository.scheme_names(session)
+    unknown = [d for d in schemes if d not in known]
+    if unknown:
+        message = (
+            f"unknown dimension {', '.join(map(repr, unknown))}; one of "
+            f"{', '.join([*DIMENSIONS, *sorted(known)])}"
+        )
+        raise ValidationProblem(
+            message,
+            errors=[{"loc": ["query", "group_by"], "msg": message, "type": "unknown_scheme"}],
+        )
 
 
 def event_stats(
@@ -151,12 +201,15 @@ def event_stats(
     ``use_rollups=False`` always reads the events (the rollups must agree with them).
     """
     q = event_repository.with_live_ids(session, q)
-    dims: list[Dimension] = list(q.group_by or [])
+    dims: list[str] = list(q.group_by or [])
+    _check_schemes(session, dims)
     metrics = q.chosen_metrics()
     interval = q.interval
-    source = (rollup_source(session, q, interval, dims) if use_rollups else None) or (
-        _event_source(session, q)
-    )
+    order = _sort_columns(q, dims)
+    top = q.limit if dims else None
+    source = (
+        rollup_source(session, q, interval, dims, metrics) if use_rollups and not q.spread else None
+    ) or _event_source(session, q)
 
     low, high = q.date_from, q.date_to
     starts: list[date] | None = None
@@ -164,8 +217,15 @@ def event_stats(
         low = high = None
     else:
         if low is None or high is None:
-            # A bound not given is the edge of the bucket holding the first (last) event.
-            first, last = repository.date_range(session, source(None, (), ()))
+            # A bound not given is the edge of the bucket holding the first (last) event
+            # (with spread, the bucket holding the last day of the latest-ending one).
+            first, last = repository.date_range(
+                session,
+                _event_source(session, q, spread=True)(None, (), ())
+                if q.spread
+                else source(None, (), ()),
+                end="day_end" if q.spread else "day",
+            )
             if low is None and first is not None:
                 low = bucket_start(first, interval)
             if high is None and last is not None:
@@ -180,16 +240,25 @@ def event_stats(
             starts = bucket_starts(low, high, interval)
 
     if dims and starts:
-        # Every group that appears gets every bucket: check the product before aggregating.
+        # Every group that appears gets every bucket (or, with a top N, N groups a bucket at
+        # most): check the product before aggregating.
         most_groups = max_rows // len(starts)
-        groups = repository.count_groups(
-            session, source(None, dims, ()), dims=dims, limit=most_groups + 1
-        )
-        if groups > most_groups:
-            raise _too_many(max_rows)
+        if top is not None and top > most_groups:
+            raise _too_many(max_rows, top * len(starts))
+        if top is None:
+            groups = repository.count_groups(
+                session, source(None, dims, ()), dims=dims, limit=most_groups + 1
+            )
+            if groups > most_groups:
+                raise _too_many(max_rows)
 
     rows: list[dict[str, Any]] = []
-    if starts != []:
+    if starts != [] and q.spread:
+        assert interval is not None and low is not None and high is not None and starts
+        rows = _spread(session, q, interval, dims, metrics, low, high)
+        if top is not None:
+            rows = _top_per_bucket(rows, dims, order, top)
+    elif starts != []:
         rows = repository.aggregate(
             session,
             source(interval, dims, metrics),
@@ -198,12 +267,14 @@ def event_stats(
             metrics=metrics,
             # Without zero-filling the rows are the answer: fetching one more tells.
             limit=max_rows + 1 if starts is None else None,
+            order=order,
+            top=top,
         )
         if starts is None and len(rows) > max_rows:
             raise _too_many(max_rows)
     if starts:
-        rows = _zero_filled(rows, starts, dims, metrics)
-    rows.sort(key=_sort_key(dims))
+        rows = _zero_filled(rows, starts, dims, metrics, groups_everywhere=top is None)
+    _ordered(rows, dims, order)
     return {
         "interval": interval,
         "group_by": dims,
@@ -211,18 +282,80 @@ def event_stats(
         "date_from": low,
         "date_to": high,
         "data": rows,
+        "datasets": repository.datasets_of(session, q),
     }
+
+
+def _spread(
+    session: Session,
+    q: EventStatsQuery,
+    interval: Interval,
+    dims: Sequence[str],
+    metrics: Sequence[Metric],
+    low: date,
+    high: date,
+) -> list[dict[str, Any]]:
+    """Each event's figures shared out over the buckets its days cover, in proportion to its
+    days in each (only the days from ``low`` to ``high`` count in)."""
+    names = repository.group_columns(dims)
+    sums: dict[tuple[Any, ...], list[float]] = {}
+    for row in repository.rows(
+        session, _event_source(session, q, spread=True)(None, dims, metrics)
+    ):
+        start, end = _day(row["day"]), _day(row["day_end"])
+        days = (end - start).days + 1
+        group = tuple(row[n] for n in names)
+        bucket = bucket_start(max(start, low), interval)
+        while bucket <= min(end, high):
+            last = min(bucket_end(bucket, interval), end, high)
+            share = ((last - max(bucket, start, low)).days + 1) / days
+            totals = sums.setdefault((bucket, group), [0.0] * len(metrics))
+            for i, metric in enumerate(metrics):
+                totals[i] += share * (1 if metric == "count" else row[metric])
+            if last >= date.max - timedelta(days=1):
+                break
+            bucket = next_bucket(bucket, interval)
+    return [
+        {
+            "bucket": bucket,
+            **dict(zip(names, group, strict=True)),
+            **{m: round(v, 6) for m, v in zip(metrics, totals, strict=True)},
+        }
+        for (bucket, group), totals in sums.items()
+    ]
+
+
+def _day(value: Any) -> date:
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _top_per_bucket(
+    rows: list[dict[str, Any]], dims: Sequence[str], order: repository.Order, top: int
+) -> list[dict[str, Any]]:
+    by_bucket: dict[Any, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_bucket.setdefault(row["bucket"], []).append(row)
+    out: list[dict[str, Any]] = []
+    for bucket_rows in by_bucket.values():
+        _ordered(bucket_rows, dims, order)
+        out += bucket_rows[:top]
+    return out
 
 
 def _zero_filled(
     rows: list[dict[str, Any]],
     starts: list[date],
-    dims: Sequence[Dimension],
+    dims: Sequence[str],
     metrics: Sequence[Metric],
+    *,
+    groups_everywhere: bool = True,
 ) -> list[dict[str, Any]]:
-    """Every bucket for every group that has events (the single group when not grouping)."""
+    """Every bucket for every group that has events (the single group when not grouping);
+    with a top N (``groups_everywhere`` False) only the rows found, and empty buckets."""
     names = repository.group_columns(dims)
     found = {(row["bucket"], tuple(row[n] for n in names)): row for row in rows}
+    if not groups_everywhere and dims:
+        return list(found.values())
     groups = list(dict.fromkeys(group for _, group in found)) if dims else [()]
     zeros: dict[str, int] = dict.fromkeys(metrics, 0)
     out = []
@@ -235,17 +368,23 @@ def _zero_filled(
     return out
 
 
-def _event_source(session: Session, q: EventFilter) -> Source:
+def _event_source(session: Session, q: EventFilter, *, spread: bool = False) -> Source:
     def rows(
-        interval: Interval | None, dims: Sequence[Dimension], metrics: Sequence[Metric]
+        interval: Interval | None, dims: Sequence[str], metrics: Sequence[Metric]
     ) -> Select[Any]:
-        return repository.event_rows(session, q, interval=interval, dims=dims, metrics=metrics)
+        return repository.event_rows(
+            session, q, interval=interval, dims=dims, metrics=metrics, spread=spread
+        )
 
     return rows
 
 
 def rollup_source(
-    session: Session, q: EventFilter, interval: Interval | None, dims: Sequence[Dimension]
+    session: Session,
+    q: EventFilter,
+    interval: Interval | None,
+    dims: Sequence[str],
+    metrics: Sequence[Metric] = ("count",),
 ) -> Source | None:
     """The monthly rollups as a source when they give exactly what the events would, else None.
 
@@ -256,6 +395,8 @@ def rollup_source(
     given a value other than its default only by a query the rollups cannot answer.
     """
     if interval not in ROLLUP_INTERVALS or not set(dims) <= ROLLUP_DIMENSIONS:
+        return None
+    if not set(metrics) <= ROLLUP_METRICS:  # fatalities by whom are not rolled up
         return None
     if q.include_retracted:
         return None
@@ -272,7 +413,7 @@ def rollup_source(
     countries = [q.country] if q.country is not None else None
     admin1_within = None
     if q.place is not None:
-        place = repository.place_for_rollup(session, q.place)
+        place = repository.place_for_rollup(session, q._live_ids.get("place", 0))
         if place is None:
             return None
         if place["kind"] == "admin1":
@@ -292,7 +433,7 @@ def rollup_source(
     event_types, sub_event_types = q.event_type, q.sub_event_type
 
     def rows(
-        interval: Interval | None, dims: Sequence[Dimension], metrics: Sequence[Metric]
+        interval: Interval | None, dims: Sequence[str], metrics: Sequence[Metric]
     ) -> Select[Any]:
         return repository.rollup_rows(
             session,
@@ -322,34 +463,99 @@ def to_csv(stats: dict[str, Any]) -> str:
 
 
 def place_stats(session: Session, q: PlaceStatsQuery, *, max_rows: int) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of metric totals per place with coordinates."""
+    """A GeoJSON FeatureCollection of metric totals per place, each drawn at its point.
+
+    Issue 12: every place whose own, centroid or an ancestor's coordinates are known has a
+    point (``repository.place_points``, said in each feature's ``point``); on the admin1 and
+    country levels an event above the level counts at its outermost place (its country),
+    whose feature says so (``above_level``: "country-level"); ``unlocated`` totals the events
+    without a place or whose place has no point, and lists those places.
+    """
     q = event_repository.with_live_ids(session, q)
     metrics = q.chosen_metrics()
-    places = repository.located_place_totals(
-        session, q, level=q.level, metrics=metrics, limit=max_rows + 1
-    )
-    if len(places) > max_rows:
+    totals = repository.place_totals(session, q, level=q.level, metrics=metrics, limit=max_rows + 2)
+    if len([t for t in totals if t["at_id"] is not None]) > max_rows:
         raise _too_many(max_rows)
-    unlocated = repository.unlocated_totals(session, q, level=q.level, metrics=metrics)
-    features: list[dict[str, Any]] = [
-        {
-            "type": "Feature",
-            "id": p["place_id"],
-            "geometry": {"type": "Point", "coordinates": [p["longitude"], p["latitude"]]},
-            "properties": {
-                "place_id": p["place_id"],
-                "name": p["name"],
-                "kind": p["kind"],
-                "country": p["country"],
-                **{m: p[m] for m in metrics},
-            },
+    points = repository.place_points(
+        session, [t["at_id"] for t in totals if t["at_id"] is not None]
+    )
+    features: list[dict[str, Any]] = []
+    unlocated: dict[str, Any] = {"places": 0, **dict.fromkeys(metrics, 0), "place_list": []}
+    for t in totals:
+        place = points.get(t["at_id"]) if t["at_id"] is not None else None
+        if place is None or place["point"] is None:
+            for m in metrics:
+                unlocated[m] += t[m]
+            if place is not None:
+                unlocated["places"] += 1
+                if len(unlocated["place_list"]) < UNLOCATED_LISTED:
+                    listed: dict[str, Any] = {
+                        "id": place["id"],
+                        "name": place["name"],
+                        "kind": place["kind"],
+                        "country": place["country"],
+                        **{m: t[m] for m in metrics},
+                    }
+                    unlocated["place_list"].append(listed)
+            continue
+        properties: dict[str, Any] = {
+            "place_id": place["id"],
+            "name": place["name"],
+            "kind": place["kind"],
+            "country": place["country"],
+            "point": place["point"],
+            **{m: t[m] for m in metrics},
         }
-        for p in places
-    ]
+        if q.level != "place" and place["kind"] != q.level:
+            properties["above_level"] = f"{place['kind']}-level"
+        features.append(
+            {
+                "type": "Feature",
+                "id": place["id"],
+                "geometry": {
+                    "type": "Point",
+                    "coordinates": [place["longitude"], place["latitude"]],
+                },
+                "properties": properties,
+            }
+        )
     return {
         "type": "FeatureCollection",
         "level": q.level,
         "metrics": metrics,
         "features": features,
         "unlocated": unlocated,
+        "datasets": repository.datasets_of(session, q),
     }
+
+
+# The places without a point that ``unlocated`` names (it counts them all).
+UNLOCATED_LISTED = 100
+
+
+def places_csv(stats: dict[str, Any]) -> str:
+    """The features as a flat table (issue 12: Accept: text/csv on /v1/stats/places)."""
+    header = [
+        "place_id",
+        "name",
+        "kind",
+        "country",
+        "latitude",
+        "longitude",
+        "point",
+        "above_level",
+    ]
+    header += stats["metrics"]
+    rows = (
+        [
+            *(feature["properties"].get(c) for c in ("place_id", "name", "kind", "country")),
+            feature["geometry"]["coordinates"][1],
+            feature["geometry"]["coordinates"][0],
+            feature["properties"]["point"],
+            feature["properties"].get("above_level"),
+            *(feature["properties"][m] for m in stats["metrics"]),
+        ]
+        for feature in stats["features"]
+    )
+    cleaned = (["" if v is None else v for v in row] for row in rows)
+    return "".join(csvfile.write_rows(itertools.chain([header], cleaned)))

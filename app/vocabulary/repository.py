@@ -15,6 +15,7 @@ from app.models import (
     EventRole,
     EventStatus,
     EventType,
+    InteractionCode,
     OutletKind,
     PlaceKind,
     SubEventType,
@@ -71,6 +72,7 @@ TERM_TABLES = {
     "event_type": EventType,
     "sub_event_type": SubEventType,
     "actor_kind": ActorKind,
+    "interaction_code": InteractionCode,
     **{model.__tablename__: model for model in _PLAIN.values()},
 }
 

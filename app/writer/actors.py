@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from app import derived
 from app.core.normalize import normalize_name, normalized
 from app.db.base import utcnow
 from app.db.bulk import chunks, insert_returning_ids, insert_rows, rowcount
@@ -163,6 +164,12 @@ def update_actor(
         values,
         touched=bool(to_add or to_remove),
     )
+    if "kind" in changes:
+        # The interaction of its events derives from its kind (app.derived.interaction).
+        derived.events_changed(
+            session,
+            session.scalars(select(EventActor.event_id).where(EventActor.actor_id == actor_id)),
+        )
     if to_remove:
         session.execute(
             delete(ActorAlias).where(

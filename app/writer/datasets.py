@@ -18,8 +18,10 @@ from app.db.bulk import chunks, insert_returning_ids, insert_rows, rowcount
 from app.models import (
     ActorExternalId,
     Dataset,
+    DimensionCode,
     Event,
     EventActor,
+    EventDimension,
     EventProvenance,
     EventSource,
     Place,
@@ -58,6 +60,8 @@ class ImportedEventUpdate:
     actors: Sequence[NewEventActor]
     article_ids: Sequence[int]
     provenance: NewProvenance
+    # The row's dataset codes (issue 12), replacing the event's.
+    dimension_ids: Sequence[int] = ()
 
 
 def create_dataset(
@@ -72,6 +76,29 @@ def create_dataset(
 def update_dataset(session: Session, dataset_id: int, values: Mapping[str, Any]) -> None:
     """A dataset's licence, citation or URL as its importer now states them."""
     session.execute(update(Dataset).where(Dataset.id == dataset_id).values(**values))
+
+
+def create_dimension_codes(
+    session: Session, codes: Sequence[tuple[str, str, str | None]]
+) -> list[int]:
+    """New codes of open schemes, (scheme, code, label) each, as an import meets them."""
+    if not codes:
+        return []
+    return insert_returning_ids(
+        session,
+        DimensionCode,
+        [{"scheme": scheme, "code": code, "label": label} for scheme, code, label in codes],
+    )
+
+
+def label_dimension_codes(session: Session, labels: Mapping[int, str]) -> None:
+    """Codes a file names for the first time (a conflict's name): the label is filled in."""
+    for code_id, label in sorted(labels.items()):
+        session.execute(
+            update(DimensionCode)
+            .where(DimensionCode.id == code_id, DimensionCode.label.is_(None))
+            .values(label=label)
+        )
 
 
 def add_actor_external_ids(session: Session, rows: Sequence[tuple[int, int, str]]) -> None:
@@ -105,6 +132,7 @@ def fill_place_coordinates(
         if rowcount(result):
             filled.append(place_id)
     if filled:
+        derived.places_located(session, filled)
         # Events list their place's coordinates.
         derived.events_changed(session, derived.events_in_places(session, filled, subtree=False))
 
@@ -198,6 +226,9 @@ def update_imported_events(
     ids = [u.event_id for u in updates]
     actors_before = event_actors(session, ids)
     evidence_before = event_evidence(session, ids)
+    dimensions_before = _event_dimensions(session, ids)
+    dimension_rows: list[dict[str, Any]] = []
+    dimensions_replaced: list[int] = []
     now = utcnow()
     applied: dict[int, int] = {}
     revisions: list[tuple[int, str, dict[str, tuple[Any, Any]]]] = []
@@ -245,6 +276,11 @@ def update_imported_events(
                 for article_id in sources_after
                 if article_id not in set(sources_before)
             )
+        dims_after = sorted(set(u.dimension_ids))
+        if dims_after != dimensions_before.get(u.event_id, []):
+            changes["dimensions"] = (dimensions_before.get(u.event_id, []), dims_after)
+            dimensions_replaced.append(u.event_id)
+            dimension_rows += ({"code_id": c, "event_id": u.event_id} for c in dims_after)
         changes.update(
             _original_changes(
                 originals.get(u.event_id) or {}, cast(dict[str, Any], u.provenance.original)
@@ -287,9 +323,24 @@ def update_imported_events(
     for chunk in chunks(actors_replaced):
         session.execute(delete(EventActor).where(EventActor.event_id.in_(chunk)))
     insert_rows(session, EventActor, actor_rows)
+    for chunk in chunks(dimensions_replaced):
+        session.execute(delete(EventDimension).where(EventDimension.event_id.in_(chunk)))
+    insert_rows(session, EventDimension, dimension_rows)
     insert_sources(session, new_sources)
     record_revisions(session, revisions, api_key_id)
     return applied
+
+
+def _event_dimensions(session: Session, ids: Sequence[int]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = defaultdict(list)
+    for chunk in chunks(ids):
+        for event_id, code_id in session.execute(
+            select(EventDimension.event_id, EventDimension.code_id)
+            .where(EventDimension.event_id.in_(chunk))
+            .order_by(EventDimension.event_id, EventDimension.code_id)
+        ):
+            out[event_id].append(code_id)
+    return out
 
 
 _PROVENANCE_UPDATED = (

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from app import derived
 from app.db.base import utcnow
 from app.db.bulk import insert_returning_ids, insert_rows
-from app.models import Event, EventActor, EventMeasure, EventRevision, EventSource, EventSourceQuote
+from app.derived import interaction
+from app.models import (
+    Event,
+    EventActor,
+    EventDimension,
+    EventMeasure,
+    EventRevision,
+    EventSource,
+    EventSourceQuote,
+)
 from app.writer.revisions import (
     REVISED_FIELDS,
     audit,
@@ -65,9 +74,15 @@ class NewEvent:
     fatalities_low: int | None = None
     fatalities_best: int | None = None
     fatalities_high: int | None = None
+    deaths_a: int | None = None
+    deaths_b: int | None = None
+    deaths_civilians: int | None = None
+    deaths_unknown: int | None = None
     actors: Sequence[NewEventActor] = ()
     measures: Sequence[NewMeasure] = ()
     sources: Sequence[NewSource] = field(default_factory=list)
+    # Dataset codes (``dimension_code`` ids): issue 12.
+    dimension_ids: Sequence[int] = ()
 
 
 def create_events(
@@ -78,12 +93,16 @@ def create_events(
     Each new event gets a 'create' revision carrying its initial fields, actors and evidence.
     """
     now = utcnow()
+    # The interaction is derived at commit (app.derived.interaction); given here already, so
+    # the commit finds nothing to update for a new event.
+    kinds = interaction.kinds(session, {a.actor_id for e in events for a in e.actors})
     ids = insert_returning_ids(
         session,
         Event,
         [
             {
                 **{name: getattr(e, name) for name in GIVEN_FIELDS},
+                "interaction": _interaction(e.actors, kinds),
                 "status": "active",
                 "created_at": now,
                 "updated_at": now,
@@ -111,6 +130,13 @@ def create_events(
     ]
     if measure_rows:
         insert_rows(session, EventMeasure, measure_rows)
+    dimension_rows = [
+        {"code_id": code_id, "event_id": eid}
+        for eid, e in zip(ids, events, strict=True)
+        for code_id in dict.fromkeys(e.dimension_ids)
+    ]
+    if dimension_rows:
+        insert_rows(session, EventDimension, dimension_rows)
     insert_sources(
         session, [(eid, s) for eid, e in zip(ids, events, strict=True) for s in e.sources]
     )
@@ -131,6 +157,8 @@ def create_events(
                     for a in sorted(e.actors, key=lambda a: a.actor_id)
                 ],
             ]
+        if e.dimension_ids:
+            diff["dimensions"] = [None, sorted(set(e.dimension_ids))]
         if e.sources:
             diff["sources"] = [None, sorted({s.article_id for s in e.sources})]
             quotes = sorted({q for s in e.sources for q in s.quote_ids})
@@ -147,7 +175,18 @@ def create_events(
         )
     insert_rows(session, EventRevision, revisions)
     derived.events_changed(session, ids, "created")
+    derived.interaction_known(session, ids)
     return ids
+
+
+def _interaction(
+    actors: Sequence[NewEventActor], kinds: Mapping[int, tuple[str, int | None]]
+) -> str | None:
+    sides: dict[str, list[tuple[str, int | None, str]]] = {"a": [], "b": []}
+    for a in actors:
+        kind, inter = kinds[a.actor_id]
+        sides["b" if a.side == "b" else "a"].append((kind, inter, a.role))
+    return interaction.of_sides(sides["a"], sides["b"])
 
 
 def insert_sources(session: Session, sources: Sequence[tuple[int, NewSource]]) -> None:

@@ -94,6 +94,9 @@ def create_places(session: Session, places: Sequence[NewPlace]) -> list[int]:
                 .where(Place.id.in_(chunk)),
             )
         )
+    located = [i for i, place in zip(ids, places, strict=True) if place.latitude is not None]
+    if located:
+        derived.places_located(session, located)
     alias_rows = [
         {"place_id": place_id, "name": name, "name_norm": norm}
         for place_id, place in zip(ids, places, strict=True)
@@ -211,6 +214,10 @@ def update_place(
     if "name" in values:
         values["name_norm"] = normalize_name(values["name"])
     version, changes = edit(session, Place, place_id, expected_version, values)
+    if changes.keys() & {"parent_id", "latitude", "longitude"}:
+        # Centroids: the places containing it, before and after a move.
+        old_parent = changes["parent_id"][0] if "parent_id" in changes else None
+        derived.places_moved(session, [place_id, *([old_parent] if old_parent else [])])
     if "parent_id" in changes:
         _reparent_closure(session, place_id, changes["parent_id"][1])
     if changes.keys() & {"country", "kind"}:
@@ -243,6 +250,9 @@ def delete_place(
     session: Session, place_id: int, expected_version: int, *, api_key_id: int | None
 ) -> None:
     """Delete a place nothing refers to (the caller has checked); aliases and closure rows go."""
+    parent = session.execute(select(Place.parent_id).where(Place.id == place_id)).scalar()
+    if parent is not None:
+        derived.places_moved(session, [parent])  # its centroid may lose a point
     delete_versioned(session, Place, place_id, expected_version)
     audit(session, "place.delete", api_key_id=api_key_id, entity="place", entity_id=place_id)
 
@@ -264,6 +274,8 @@ def merge_places(
     """
     lock_for_merge(session, Place, loser_id)
     loser = session.execute(select(Place.geonames_id).where(Place.id == loser_id)).one()
+    # Centroids: the places containing the loser lose it (and its subtree), the survivor's gain.
+    derived.places_moved(session, [loser_id, survivor_id])
     compare_and_set(
         session,
         Place,

@@ -72,7 +72,7 @@ def test_export_filters_are_the_lists(database_url: str, world: World) -> None:
 @pytest.mark.parametrize(
     "options, message",
     [
-        (["--side", "a"], "--side: Value error, side applies only with actor"),
+        (["--side", "a"], "--side: Value error, side applies only with actor or actor_kind"),
         (["--bbox", "36,35,37,34"], "--bbox: Value error, bbox: minlat 35.0 is above maxlat"),
         (["--near", "33,36,0"], "--near: Value error, near: the distance must be more than 0"),
         (

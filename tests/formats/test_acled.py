@@ -84,9 +84,26 @@ def test_a_full_record(acled_records: dict[str, EventRecord]) -> None:
             longitude=36.5594,
         ),
     )
+    # Countries the names state (issue 12: one actor across sources).
     assert record.actors == (
-        ActorSpec(name="Military Forces of Syria (2000-)", kind="state_forces", side="a"),
-        ActorSpec(name="Civilians (Syria)", kind="civilians", side="b"),
+        ActorSpec(
+            name="Military Forces of Syria (2000-)", kind="state_forces", side="a", country="SY"
+        ),
+        ActorSpec(name="Civilians (Syria)", kind="civilians", side="b", country="SY"),
+    )
+    # Every coded column as a dimension (issue 12).
+    assert record.dimensions == (
+        ("acled.inter1", "1", None),
+        ("acled.inter2", "7", None),
+        ("acled.interaction", "17", None),
+        ("acled.disorder_type", "Political violence", None),
+        ("acled.civilian_targeting", "Civilian targeting", None),
+        ("acled.admin1", "Idlib", None),
+        ("acled.admin2", "Maarrat An Nu'man", None),
+        ("acled.admin3", "Kafr Nabl", None),
+        ("acled.iso", "760", None),
+        ("acled.region", "Middle East", None),
+        ("acled.source_scale", "National-Regional", None),
     )
     assert record.sources == (
         SourceSpec(outlet="Syrian Observatory for Human Rights"),
@@ -128,10 +145,20 @@ def test_time_precisions(acled_records: dict[str, EventRecord]) -> None:
 def test_associated_actors_and_sources_are_split(acled_records: dict[str, EventRecord]) -> None:
     protest = acled_records["NIG90001"]
     assert protest.actors == (
-        ActorSpec(name="Protesters (Nigeria)", kind="protesters", side="a"),
-        ActorSpec(name="Labor Group (Nigeria)", kind="protesters", side="a", role="associated"),
-        ActorSpec(name="Students (Nigeria)", kind="protesters", side="a", role="associated"),
-        ActorSpec(name="Women (Nigeria)", kind="protesters", side="a", role="associated"),
+        ActorSpec(name="Protesters (Nigeria)", kind="protesters", side="a", country="NG"),
+        ActorSpec(
+            name="Labor Group (Nigeria)",
+            kind="protesters",
+            side="a",
+            role="associated",
+            country="NG",
+        ),
+        ActorSpec(
+            name="Students (Nigeria)", kind="protesters", side="a", role="associated", country="NG"
+        ),
+        ActorSpec(
+            name="Women (Nigeria)", kind="protesters", side="a", role="associated", country="NG"
+        ),
     )
     assert [s.outlet for s in protest.sources] == [
         "Premium Times",

@@ -654,6 +654,21 @@ def seed_0005(s: Seeding) -> None:
         )
 
 
+def seed_0008(s: Seeding) -> None:
+    """Issue 12: the imported event's fatalities by whom, and its dataset codes (a seeded
+    closed code, and a conflict id an import added)."""
+    conflict = s.insert(
+        "dimension_code", scheme="ucdp.conflict", code="299", label="Syria: Government"
+    )
+    violence = s.conn.execute(
+        text("SELECT id FROM dimension_code WHERE scheme = 'ucdp.type_of_violence' AND code = '1'")
+    ).scalar_one()
+    e9 = s.id("e9")
+    s.update("event", (e9,), deaths_a=0, deaths_b=2, deaths_civilians=0, deaths_unknown=0)
+    s.insert("event_dimension", code_id=violence, event_id=e9)
+    s.insert("event_dimension", code_id=conflict, event_id=e9)
+
+
 # Every revision's data (or None, and why). A new revision must add itself here.
 SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0001": seed_0001,
@@ -662,6 +677,7 @@ SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0004": seed_0004,
     "0005": seed_0005,
     "0006": None,  # indexes only
+    "0008": seed_0008,
 }
 
 

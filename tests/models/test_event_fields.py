@@ -27,6 +27,10 @@ def test_the_recorded_fields_are_the_event_tables_data_columns() -> None:
         "fatalities_low",
         "fatalities_best",
         "fatalities_high",
+        "deaths_a",
+        "deaths_b",
+        "deaths_civilians",
+        "deaths_unknown",
         "status",
         "retraction_reason",
     )

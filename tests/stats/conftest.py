@@ -17,11 +17,12 @@ from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from app import writer
 from app.config import Settings
 from app.main import create_app
+from app.models import DimensionCode
 from app.writer.transaction import write_session
 
 SEED = 20260127
@@ -61,6 +62,8 @@ class Dataset:
     articles: list[int] = field(default_factory=list)
     events: list[int] = field(default_factory=list)
     retracted: list[int] = field(default_factory=list)
+    # Issue 12: dataset codes (scheme, code) -> dimension_code id.
+    codes: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def _date(rng: random.Random) -> date:
@@ -80,6 +83,39 @@ def _fatalities(rng: random.Random) -> tuple[int | None, int | None, int | None]
     low = None if rng.random() < 0.3 else max(0, best - rng.randrange(3))
     high = None if rng.random() < 0.3 else best + rng.randrange(5)
     return low, best, high
+
+
+def _dates(rng: random.Random) -> tuple[date, date, str]:
+    """A start, an end and a precision: mostly days, some weeks, months and years (issue 12:
+    coarse dates, spread over their buckets)."""
+    start = _date(rng)
+    precision = rng.choices(["day", "week", "month", "year"], weights=[80, 10, 7, 3])[0]
+    if precision == "week":
+        return start, start + timedelta(days=6), precision
+    first = start.replace(day=1) if precision == "month" else start.replace(month=1, day=1)
+    if precision in ("month", "year") and not GAP[0] <= first <= GAP[1]:
+        if precision == "month":
+            last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+            return first, last, precision
+        return first, start.replace(month=12, day=31), precision
+    return start, start, "day"  # (a coarse date would start in the gap: kept precise)
+
+
+def _deaths(rng: random.Random, best: int | None) -> dict[str, int | None]:
+    """Fatalities by whom: for half the events with a best estimate, a split of it."""
+    names = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
+    if best is None or rng.random() < 0.5:
+        return dict.fromkeys(names)
+    cuts = sorted(rng.randint(0, best) for _ in range(3))
+    parts = [cuts[0], cuts[1] - cuts[0], cuts[2] - cuts[1], best - cuts[2]]
+    return dict(zip(names, parts, strict=True))
+
+
+# Codes of two schemes (issue 12): UCDP's closed type_of_violence (seeded), and ACLED's open
+# tags (several per event; ACLED separates them with ";"), a tag with "," in it included.
+VIOLENCE = ("1", "2", "3")
+TAGS = ("crowd size=no report", "local administrators", "women targeted: girls, minors")
+CONFLICTS = (("299", "Syria: Government"), ("11345", "Mali: Government"))
 
 
 def load(engine: Engine, *, events: int = 700, seed: int = SEED) -> Dataset:
@@ -172,7 +208,9 @@ def load(engine: Engine, *, events: int = 700, seed: int = SEED) -> Dataset:
             [
                 writer.NewActor(
                     name=f"Actor {n:02d}",
-                    kind=rng.choice(["state_forces", "rebel_group", "political_militia"]),
+                    kind=rng.choice(
+                        ["state_forces", "rebel_group", "political_militia", "civilians"]
+                    ),
                     country=rng.choice(COUNTRIES)[0],
                 )
                 for n in range(12)
@@ -204,11 +242,30 @@ def load(engine: Engine, *, events: int = 700, seed: int = SEED) -> Dataset:
             ],
         )
         places = ds.towns * 3 + ds.admin2 + ds.admin1 + regions + [ds.stray] * 3
+        seeded = session.execute(
+            select(DimensionCode.code, DimensionCode.id).where(
+                DimensionCode.scheme == "ucdp.type_of_violence"
+            )
+        ).all()
+        ds.codes = {("ucdp.type_of_violence", code): i for code, i in seeded}
+        new_codes = [("acled.tags", tag, None) for tag in TAGS]
+        new_codes += [("ucdp.conflict", code, label) for code, label in CONFLICTS]
+        for (scheme, code, _), code_id in zip(
+            new_codes, writer.create_dimension_codes(session, new_codes), strict=True
+        ):
+            ds.codes[(scheme, code)] = code_id
         new_events = []
         for _ in range(events):
             event_type = rng.choice(list(TYPES))
             low, best, high = _fatalities(rng)
-            start = _date(rng)
+            start, end, precision = _dates(rng)
+            dimension_ids = []
+            if rng.random() < 0.7:
+                dimension_ids.append(ds.codes[("ucdp.type_of_violence", rng.choice(VIOLENCE))])
+                dimension_ids.append(ds.codes[("ucdp.conflict", rng.choice(CONFLICTS)[0])])
+            dimension_ids += [
+                ds.codes[("acled.tags", t)] for t in rng.sample(TAGS, rng.randrange(3))
+            ]
             n_actors = rng.choices([0, 1, 2, 3], weights=[1, 4, 4, 2])[0]
             n_sources = rng.choices([0, 1, 2, 3], weights=[1, 4, 3, 2])[0]
             new_events.append(
@@ -218,8 +275,10 @@ def load(engine: Engine, *, events: int = 700, seed: int = SEED) -> Dataset:
                     event_type=event_type,
                     sub_event_type=rng.choice(TYPES[event_type]),
                     date_start=start,
-                    date_end=start,
-                    date_precision="day",
+                    date_end=end,
+                    date_precision=precision,
+                    dimension_ids=dimension_ids,
+                    **_deaths(rng, best),
                     place_id=None if rng.random() < 0.05 else rng.choice(places),
                     fatalities_low=low,
                     fatalities_best=best,

@@ -19,6 +19,9 @@ import pandas as pd
 from fastapi.testclient import TestClient
 
 METRICS = ("count", "fatalities", "fatalities_low", "fatalities_high")
+# Issue 12: fatalities by whom, asked for by name.
+DEATHS = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
+ALL_METRICS = METRICS + DEATHS
 # The frame columns naming each dimension's groups (what the exports have of it).
 LABELS: dict[str, list[str]] = {
     "event_type": ["event_type"],
@@ -28,8 +31,17 @@ LABELS: dict[str, list[str]] = {
     "place": ["place_id", "place_name"],
     "actor": ["actor_id", "actor_name"],
     "outlet": ["outlet_id", "outlet_name"],
+    # -- issue 12
+    "date_precision": ["date_precision"],
+    "interaction": ["interaction"],
+    "actor_kind": ["actor_kind"],
+    "ucdp.type_of_violence": ["ucdp.type_of_violence"],
+    "ucdp.conflict": ["ucdp.conflict", "ucdp.conflict_label"],
+    "acled.tags": ["acled.tags"],
 }
-LIST_DIMENSIONS = frozenset({"place", "actor", "outlet"})
+LIST_DIMENSIONS = frozenset({"place", "actor", "outlet", "actor_kind"})
+# Dimensions an event may have several values of (exploded to a row each).
+MULTI_CODES = frozenset({"acled.tags"})
 PERIODS = {"day": "D", "week": "W-SUN", "month": "M", "year": "Y"}
 FREQUENCIES = {"day": "D", "week": "W-MON", "month": "MS", "year": "YS"}
 _FATALITIES = {
@@ -39,26 +51,43 @@ _FATALITIES = {
 }
 
 
-def csv_frame(client: TestClient, filters: dict[str, Any]) -> pd.DataFrame:
-    """One row per event, from the events list's CSV."""
+def csv_frame(
+    client: TestClient, filters: dict[str, Any], dims: Sequence[str] = ()
+) -> pd.DataFrame:
+    """One row per event, from the events list's CSV (and per code of a multi-valued scheme
+    in ``dims``: an event without any in the null group)."""
     response = client.get("/v1/events", params={**filters, "format": "csv"})
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
     df = pd.read_csv(io.StringIO(response.text), dtype=str, keep_default_na=False)
     df = df.replace({"": None})
-    return pd.DataFrame(
+    # The events above admin1 (a place with a country, no admin1) are "country-level".
+    admin1 = df["admin1"].where(df["admin1"].notna() | df["country_code"].isna(), "country-level")
+    frame = pd.DataFrame(
         {
             "id": df["id"].astype(int),
             "date": pd.to_datetime(df["event_date"]),
+            "date_end": pd.to_datetime(df["date_end"]),
             "event_type": df["event_type"],
             "sub_event_type": df["sub_event_type"],
             "country": df["country_code"],
-            "admin1_name": df["admin1"],
+            "admin1_name": admin1,
             "fatalities": pd.to_numeric(df["fatalities"]),
             "fatalities_low": pd.to_numeric(df["fatalities_low"]),
             "fatalities_high": pd.to_numeric(df["fatalities_high"]),
+            **{d: pd.to_numeric(df[d]) for d in DEATHS},
+            "date_precision": df["date_precision"],
+            "interaction": df["interaction"],
+            "ucdp.type_of_violence": df["ucdp.type_of_violence"],
+            "ucdp.conflict": df["ucdp.conflict"],
+            "ucdp.conflict_label": df["ucdp.conflict_label"],
+            "acled.tags": df["acled.tags"],
         }
     )
+    for dim in set(dims) & MULTI_CODES:
+        frame[dim] = frame[dim].map(lambda v: v.split("; ") if isinstance(v, str) else [None])
+        frame = frame.explode(dim)
+    return frame
 
 
 def list_events(client: TestClient, filters: dict[str, Any]) -> list[dict[str, Any]]:
@@ -89,8 +118,12 @@ def list_frame(client: TestClient, filters: dict[str, Any], dims: Sequence[str])
             "place_id": event["place_id"],
             "place_name": event["place_name"],
             **{name: event[field] for field, name in _FATALITIES.items()},
+            **{d: event[d] for d in DEATHS},
         }
         rows = [base]
+        if "actor_kind" in dims:
+            kinds = list(dict.fromkeys(a["kind"] for a in event["actors"])) or [None]
+            rows = [{**r, "actor_kind": k} for r in rows for k in kinds]
         if "actor" in dims:
             actors = [(a["id"], a["name"]) for a in event["actors"]] or [(None, None)]
             rows = [{**r, "actor_id": i, "actor_name": n} for r in rows for i, n in actors]
@@ -101,8 +134,8 @@ def list_frame(client: TestClient, filters: dict[str, Any], dims: Sequence[str])
             rows = [{**r, "outlet_id": i, "outlet_name": n} for r in rows for i, n in outlets]
         records += rows
     columns = ["id", "date", "event_type", "sub_event_type", "country", "place_id", "place_name"]
-    columns += _FATALITIES.values()
-    columns += [c for d in dims if d in ("actor", "outlet") for c in LABELS[d]]
+    columns += [*_FATALITIES.values(), *DEATHS]
+    columns += [c for d in dims if d in ("actor", "outlet", "actor_kind") for c in LABELS[d]]
     df = pd.DataFrame.from_records(records, columns=columns)
     df["date"] = pd.to_datetime(df["date"])
     for column in ("place_id", "actor_id", "outlet_id"):
@@ -123,7 +156,7 @@ def expected(
     """The rows pandas computes: (bucket, group labels..., metrics...), zero-filled."""
     df = frame.copy()
     df["count"] = 1
-    for m in METRICS[1:]:
+    for m in ALL_METRICS[1:]:
         df[m] = df[m].fillna(0).astype(int)
     labels = [c for d in dims for c in LABELS[d]]
     keys = labels[:]

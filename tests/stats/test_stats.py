@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import typing
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from tests.helpers import assert_problem
 from tests.stats import oracle
 from tests.stats.conftest import COUNTRIES, Dataset, small_limit_client
 
-STATS_ONLY = ("interval", "group_by", "metrics", "format")
+STATS_ONLY = ("interval", "group_by", "metrics", "format", "sort", "limit", "spread")
 
 
 @dataclass
@@ -165,6 +166,67 @@ def cases(ds: Dataset, *, updated_since: str | None = None) -> list[Case]:
             {"interval": "month", "date_from": "2019-03-10", "date_to": "2019-08-20"},
         ),
         Case("totals", {}, rollup=True),
+        # -- issue 12
+        Case("year by date precision", {"interval": "year", "group_by": "date_precision"}),
+        Case(
+            "month by date precision, coarse ones only",
+            {
+                "interval": "month",
+                "group_by": "date_precision",
+                "date_precision": ["month", "year"],
+            },
+        ),
+        Case("interaction totals", {"group_by": "interaction"}),
+        Case(
+            "year by interaction, three of them",
+            {"interval": "year", "group_by": "interaction", "interaction": ["10", "12", "17"]},
+        ),
+        Case(
+            "actor kinds by year, state forces or rebels on side a",
+            {
+                "interval": "year",
+                "group_by": "actor_kind",
+                "actor_kind": ["state_forces", "rebel_group"],
+                "side": "a",
+            },
+        ),
+        Case(
+            "type of violence in one conflict, with fatalities by whom",
+            {
+                "group_by": "ucdp.type_of_violence",
+                "dimension": ["ucdp.conflict:299"],
+                "metrics": "count,fatalities,deaths_a,deaths_b,deaths_civilians,deaths_unknown",
+            },
+        ),
+        Case(
+            "conflicts by year, two types of violence",
+            {
+                "interval": "year",
+                "group_by": "ucdp.conflict",
+                "dimension": ["ucdp.type_of_violence:1", "ucdp.type_of_violence:3"],
+            },
+        ),
+        Case(
+            "tags by year (multi-valued), with a tag",
+            {
+                "interval": "year",
+                "group_by": "acled.tags",
+                "dimension": ["acled.tags:local administrators"],
+            },
+        ),
+        Case(
+            "month of the events overlapping a range (the earlier starts in its first month)",
+            {
+                "interval": "month",
+                "date_from": "2018-03-10",
+                "date_to": "2018-06-20",
+                "date_overlap": "true",
+            },
+        ),
+        Case(
+            "event types of fifty events by id",
+            {"group_by": "event_type", "id": [str(i) for i in ds.events[10:60]]},
+        ),
     ]
     if updated_since is not None:
         out.append(
@@ -192,7 +254,9 @@ def test_the_cases_cover_every_filter_of_the_events_list() -> None:
     all_cases = cases(dummy, updated_since="2020-01-01T00:00:00+00:00")
     given = {name for case in all_cases for name in case.params}
     assert set(EventFilter.model_fields) <= given, set(EventFilter.model_fields) - given
-    assert {d for case in all_cases for d in case.dims} == set(typing.get_args(Dimension))
+    dims = {d for case in all_cases for d in case.dims}
+    assert set(typing.get_args(Dimension)) <= dims
+    assert {d for d in dims if "." in d}, "a dataset's scheme as a dimension"
     assert {case.interval for case in all_cases} == {None, *typing.get_args(Interval)}
     assert {True, False} == {case.rollup for case in all_cases}
 
@@ -221,8 +285,13 @@ def _stats(client: TestClient, params: dict[str, Any]) -> dict[str, Any]:
 
 def _frame(client: TestClient, case: Case) -> pd.DataFrame:
     if set(case.dims) & oracle.LIST_DIMENSIONS:
-        return oracle.list_frame(client, case.filters, case.dims)
-    return oracle.csv_frame(client, case.filters)
+        frame = oracle.list_frame(client, case.filters, case.dims)
+    else:
+        frame = oracle.csv_frame(client, case.filters, case.dims)
+    if case.params.get("date_overlap") == "true" and "date_from" in case.params:
+        # An event starting before the range counts in its first bucket.
+        frame["date"] = frame["date"].clip(lower=pd.Timestamp(case.params["date_from"]))
+    return frame
 
 
 def _sort_key(dims: list[str]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
@@ -262,13 +331,7 @@ def check_cases(
         rows = body["data"]
         assert rows == sorted(rows, key=_sort_key(case.dims)), case.name
         for row in rows:
-            keys = (["bucket"] if case.interval else []) + [
-                c
-                for d in case.dims
-                for c in (
-                    [f"{d}_id", f"{d}_name"] if d in ("admin1", "place", "actor", "outlet") else [d]
-                )
-            ]
+            keys = (["bucket"] if case.interval else []) + stats_repository.group_columns(case.dims)
             assert list(row) == keys + case.metrics, case.name
 
         frame = _frame(client, case)
@@ -461,6 +524,8 @@ def test_csv_has_the_json_rows(client: TestClient, dataset: Dataset) -> None:
         "bucket",
         "actor_id",
         "actor_name",
+        "actor_kind",
+        "actor_country",
         "event_type",
         "count",
         "fatalities",
@@ -554,17 +619,20 @@ def test_places_are_geojson_with_the_events_sums(
     assert body["type"] == "FeatureCollection" and body["level"] == level
     assert body["metrics"] == list(oracle.METRICS)
     places = _places(engine)
+    chains = _chains(engine)
+    points = _points(places, chains)
     located: dict[int, dict[str, int]] = {}
     for feature in body["features"]:
         assert set(feature) == {"type", "id", "geometry", "properties"}
         assert feature["type"] == "Feature"
         place = places[feature["id"]]
-        # RFC 7946: a Point is [longitude, latitude].
-        assert feature["geometry"] == {
-            "type": "Point",
-            "coordinates": [place["longitude"], place["latitude"]],
-        }
+        # RFC 7946: a Point is [longitude, latitude]; the place's own point, its centroid or
+        # its nearest located ancestor's (issue 12), as computed here.
+        lat, lon, source = points[feature["id"]]
+        assert feature["geometry"]["type"] == "Point"
+        assert feature["geometry"]["coordinates"] == pytest.approx([lon, lat], abs=1e-9)
         props = feature["properties"]
+        assert props["point"] == source
         assert props["place_id"] == feature["id"]
         assert (props["name"], props["kind"], props["country"]) == (
             place["name"],
@@ -572,14 +640,15 @@ def test_places_are_geojson_with_the_events_sums(
             place["country"],
         )
         if level != "place":
-            assert place["kind"] == level
+            # Above the level: the event's outermost place, and said so.
+            assert place["kind"] == level or props["above_level"] == f"{place['kind']}-level"
         assert props["count"] > 0
         located[feature["id"]] = {m: props[m] for m in oracle.METRICS}
     assert list(located) == sorted(located)
 
-    # pandas over the events list: each event at its place, or that place's ancestor.
+    # pandas over the events list: each event at its place, that place's ancestor on the
+    # level, or else its outermost ancestor.
     frame = oracle.list_frame(client, {"date_from": "2017-01-01"}, ())
-    chains = _chains(engine)
     frame["at"] = pd.Series(
         [_at(chains, p, level) if not pd.isna(p) else None for p in frame["place_id"]],
         index=frame.index,
@@ -588,24 +657,73 @@ def test_places_are_geojson_with_the_events_sums(
     frame["count"] = 1
     for m in oracle.METRICS[1:]:
         frame[m] = frame[m].fillna(0).astype(int)
-    drawn = frame["at"].map(lambda p: p is not None and places[p]["latitude"] is not None)
+    drawn = frame["at"].map(lambda p: p is not None and points[p][2] is not None)
     want = {
         int(at): {m: int(v) for m, v in sums.items()}
         for at, sums in frame[drawn].groupby("at")[list(oracle.METRICS)].sum().iterrows()
     }
     assert located == want
     left = frame[~drawn]
-    assert body["unlocated"] == {
+    unlocated = dict(body["unlocated"])
+    listed = unlocated.pop("place_list")
+    assert unlocated == {
         "places": int(left["at"].dropna().nunique()),
         **{m: int(left[m].sum()) for m in oracle.METRICS},
     }
-    assert body["unlocated"]["count"] > 0
-    if level == "admin1":
-        assert body["unlocated"]["places"] == 1  # Yemen Province 3 has no coordinates
+    assert sorted(p["id"] for p in listed) == sorted(int(p) for p in left["at"].dropna().unique())
+    # Every event with a place is drawn: the places without coordinates of their own take
+    # their centroid or an ancestor's point; only the events without a place are left.
+    assert unlocated["places"] == 0 and unlocated["count"] == int(frame["place_id"].isna().sum())
     # Nothing is lost: the map and the unlocated add up to the totals.
     totals = _stats(client, {"date_from": "2017-01-01"})["data"][0]
     for m in oracle.METRICS:
-        assert sum(f["properties"][m] for f in body["features"]) + body["unlocated"][m] == totals[m]
+        assert sum(f["properties"][m] for f in body["features"]) + unlocated[m] == totals[m]
+
+
+def _points(
+    places: dict[int, dict[str, Any]], chains: dict[int, list[tuple[int, str]]]
+) -> dict[int, tuple[float | None, float | None, str | None]]:
+    """Each place's point by the documented rule, computed here: its own coordinates, else
+    the spherical mean of the located places inside it, else the nearest ancestor's."""
+    inside: dict[int, list[int]] = {p: [] for p in places}
+    for place_id, chain in chains.items():
+        for ancestor, _ in chain[1:]:
+            inside[ancestor].append(place_id)
+
+    def own_or_centroid(place_id: int) -> tuple[float, float] | None:
+        place = places[place_id]
+        if place["latitude"] is not None:
+            return place["latitude"], place["longitude"]
+        vectors = [
+            (
+                math.cos(math.radians(places[p]["latitude"]))
+                * math.cos(math.radians(places[p]["longitude"])),
+                math.cos(math.radians(places[p]["latitude"]))
+                * math.sin(math.radians(places[p]["longitude"])),
+                math.sin(math.radians(places[p]["latitude"])),
+            )
+            for p in inside[place_id]
+            if places[p]["latitude"] is not None
+        ]
+        if not vectors:
+            return None
+        x, y, z = (sum(v[i] for v in vectors) for i in range(3))
+        return math.degrees(math.atan2(z, math.hypot(x, y))), math.degrees(math.atan2(y, x))
+
+    out: dict[int, tuple[float | None, float | None, str | None]] = {}
+    for place_id, chain in chains.items():
+        out[place_id] = (None, None, None)
+        for depth, (ancestor, _) in enumerate(chain):
+            point = own_or_centroid(ancestor)
+            if point is not None:
+                source = (
+                    "ancestor"
+                    if depth
+                    else ("own" if places[ancestor]["latitude"] is not None else "centroid")
+                )
+                out[place_id] = (*point, source)
+                break
+    return out
 
 
 def _chains(engine: Engine) -> dict[int, list[tuple[int, str]]]:
@@ -626,7 +744,8 @@ def _chains(engine: Engine) -> dict[int, list[tuple[int, str]]]:
 def _at(chains: dict[int, list[tuple[int, str]]], place_id: Any, level: str) -> int | None:
     if level == "place":
         return int(place_id)
-    return next((p for p, kind in chains[int(place_id)] if kind == level), None)
+    chain = chains[int(place_id)]
+    return next((p for p, kind in chain if kind == level), chain[-1][0])
 
 
 def test_metrics_choose_the_columns(client: TestClient, dataset: Dataset) -> None:
@@ -639,9 +758,10 @@ def test_metrics_choose_the_columns(client: TestClient, dataset: Dataset) -> Non
         "name",
         "kind",
         "country",
+        "point",
         "count",
     }
-    assert set(places["unlocated"]) == {"places", "count"}
+    assert set(places["unlocated"]) == {"places", "count", "place_list"}
 
 
 def test_openapi_documents_the_stats(client: TestClient) -> None:
@@ -657,7 +777,15 @@ def test_openapi_documents_the_stats(client: TestClient) -> None:
     # Exactly the list's filters, plus the stats' own parameters.
     listed = {p["name"] for p in doc["paths"]["/v1/events"]["get"]["parameters"]}
     list_only = {"sort", "limit", "cursor", "total", "fields", "include", "format"}
-    assert names == (listed - list_only) | {"interval", "group_by", "metrics", "format"}
+    assert names == (listed - list_only) | {
+        "interval",
+        "group_by",
+        "metrics",
+        "format",
+        "sort",
+        "limit",
+        "spread",
+    }
     assert "counts once in each of their groups" in events["description"]
     assert "text/csv; charset=utf-8" in events["responses"]["200"]["content"]
     places = doc["paths"]["/v1/stats/places"]["get"]
@@ -692,3 +820,153 @@ def test_buckets_reach_the_ends_of_the_calendar(client: TestClient) -> None:
         assert [r["bucket"] for r in body["data"]] == buckets, interval
         assert body["date_to"] == "9999-12-31"
         assert body["data"][-1]["count"] == 1
+
+
+# -- issue 12: top N, spread, CSV by Accept, refusals -------------------------------------------
+
+
+def test_top_n_of_actors_is_pandas_top_n(client: TestClient, dataset: Dataset) -> None:
+    """sort and limit: the N groups first in the order, ties by name then id; with an
+    interval, within each bucket."""
+    frame = oracle.list_frame(client, {}, ["actor"]).dropna(subset=["actor_id"])
+    frame["count"] = 1
+    frame["fatalities"] = frame["fatalities"].fillna(0).astype(int)
+    totals = frame.groupby(["actor_id", "actor_name"])[["count", "fatalities"]].sum().reset_index()
+    totals = totals.sort_values(
+        ["fatalities", "actor_name", "actor_id"], ascending=[False, True, True]
+    )
+    body = _stats(
+        client,
+        {"group_by": "actor", "metrics": "count,fatalities", "sort": "-fatalities", "limit": 3},
+    )
+    assert [(r["actor_id"], r["fatalities"], r["count"]) for r in body["data"]] == [
+        (int(r.actor_id), int(r.fatalities), int(r.count)) for r in totals.head(3).itertuples()
+    ]
+    # Per bucket: the top 2 of each year.
+    frame["bucket"] = frame["date"].dt.year
+    yearly = frame.groupby(["bucket", "actor_id", "actor_name"])["count"].sum().reset_index()
+    yearly = yearly.sort_values(
+        ["bucket", "count", "actor_name", "actor_id"], ascending=[True, False, True, True]
+    )
+    want = [
+        (f"{int(r.bucket)}-01-01", int(r.actor_id), int(r.count))
+        for r in yearly.groupby("bucket").head(2).itertuples()
+    ]
+    body = _stats(
+        client,
+        {"interval": "year", "group_by": "actor", "metrics": "count", "sort": "-count", "limit": 2},
+    )
+    assert [(r["bucket"], r["actor_id"], r["count"]) for r in body["data"] if r["actor_id"]] == [
+        w for w in want
+    ]
+    # Ascending by name: a dimension sorts too.
+    body = _stats(client, {"group_by": "actor", "metrics": "count", "sort": "actor", "limit": 2})
+    names = sorted(totals["actor_name"])
+    assert [r["actor_name"] for r in body["data"]] == names[:2]
+
+
+def test_spread_shares_events_out_over_their_days(client: TestClient, dataset: Dataset) -> None:
+    """spread=true: monthly sums equal pandas' day-weighted spreading of each event."""
+    frame = oracle.csv_frame(client, {})
+    assert (frame["date_end"] > frame["date"]).sum() > 20, "coarse dates to spread"
+    frame["fatalities"] = frame["fatalities"].fillna(0)
+    parts = []
+    for event in frame.itertuples():
+        days = pd.date_range(event.date, event.date_end, freq="D")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "month": days.to_period("M").start_time,
+                    "count": 1 / len(days),
+                    "fatalities": event.fatalities / len(days),
+                }
+            )
+        )
+    spread = pd.concat(parts).groupby("month")[["count", "fatalities"]].sum()
+    body = _stats(client, {"interval": "month", "spread": "true", "metrics": "count,fatalities"})
+    got = {r["bucket"]: (r["count"], r["fatalities"]) for r in body["data"]}
+    want = {m.date().isoformat(): (c, f) for m, c, f in spread.itertuples()}
+    assert set(got) == set(want)
+    for month, (count, fatalities) in want.items():
+        assert got[month] == (pytest.approx(count, abs=1e-5), pytest.approx(fatalities, abs=1e-5))
+    assert any(not float(c).is_integer() for c, _ in got.values()), "decimals"
+    # Without spread, integers: a year-precision event lands whole in its first month.
+    plain = _stats(client, {"interval": "month", "metrics": "count"})
+    assert all(isinstance(r["count"], int) for r in plain["data"])
+    assert sum(r["count"] for r in plain["data"]) == pytest.approx(sum(c for c, _ in got.values()))
+
+
+def test_stats_answer_csv_to_accept(client: TestClient, dataset: Dataset) -> None:
+    params = {"group_by": "country", "metrics": "count"}
+    rows = _stats(client, params)["data"]
+    response = client.get("/v1/stats/events", params=params, headers={"Accept": "text/csv"})
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "Accept" in response.headers["vary"]
+    table = list(csv.DictReader(io.StringIO(response.text)))
+    assert table == [{k: "" if v is None else str(v) for k, v in r.items()} for r in rows]
+    places = client.get(
+        "/v1/stats/places", params={"level": "country"}, headers={"Accept": "text/csv"}
+    )
+    assert places.status_code == 200 and places.headers["content-type"].startswith("text/csv")
+    header = next(csv.reader(io.StringIO(places.text)))
+    assert header[:7] == ["place_id", "name", "kind", "country", "latitude", "longitude", "point"]
+    refused = client.get("/v1/stats/events", headers={"Accept": "image/png"})
+    assert refused.status_code == 406
+
+
+@pytest.mark.parametrize(
+    ("query", "loc", "says"),
+    [
+        ("group_by=ucdp.nothing", ["query", "group_by"], "ucdp.type_of_violence"),
+        ("dimension=ucdp.nothing:1", ["query", "dimension"], "ucdp.conflict"),
+        ("dimension=ucdp.type_of_violence:9", ["query", "dimension"], "one of 1, 2, 3"),
+        ("dimension=type_of_violence", ["query", "dimension"], "scheme:code"),
+        ("interaction=99", ["query", "interaction", 0], "interaction"),
+        ("date_precision=decade", ["query", "date_precision", 0], "day"),
+        ("spread=true", ["query"], "interval"),
+        ("sort=-nothing&group_by=actor", ["query"], "count"),
+    ],
+)
+def test_unknown_schemes_and_codes_are_422(
+    client: TestClient, dataset: Dataset, query: str, loc: list[Any], says: str
+) -> None:
+    response = client.get(f"/v1/stats/events?{query}")
+    body = assert_problem(response, 422, type_suffix="validation-error")
+    assert any(e["loc"][: len(loc)] == loc and says in e["msg"] for e in body["errors"]), body
+
+
+def test_datasets_are_named_with_their_licence(
+    client: TestClient, dataset: Dataset, engine: Engine
+) -> None:
+    from app import writer
+    from app.writer.transaction import write_session
+
+    assert _stats(client, {})["datasets"] == []
+    with write_session(engine) as session:
+        dataset_id = writer.create_dataset(session, "ucdp-ged", "CC BY 4.0", "Sundberg 2013", None)
+        writer.import_events(
+            session,
+            [
+                writer.NewEvent(
+                    event_type="Battles",
+                    date_start=date(2019, 5, 1),
+                    date_end=date(2019, 5, 1),
+                    date_precision="day",
+                )
+            ],
+            [
+                writer.NewProvenance(
+                    dataset_id=dataset_id,
+                    external_id="1",
+                    dataset_version="23.1",
+                    content_sha256="0" * 64,
+                    original={"row": {}, "flags": []},
+                )
+            ],
+            api_key_id=None,
+        )
+    terms = [{"name": "ucdp-ged", "licence": "CC BY 4.0", "citation": "Sundberg 2013", "url": None}]
+    assert _stats(client, {})["datasets"] == terms
+    assert client.get("/v1/stats/places").json()["datasets"] == terms
+    assert _stats(client, {"date_to": "2018-12-31"})["datasets"] == []
