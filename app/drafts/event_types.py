@@ -22,7 +22,7 @@ _RULES: Final[list[tuple[str, str, str, int]]] = [
     (r"chemical (?:weapons?|attack)|chlorine|sarin|nerve agent|toxic gas|gas attack", EXPLOSIONS, "Chemical weapon", 9),
     (r"suicide (?:bomb\w*|attack\w*|blast\w*|car bomb\w*)|suicide bomber", EXPLOSIONS, "Suicide bomb", 9),
     (r"car bombs?|roadside bomb|(?:improvised )?explosive devices?|\bieds?\b|landmines?|land mines?|booby[- ]traps?|bicycle bomb|bomb blast|explosion|blast", EXPLOSIONS, "Remote explosive/landmine/IED", 6),
-    (r"air ?strikes?|air raids?|airstrikes?|warplanes?|war planes|jets?|helicopters?|barrel bombs?|drone strikes?|drones?|aerial bombardment|bombed|bombing|bombard\w*", EXPLOSIONS, "Air/drone strike", 7),
+    (r"cluster (?:bombs?|munitions?)|air ?strikes?|air raids?|airstrikes?|warplanes?|war planes|jets?|helicopters?|barrel bombs?|drone strikes?|drones?|aerial bombardment|bombed|bombing|bombard\w*", EXPLOSIONS, "Air/drone strike", 7),
     (r"shell(?:ed|ing|s)|artillery|mortars?|rockets?|missiles?", EXPLOSIONS, "Shelling/artillery/missile attack", 6),
     (r"grenades?", EXPLOSIONS, "Grenade", 6),
     (r"(?:seiz|captur|overr[au]n|took control|take control|takes control|overtook|stormed)\w*", BATTLES, "Non-state actor overtakes territory", 5),
@@ -39,7 +39,7 @@ _RULES: Final[list[tuple[str, str, str, int]]] = [
     (r"defused|dismantled (?:a |an )?(?:bomb|device|ied)", STRATEGIC, "Disrupted weapons use", 4),
 ]
 _COMPILED: Final = [(re.compile(r"\b(?:" + p + r")", re.IGNORECASE), t, s, w) for p, t, s, w in _RULES]
-_DEATHS: Final = re.compile(r"\b(kill\w*|dead|died|deaths?|death toll|perished|slain|lives)\b", re.IGNORECASE)
+_DEATHS: Final = re.compile(r"\b(kill\w*|dead|died|die|dies|deaths?|death toll|perished|slain|lives|bod(?:y|ies))\b", re.IGNORECASE)
 _COMBATANTS: Final = frozenset(
     """soldiers soldier troops militants militant rebels rebel insurgents fighters fighter
     taliban terrorists police policemen forces servicemen militias militia guerrillas jihadists
@@ -57,7 +57,9 @@ class TypeGuess:
     strength: int
 
 
-def event_type(sentence: Sentence) -> TypeGuess | None:
+def event_type(sentence: Sentence, deaths: bool = False) -> TypeGuess | None:
+    """The strongest cue's type; with none, a sentence that counts dead (``deaths``, from
+    the figures) or names death is an attack on civilians or a battle, by who died."""
     best: TypeGuess | None = None
     for pattern, type_, sub, strength in _COMPILED:
         m = pattern.search(sentence.text)
@@ -76,6 +78,8 @@ def event_type(sentence: Sentence) -> TypeGuess | None:
     if best is not None:
         return best
     m = _DEATHS.search(sentence.text)
+    if m is None and deaths:
+        m = re.search(r"\w+", sentence.text)
     if m is None:
         return None
     # Deaths with no weapon named: civilians killed are violence against them; fighters

@@ -236,6 +236,12 @@ COUNTRY_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "XK": ("Kosova",),
 }
 
+def demonym(word: str) -> str | None:
+    """The country a demonym ("Syrian", "Syrians", "Afghan") names, or None."""
+    w = word.lower()
+    return DEMONYMS.get(w) or (DEMONYMS.get(w[:-1]) if w.endswith("s") else None) or None
+
+
 # A demonym stands for its country where it says where ("in Afghan west province") and
 # names an actor's country ("Russian warplanes").
 DEMONYMS: Final[dict[str, str]] = {

@@ -160,15 +160,19 @@ def directional(text: str, start: int) -> bool:
 
 
 def rank_entries(
-    entries: list[Entry], countries: dict[str, float], kind_hint: str | None
+    entries: list[Entry],
+    countries: dict[str, float],
+    kind_hint: str | None,
+    written: str | None = None,
 ) -> list[Entry]:
-    def score(e: Entry) -> tuple[float, int, int]:
+    def score(e: Entry) -> tuple[float, int, int, int]:
         in_country = countries.get(e.country, 0.0)
+        primary = 1 if written is not None and gazetteer.key(e.name) == gazetteer.key(written) else 0
         kind_match = 1 if kind_hint is not None and (
             e.kind == kind_hint
             or kind_hint in ("admin1", "region") and e.kind in ("admin1", "admin2")
         ) else 0
-        return (in_country, kind_match, e.population)
+        return (in_country, kind_match, primary, e.population)
 
     return sorted(entries, key=score, reverse=True)
 

