@@ -23,7 +23,7 @@ MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
 MONTHS["sept"] = 9
 # Words that put a weekday after the article's date: a meeting "slated" for Thursday.
 _FUTURE = re.compile(
-    r"\b(will|slated|scheduled|planned|expected|due|next|upcoming|tomorrow|to be held|set to)\b",
+    r"\b(will|would|slated|scheduled|planned|expected|due|next|upcoming|tomorrow|to be held|set to)\b",
     re.IGNORECASE,
 )
 

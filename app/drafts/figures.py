@@ -291,7 +291,7 @@ def figures(sentence: Sentence) -> list[Figure]:
                     continue
                 add("killed", q, i - 1, q.end, "a death toll")
                 break
-        if w in INJURY_BEFORE and w not in {"wounded", "injured"}:
+        if w in INJURY_BEFORE:
             for q in quantities:
                 if q.start not in used and i < q.start <= i + 2:
                     add("wounded", q, i, q.end, f"a count after '{tokens[i].text}'")

