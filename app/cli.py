@@ -752,7 +752,11 @@ def import_reports(file: Path = FileArgument, strict: bool = StrictOption) -> No
 @cli.command("draft")
 def draft(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help="The article's text (UTF-8); - is stdin."
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="The article's text (UTF-8); - is stdin.",
     ),
     published: str = typer.Option(
         ..., "--date", help="The article's date, YYYY-MM-DD: weekdays are resolved against it."

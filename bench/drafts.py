@@ -52,8 +52,17 @@ LABELS = ROOT / "tests" / "data" / "ged-headlines-labelled.csv"
 GED = ROOT / "tests" / "data" / "ucdp-ged-sample-1000.csv"
 SEED = ROOT / "tests" / "data" / "drafts" / "syria-direct-2018-04-18-east-qalamoun.txt"
 _TYPE_WORDS = (
-    "province", "governorate", "state", "district", "region", "oblast", "department",
-    "prefecture", "municipality", "county", "division",
+    "province",
+    "governorate",
+    "state",
+    "district",
+    "region",
+    "oblast",
+    "department",
+    "prefecture",
+    "municipality",
+    "county",
+    "division",
 )
 
 
@@ -95,7 +104,9 @@ def place_ok(place: dict[str, Any] | None, label: dict[str, str], adm1: str) -> 
     if place is None:
         return False, "no place proposed"
     chain = _chain(place)
-    if any(same_name(n, label["place"]) for n in [place.get("name", ""), *place.get("aliases", [])]):
+    if any(
+        same_name(n, label["place"]) for n in [place.get("name", ""), *place.get("aliases", [])]
+    ):
         return True, "same name"
     if label["latitude"] and place.get("latitude") is not None:
         km = km_between(
@@ -142,20 +153,26 @@ def accuracy(misses: bool) -> dict[str, Any]:
                 if deaths.isdigit():
                     t["figure"].append(figure == int(deaths))
                 elif deaths.startswith("~"):
-                    first = next((e.get("fatalities") for e in body["events"] if e.get("fatalities")), None)
+                    first = next(
+                        (e.get("fatalities") for e in body["events"] if e.get("fatalities")), None
+                    )
                     t["vague_range"].append(bool(first and first.get("low") and first.get("high")))
                 else:
                     t["no_figure"].append(figure is None)
                 if figure is not None and row["best"]:
                     t["ged_best"].append(figure == int(row["best"]))
-            if deaths.isdigit() and figure != int(deaths) or not deaths and figure is not None:
-                lines.append(f"figure {label['id']}: labelled {deaths or '-'}, drafted {figure}: {text[:100]!r}")
+            if (deaths.isdigit() and figure != int(deaths)) or (not deaths and figure is not None):
+                lines.append(
+                    f"figure {label['id']}: labelled {deaths or '-'}, drafted {figure}: {text[:100]!r}"
+                )
             if label["place"]:
                 ok, why = place_ok(proposed_place(body), label, row["adm_1"])
                 for scope in scopes:
                     tallies[scope]["place"].append(ok)
                 if not ok:
-                    lines.append(f"place {label['id']}: labelled {label['place']!r} ({row['adm_1']}), {why}: {text[:80]!r}")
+                    lines.append(
+                        f"place {label['id']}: labelled {label['place']!r} ({row['adm_1']}), {why}: {text[:80]!r}"
+                    )
     finally:
         engine.dispose()
     if misses:
@@ -164,7 +181,9 @@ def accuracy(misses: bool) -> dict[str, Any]:
 
 
 def _pct(values: list[bool]) -> str:
-    return f"{100 * sum(values) / len(values):.1f}% ({sum(values)}/{len(values)})" if values else "-"
+    return (
+        f"{100 * sum(values) / len(values):.1f}% ({sum(values)}/{len(values)})" if values else "-"
+    )
 
 
 def article_of(words: int) -> str:
@@ -192,7 +211,10 @@ def speed(runs: int) -> dict[str, float]:
     cli = str(Path(sys.executable).with_name("conflictdb"))
     subprocess.run([cli, "load-demo"], env=env, check=True, capture_output=True)
     subprocess.run(
-        [cli, "import", "ucdp", str(GED), "--version", "23.1"], env=env, check=True, capture_output=True
+        [cli, "import", "ucdp", str(GED), "--version", "23.1"],
+        env=env,
+        check=True,
+        capture_output=True,
     )
     engine = create_db_engine(url)
     text = article_of(1000)
@@ -209,7 +231,11 @@ def speed(runs: int) -> dict[str, float]:
         result = service.draft(engine, request)
         timings.append(time.perf_counter() - t0)
         report = result.report.model_copy(
-            update={"article": result.report.article.model_copy(update={"url": f"https://bench.example.org/{n}"})}
+            update={
+                "article": result.report.article.model_copy(
+                    update={"url": f"https://bench.example.org/{n}"}
+                )
+            }
         )
         t1 = time.perf_counter()
         report_service.ingest_report(engine, report)

@@ -33,14 +33,49 @@ _STATE_WORDS = (
 )
 _DESCRIPTIONS: Final[list[tuple[re.Pattern[str], str, str]]] = [
     # (pattern, kind or 'demonym-state', generic name template)
-    (re.compile(r"\b(?:the\s+)?(?:regime|government|pro-government|pro-regime|state)\s+(?:" + _STATE_WORDS + r")\b|\bthe regime\b", re.I), "state", "Military Forces of {country}"),
-    (re.compile(r"\b(?P<demonym>[A-Z][a-z]+)\s+(?:government\s+)?(?:" + _STATE_WORDS + r")\b"), "demonym", "Military Forces of {country}"),
-    (re.compile(r"\b(?:the\s+)?(?:police(?:men)?|police officers|policemen)\b", re.I), "police", "Police Forces of {country}"),
-    (re.compile(r"\b(?:rebels?|rebel (?:groups?|forces|factions|fighters)|opposition (?:forces|factions|fighters|groups)|armed opposition|insurgents?)\b", re.I), "rebel_group", "Opposition Rebels ({country})"),
-    (re.compile(r"\b(?:unknown |unidentified |suspected )?(?:gunmen|armed men|hitmen|assailants|attackers|militants)\b", re.I), "political_militia", "Unidentified Armed Group ({country})"),
+    (
+        re.compile(
+            r"\b(?:the\s+)?(?:regime|government|pro-government|pro-regime|state)\s+(?:"
+            + _STATE_WORDS
+            + r")\b|\bthe regime\b",
+            re.I,
+        ),
+        "state",
+        "Military Forces of {country}",
+    ),
+    (
+        re.compile(r"\b(?P<demonym>[A-Z][a-z]+)\s+(?:government\s+)?(?:" + _STATE_WORDS + r")\b"),
+        "demonym",
+        "Military Forces of {country}",
+    ),
+    (
+        re.compile(r"\b(?:the\s+)?(?:police(?:men)?|police officers|policemen)\b", re.I),
+        "police",
+        "Police Forces of {country}",
+    ),
+    (
+        re.compile(
+            r"\b(?:rebels?|rebel (?:groups?|forces|factions|fighters)|opposition (?:forces|factions|fighters|groups)|armed opposition|insurgents?)\b",
+            re.I,
+        ),
+        "rebel_group",
+        "Opposition Rebels ({country})",
+    ),
+    (
+        re.compile(
+            r"\b(?:unknown |unidentified |suspected )?(?:gunmen|armed men|hitmen|assailants|attackers|militants)\b",
+            re.I,
+        ),
+        "political_militia",
+        "Unidentified Armed Group ({country})",
+    ),
     (re.compile(r"\b(?:protesters|demonstrators)\b", re.I), "protesters", "Protesters ({country})"),
     (re.compile(r"\b(?:rioters|mob)\b", re.I), "rioters", "Rioters ({country})"),
-    (re.compile(r"\b(?:civilians?|residents|villagers|farmers?|worshippers|children)\b", re.I), "civilians", "Civilians ({country})"),
+    (
+        re.compile(r"\b(?:civilians?|residents|villagers|farmers?|worshippers|children)\b", re.I),
+        "civilians",
+        "Civilians ({country})",
+    ),
 ]
 # Named armed groups by the words their names are made of.
 _NAMED_GROUP: Final = re.compile(
@@ -53,7 +88,12 @@ _ACRONYM_AFTER: Final = re.compile(r"^\s*\((?P<acr>[A-Z][A-Za-z-]{1,9})\)")
 # Widely reported groups: name, kind, country, aliases.
 KNOWN: Final[list[tuple[str, str, str | None, tuple[str, ...]]]] = [
     ("Taliban", "rebel_group", "AF", ("Afghan Taliban",)),
-    ("Islamic State", "rebel_group", None, ("IS", "ISIS", "ISIL", "Daesh", "Islamic State of Iraq and the Levant")),
+    (
+        "Islamic State",
+        "rebel_group",
+        None,
+        ("IS", "ISIS", "ISIL", "Daesh", "Islamic State of Iraq and the Levant"),
+    ),
     ("Al-Shabaab", "rebel_group", "SO", ("Al-Shabab", "al Shabaab", "Shabaab")),
     ("Boko Haram", "rebel_group", "NG", ()),
     ("Hezbollah", "political_militia", "LB", ("Hizbollah", "Hizballah")),
@@ -71,16 +111,36 @@ KNOWN: Final[list[tuple[str, str, str | None, tuple[str, ...]]]] = [
     ("Al-Nusra Front", "rebel_group", "SY", ("Jabhat al-Nusra", "Nusra Front")),
     ("Free Syrian Army", "rebel_group", "SY", ("FSA",)),
     ("Al-Qaeda", "rebel_group", None, ("al-Qaida", "Al Qaeda", "AlQaeda")),
-    ("Jama'at Nusrat al-Islam wal-Muslimin", "rebel_group", "ML", ("JNIM", "Jama’at Nusrat al-Islam wal Muslimeen")),
+    (
+        "Jama'at Nusrat al-Islam wal-Muslimin",
+        "rebel_group",
+        "ML",
+        ("JNIM", "Jama’at Nusrat al-Islam wal Muslimeen"),
+    ),
     ("Islamic State in the Greater Sahara", "rebel_group", None, ("ISGS",)),
-    ("Islamic State West Africa Province", "rebel_group", "NG", ("ISWAP", "Islamic State in West Africa Province")),
+    (
+        "Islamic State West Africa Province",
+        "rebel_group",
+        "NG",
+        ("ISWAP", "Islamic State in West Africa Province"),
+    ),
     ("Tehrik-i-Taliban Pakistan", "rebel_group", "PK", ("TTP", "Pakistani Taliban")),
     ("Lashkar-e-Taiba", "rebel_group", "PK", ("LeT",)),
-    ("Tigray People's Liberation Front", "rebel_group", "ET", ("TPLF", "Tigray rebels", "Tigrayan forces")),
+    (
+        "Tigray People's Liberation Front",
+        "rebel_group",
+        "ET",
+        ("TPLF", "Tigray rebels", "Tigrayan forces"),
+    ),
     ("Revolutionary Armed Forces of Colombia", "rebel_group", "CO", ("FARC",)),
     ("National Liberation Army (Colombia)", "rebel_group", "CO", ("ELN",)),
     ("Wagner Group", "external_forces", "RU", ("Wagner",)),
-    ("Maoist Rebels (India)", "rebel_group", "IN", ("Maoists", "Maoist", "Naxalites", "CPI-Maoist")),
+    (
+        "Maoist Rebels (India)",
+        "rebel_group",
+        "IN",
+        ("Maoists", "Maoist", "Naxalites", "CPI-Maoist"),
+    ),
 ]
 
 
@@ -88,7 +148,9 @@ def country_name(code: str, names: dict[str, str]) -> str:
     return names.get(code, code)
 
 
-def describe(text: str, start: int, sentence: str, default_country: str | None, country_names: dict[str, str]) -> list[ActorGuess]:
+def describe(
+    text: str, start: int, sentence: str, default_country: str | None, country_names: dict[str, str]
+) -> list[ActorGuess]:
     """The described actors of one sentence (``start`` is its offset in the text)."""
     found: list[ActorGuess] = []
     for pattern, kind, template in _DESCRIPTIONS:
@@ -100,7 +162,11 @@ def describe(text: str, start: int, sentence: str, default_country: str | None, 
                 if not code:
                     continue
                 country = code
-                actor_kind = "state_forces" if code == default_country or default_country is None else "external_forces"
+                actor_kind = (
+                    "state_forces"
+                    if code == default_country or default_country is None
+                    else "external_forces"
+                )
             elif kind in ("state", "police"):
                 actor_kind = "state_forces"
             if country is None:

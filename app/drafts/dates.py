@@ -16,7 +16,20 @@ WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "satu
 MONTHS: Final = {
     m: i + 1
     for i, m in enumerate(
-        "january february march april may june july august september october november december".split()
+        [
+            "january",
+            "february",
+            "march",
+            "april",
+            "may",
+            "june",
+            "july",
+            "august",
+            "september",
+            "october",
+            "november",
+            "december",
+        ]
     )
 }
 MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
@@ -106,7 +119,7 @@ def dates(sentence: Sentence, published: date) -> list[DateMention]:
             add(m.start(), m.end(), d, d, "day", "a date written out")
     for m in _MONTH_DAY_YEAR.finditer(text):
         month = MONTHS.get(m.group(1).lower())
-        if month is None or m.group(1).lower() == "may" and not m.group(3):
+        if month is None or (m.group(1).lower() == "may" and not m.group(3)):
             continue
         year = int(m.group(3)) if m.group(3) else _year_for(month, int(m.group(2)), published)
         d = _safe(year, month, int(m.group(2)))
@@ -119,20 +132,50 @@ def dates(sentence: Sentence, published: date) -> list[DateMention]:
             d = published - timedelta(days=1)
             add(m.start(), m.end(), d, d, "day", f"'{m.group(1)}': the day before the article")
         elif words in ("today", "tonight", "this morning", "this afternoon", "this evening"):
-            add(m.start(), m.end(), published, published, "day", f"'{m.group(1)}': the article's day")
+            add(
+                m.start(),
+                m.end(),
+                published,
+                published,
+                "day",
+                f"'{m.group(1)}': the article's day",
+            )
         elif words == "overnight":
             d = published - timedelta(days=1)
-            add(m.start(), m.end(), d, published, "day", "'overnight': the night before the article")
+            add(
+                m.start(), m.end(), d, published, "day", "'overnight': the night before the article"
+            )
         elif words in ("this week", "earlier this week"):
-            add(m.start(), m.end(), _monday(published), published, "week", "'this week': the article's week")
+            add(
+                m.start(),
+                m.end(),
+                _monday(published),
+                published,
+                "week",
+                "'this week': the article's week",
+            )
         elif words in ("last week", "past week"):
             monday = _monday(published) - timedelta(days=7)
-            add(m.start(), m.end(), monday, monday + timedelta(days=6), "week", "'last week': the week before the article's")
+            add(
+                m.start(),
+                m.end(),
+                monday,
+                monday + timedelta(days=6),
+                "week",
+                "'last week': the week before the article's",
+            )
         elif words in ("this month", "earlier this month"):
             add(m.start(), m.end(), published.replace(day=1), published, "month", "'this month'")
         elif words == "last month":
             last = published.replace(day=1) - timedelta(days=1)
-            add(m.start(), m.end(), last.replace(day=1), last, "month", "'last month': the month before the article's")
+            add(
+                m.start(),
+                m.end(),
+                last.replace(day=1),
+                last,
+                "month",
+                "'last month': the month before the article's",
+            )
         else:
             days = [w for w in re.findall(r"[a-z]+", words) if w in WEEKDAYS]
             resolved = [_weekday(published, w, future) for w in days]
@@ -144,10 +187,19 @@ def dates(sentence: Sentence, published: date) -> list[DateMention]:
             add(m.start(), m.end(), min(resolved), max(resolved), "day", rule)
     for m in _MONTH_ALONE.finditer(text):
         month = MONTHS[m.group(1).lower()]
-        year = int(m.group(2)) if m.group(2) else (
-            published.year if month <= published.month else published.year - 1
+        year = (
+            int(m.group(2))
+            if m.group(2)
+            else (published.year if month <= published.month else published.year - 1)
         )
-        add(m.start(), m.end(), date(year, month, 1), _month_end(year, month), "month", "a month named")
+        add(
+            m.start(),
+            m.end(),
+            date(year, month, 1),
+            _month_end(year, month),
+            "month",
+            "a month named",
+        )
     found.sort(key=lambda d: d.start)
     return found
 

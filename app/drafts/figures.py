@@ -12,36 +12,200 @@ from app.drafts.text import Sentence, Token
 
 # Passive or adjectival: the count comes before ("30 Taliban killed", "Four dead").
 DEATH_AFTER: Final = frozenset(
-    "killed dead died die dies perished murdered slain executed massacred fell lost".split()
+    [
+        "killed",
+        "dead",
+        "died",
+        "die",
+        "dies",
+        "perished",
+        "murdered",
+        "slain",
+        "executed",
+        "massacred",
+        "fell",
+        "lost",
+    ]
 )
 DEATH_AFTER_PAIRS: Final = {("gunned", "down"), ("shot", "dead"), ("lost", "lives")}
 # Active: the count comes after ("kills seven", "killing 63", "kill 10").
-DEATH_BEFORE: Final = frozenset("kill kills killing killed claim claims claimed claiming".split())
-INJURY_AFTER: Final = frozenset("wounded injured hurt".split())
-INJURY_BEFORE: Final = frozenset("wounds wounding wounded injures injuring injured".split())
-DISPLACED: Final = frozenset("displaced fled".split())
+DEATH_BEFORE: Final = frozenset(
+    ["kill", "kills", "killing", "killed", "claim", "claims", "claimed", "claiming"]
+)
+INJURY_AFTER: Final = frozenset(["wounded", "injured", "hurt"])
+INJURY_BEFORE: Final = frozenset(
+    ["wounds", "wounding", "wounded", "injures", "injuring", "injured"]
+)
+DISPLACED: Final = frozenset(["displaced", "fled"])
 _BE: Final = frozenset(
-    "were was are is have has been had reportedly reported also later all more others other "
-    "people persons civilians soldiers".split()
+    [
+        "were",
+        "was",
+        "are",
+        "is",
+        "have",
+        "has",
+        "been",
+        "had",
+        "reportedly",
+        "reported",
+        "also",
+        "later",
+        "all",
+        "more",
+        "others",
+        "other",
+        "people",
+        "persons",
+        "civilians",
+        "soldiers",
+    ]
 )
 # Nouns of people: what a count before a death word counts.
 PEOPLE: Final = frozenset(
-    """people persons person civilians civilian soldiers soldier troops troop militants militant
-    rebels rebel insurgents insurgent fighters fighter members member policemen policeman police
-    officers officer men man women woman children child boys girls students worker workers
-    farmers farmer citizens citizen residents resident villagers villager taliban terrorists
-    terrorist servicemen serviceman gunmen gunman attackers attacker jihadists jihadist
-    militiamen militiaman guards guard officials official demonstrators protesters protester
-    worshippers pilgrims syrians iraqis afghans others bodies body doctor volunteer leader
-    commander separatist guerrillas guerrilla kurds albanians militias militia family families
-    personnel staff marines recruits detainees prisoners miners migrants refugees displaced
-    victims victim loyalists supporters forces judge""".split()
+    [
+        "people",
+        "persons",
+        "person",
+        "civilians",
+        "civilian",
+        "soldiers",
+        "soldier",
+        "troops",
+        "troop",
+        "militants",
+        "militant",
+        "rebels",
+        "rebel",
+        "insurgents",
+        "insurgent",
+        "fighters",
+        "fighter",
+        "members",
+        "member",
+        "policemen",
+        "policeman",
+        "police",
+        "officers",
+        "officer",
+        "men",
+        "man",
+        "women",
+        "woman",
+        "children",
+        "child",
+        "boys",
+        "girls",
+        "students",
+        "worker",
+        "workers",
+        "farmers",
+        "farmer",
+        "citizens",
+        "citizen",
+        "residents",
+        "resident",
+        "villagers",
+        "villager",
+        "taliban",
+        "terrorists",
+        "terrorist",
+        "servicemen",
+        "serviceman",
+        "gunmen",
+        "gunman",
+        "attackers",
+        "attacker",
+        "jihadists",
+        "jihadist",
+        "militiamen",
+        "militiaman",
+        "guards",
+        "guard",
+        "officials",
+        "official",
+        "demonstrators",
+        "protesters",
+        "protester",
+        "worshippers",
+        "pilgrims",
+        "syrians",
+        "iraqis",
+        "afghans",
+        "others",
+        "bodies",
+        "body",
+        "doctor",
+        "volunteer",
+        "leader",
+        "commander",
+        "separatist",
+        "guerrillas",
+        "guerrilla",
+        "kurds",
+        "albanians",
+        "militias",
+        "militia",
+        "family",
+        "families",
+        "personnel",
+        "staff",
+        "marines",
+        "recruits",
+        "detainees",
+        "prisoners",
+        "miners",
+        "migrants",
+        "refugees",
+        "displaced",
+        "victims",
+        "victim",
+        "loyalists",
+        "supporters",
+        "forces",
+        "judge",
+    ]
 )
 CIVILIAN_WORDS: Final = frozenset(
-    """civilians civilian people persons person children child women woman men man boys girls
-    students farmers farmer citizens citizen residents resident villagers villager worshippers
-    pilgrims doctor volunteer family families workers worker migrants refugees displaced
-    detainees prisoners miners judge""".split()
+    [
+        "civilians",
+        "civilian",
+        "people",
+        "persons",
+        "person",
+        "children",
+        "child",
+        "women",
+        "woman",
+        "men",
+        "man",
+        "boys",
+        "girls",
+        "students",
+        "farmers",
+        "farmer",
+        "citizens",
+        "citizen",
+        "residents",
+        "resident",
+        "villagers",
+        "villager",
+        "worshippers",
+        "pilgrims",
+        "doctor",
+        "volunteer",
+        "family",
+        "families",
+        "workers",
+        "worker",
+        "migrants",
+        "refugees",
+        "displaced",
+        "detainees",
+        "prisoners",
+        "miners",
+        "judge",
+    ]
 )
 # Units of measures: what a count of weapons, strikes or places is a count of.
 UNITS: Final[tuple[tuple[str, ...], ...]] = tuple(
@@ -91,11 +255,57 @@ UNITS: Final[tuple[tuple[str, ...], ...]] = tuple(
 # Words that end the noun phrase after a count: "30 Taliban killed" reads through, "2 suicide
 # attacks kill at least 12" stops at the verb.
 _NOT_IN_NOUN_PHRASE: Final = frozenset(
-    """, ; : | . in on at near during after before as while by from for with to and or but among
-    hit hits struck strike strikes attack attacks attacked target targets targeted targeting
-    carry carried launch launched fired fire says said say told reported report""".split()
+    [
+        ",",
+        ";",
+        ":",
+        "|",
+        ".",
+        "in",
+        "on",
+        "at",
+        "near",
+        "during",
+        "after",
+        "before",
+        "as",
+        "while",
+        "by",
+        "from",
+        "for",
+        "with",
+        "to",
+        "and",
+        "or",
+        "but",
+        "among",
+        "hit",
+        "hits",
+        "struck",
+        "strike",
+        "strikes",
+        "attack",
+        "attacks",
+        "attacked",
+        "target",
+        "targets",
+        "targeted",
+        "targeting",
+        "carry",
+        "carried",
+        "launch",
+        "launched",
+        "fired",
+        "fire",
+        "says",
+        "said",
+        "say",
+        "told",
+        "reported",
+        "report",
+    ]
 )
-_CURRENCY: Final = frozenset("rs rs. $ usd us$ € eur £ rupees dollars".split())
+_CURRENCY: Final = frozenset(["rs", "rs.", "$", "usd", "us$", "€", "eur", "£", "rupees", "dollars"])
 
 
 @dataclass
@@ -142,12 +352,40 @@ def _numbers(tokens: list[Token]) -> list[Quantity]:
             "-",
             "am",
             "pm",
-        } or before in {"january", "february", "march", "april", "may", "june", "july", "august",
-                        "september", "october", "november", "december", "no", "no.", "#", "incident",
-                        "since", "in", "of"} and q.value is not None and q.value > 31:
+        } or (
+            before
+            in {
+                "january",
+                "february",
+                "march",
+                "april",
+                "may",
+                "june",
+                "july",
+                "august",
+                "september",
+                "october",
+                "november",
+                "december",
+                "no",
+                "no.",
+                "#",
+                "incident",
+                "since",
+                "in",
+                "of",
+            }
+            and q.value is not None
+            and q.value > 31
+        ):
             i = q.end
             continue
-        if q.value is not None and 1900 <= q.value <= 2100 and q.qualifier is None and "," not in q.words:
+        if (
+            q.value is not None
+            and 1900 <= q.value <= 2100
+            and q.qualifier is None
+            and "," not in q.words
+        ):
             i = q.end
             continue
         found.append(q)
@@ -193,8 +431,10 @@ def figures(sentence: Sentence) -> list[Figure]:
                 break
             p = previous[-1]
             between = lowers[p.end : first.start]
-            if not between or between[-1] not in {",", "and"} or any(
-                w in _NOT_IN_NOUN_PHRASE - {",", "and"} for w in between
+            if (
+                not between
+                or between[-1] not in {",", "and"}
+                or any(w in _NOT_IN_NOUN_PHRASE - {",", "and"} for w in between)
             ):
                 break
             chain.insert(0, p)
@@ -203,10 +443,27 @@ def figures(sentence: Sentence) -> list[Figure]:
             for c in chain:
                 used.add(c.start)
             used.discard(q.start)
-            merged = Quantity(total, None, None, chain[0].start, q.end, chain[0].qualifier, "+".join(c.words for c in chain))
+            merged = Quantity(
+                total,
+                None,
+                None,
+                chain[0].start,
+                q.end,
+                chain[0].qualifier,
+                "+".join(c.words for c in chain),
+            )
             quantities = [merged if c is q else c for c in quantities]
             out.append(
-                Figure("killed", total, None, None, chain[0].qualifier, tokens[chain[0].start].start, tokens[q.end - 1].end, "counts listed before a death word, added up")
+                Figure(
+                    "killed",
+                    total,
+                    None,
+                    None,
+                    chain[0].qualifier,
+                    tokens[chain[0].start].start,
+                    tokens[q.end - 1].end,
+                    "counts listed before a death word, added up",
+                )
             )
             used.add(q.start)
 
@@ -215,11 +472,20 @@ def figures(sentence: Sentence) -> list[Figure]:
     combined = {
         i
         for i in death_words
-        if (i + 2 < len(lowers) and lowers[i + 1] == "and" and lowers[i + 2] in INJURY_AFTER | {"wound", "wounded"})
+        if (
+            i + 2 < len(lowers)
+            and lowers[i + 1] == "and"
+            and lowers[i + 2] in INJURY_AFTER | {"wound", "wounded"}
+        )
         or (i >= 2 and lowers[i - 1] == "and" and lowers[i - 2] in INJURY_AFTER)
     }
     for idx, w in enumerate(lowers):
-        if w in {"deaths"} and idx + 2 < len(lowers) and lowers[idx + 1] == "and" and lowers[idx + 2].startswith("wound"):
+        if (
+            w in {"deaths"}
+            and idx + 2 < len(lowers)
+            and lowers[idx + 1] == "and"
+            and lowers[idx + 2].startswith("wound")
+        ):
             combined.add(idx)
 
     for q in quantities:
@@ -232,15 +498,25 @@ def figures(sentence: Sentence) -> list[Figure]:
             and (tokens[j].text[:1].isalpha() or tokens[j].text[:1] == "#")
             and lowers[j] not in _NOT_IN_NOUN_PHRASE
             and lowers[j] not in DEATH_AFTER | INJURY_AFTER | {"kill", "kills"}
-            and not (lowers[j] in DISPLACED and (j + 1 >= len(tokens) or lowers[j + 1] not in PEOPLE))
+            and not (
+                lowers[j] in DISPLACED and (j + 1 >= len(tokens) or lowers[j + 1] not in PEOPLE)
+            )
         ):
             j += 1
-        if j < len(tokens) and (lowers[j] in DEATH_AFTER or lowers[j] in {"kill", "kills"} and (j + 1 >= len(tokens) or lowers[j + 1] in {"during", "in", "on", "at", "as"})):
+        if j < len(tokens) and (
+            lowers[j] in DEATH_AFTER
+            or (
+                lowers[j] in {"kill", "kills"}
+                and (j + 1 >= len(tokens) or lowers[j + 1] in {"during", "in", "on", "at", "as"})
+            )
+        ):
             if j in combined:
                 continue
             if lowers[j] == "fell" and not (q.end == j or lowers[q.end] in PEOPLE):
                 continue
-            if lowers[j] == "lost" and not (j + 1 < len(tokens) and lowers[j + 1] in {"lives", "their"}):
+            if lowers[j] == "lost" and not (
+                j + 1 < len(tokens) and lowers[j + 1] in {"lives", "their"}
+            ):
                 continue
             _add_listed(q)
             add("killed", q, q.start, j + 1, "a count before a death word")
@@ -269,10 +545,16 @@ def figures(sentence: Sentence) -> list[Figure]:
                 if w.startswith(("burn",)) and "alive" not in lowers[q.end : q.end + 5]:
                     continue
                 if w in {"find", "found", "finds"} and not any(
-                    lowers[k] in {"bodies", "body", "dead"} for k in range(q.end, min(q.end + 2, len(tokens)))
+                    lowers[k] in {"bodies", "body", "dead"}
+                    for k in range(q.end, min(q.end + 2, len(tokens)))
                 ):
                     continue
-                if w == "killed" and i > 0 and lowers[i - 1] not in PEOPLE | {"forces", "troops"} and not tokens[i - 1].text[:1].isupper():
+                if (
+                    w == "killed"
+                    and i > 0
+                    and lowers[i - 1] not in PEOPLE | {"forces", "troops"}
+                    and not tokens[i - 1].text[:1].isupper()
+                ):
                     # "were killed 30" is not English; "killed nine civilians" is.
                     pass
                 end = q.end
@@ -282,7 +564,10 @@ def figures(sentence: Sentence) -> list[Figure]:
                     end += 2
                 add("killed", q, i, end, f"a count after '{tokens[i].text}'")
         # 3. "death toll rises to five", "death toll tops 136,000", "raise the death toll to 270"
-        if w in {"find", "found", "finds"} and lowers[i + 1 : i + 3] in (["a", "body"], ["the", "body"]):
+        if w in {"find", "found", "finds"} and lowers[i + 1 : i + 3] in (
+            ["a", "body"],
+            ["the", "body"],
+        ):
             start, end = _span(tokens, i, i + 3)
             out.append(Figure("killed", 1, None, None, None, start, end, "a body found"))
         if w == "toll" and i > 0 and lowers[i - 1] == "death":
@@ -305,10 +590,17 @@ def figures(sentence: Sentence) -> list[Figure]:
             window = lowers[q.end : q.end + 2 + n]
             for skip in range(0, 3):
                 if tuple(window[skip : skip + n]) == unit and all(
-                    lowers[q.end + k] not in {",", "and", "of"} or (k == 0 and lowers[q.end] == "of")
+                    lowers[q.end + k] not in {",", "and", "of"}
+                    or (k == 0 and lowers[q.end] == "of")
                     for k in range(skip)
                 ):
-                    add(" ".join(tokens[q.end + skip + k].text.lower() for k in range(n)), q, q.start, q.end + skip + n, "a count of a unit")
+                    add(
+                        " ".join(tokens[q.end + skip + k].text.lower() for k in range(n)),
+                        q,
+                        q.start,
+                        q.end + skip + n,
+                        "a count of a unit",
+                    )
                     break
             if q.start in used:
                 break
@@ -325,8 +617,34 @@ def figures(sentence: Sentence) -> list[Figure]:
 
 _ARTICLES: Final = frozenset({"a", "an", "one", "his", "her", "their", "another"})
 _STOP: Final = frozenset(
-    """in on at near during after before as while by from for with, of to and | : ; was were is
-    has have had been""".split()
+    [
+        "in",
+        "on",
+        "at",
+        "near",
+        "during",
+        "after",
+        "before",
+        "as",
+        "while",
+        "by",
+        "from",
+        "for",
+        "with,",
+        "of",
+        "to",
+        "and",
+        "|",
+        ":",
+        ";",
+        "was",
+        "were",
+        "is",
+        "has",
+        "have",
+        "had",
+        "been",
+    ]
 )
 
 
@@ -334,9 +652,16 @@ def _singular_victims(tokens: list[Token], lowers: list[str], combined: set[int]
     for i, w in enumerate(lowers):
         if i in combined:
             continue
-        passive = w in {"killed", "murdered", "executed", "slain"} or (
-            i + 1 < len(lowers) and (w, lowers[i + 1]) in {("gunned", "down"), ("shot", "dead")}
-        ) or (w in {"tortured", "beaten", "stabbed", "shot"} and lowers[i + 1 : i + 3] in (["to", "death"], ["to", "dead"]))
+        passive = (
+            w in {"killed", "murdered", "executed", "slain"}
+            or (
+                i + 1 < len(lowers) and (w, lowers[i + 1]) in {("gunned", "down"), ("shot", "dead")}
+            )
+            or (
+                w in {"tortured", "beaten", "stabbed", "shot"}
+                and lowers[i + 1 : i + 3] in (["to", "death"], ["to", "dead"])
+            )
+        )
         if passive:
             # The subject: back to the sentence's (or headline part's) start.
             k = i - 1
@@ -355,19 +680,37 @@ def _singular_victims(tokens: list[Token], lowers: list[str], combined: set[int]
             if items and all(_singular(item) for item in items) and len(items) <= 5:
                 head = tokens[begin + 1]
                 return Figure(
-                    "killed", len(items), None, None, None, head.start, tokens[min(i + 1, len(tokens) - 1)].end if w in {"gunned", "shot"} else tokens[i].end,
+                    "killed",
+                    len(items),
+                    None,
+                    None,
+                    None,
+                    head.start,
+                    tokens[min(i + 1, len(tokens) - 1)].end
+                    if w in {"gunned", "shot"}
+                    else tokens[i].end,
                     "a victim named in the singular",
                 )
         if w in {"kill", "kills", "killed", "killing"} and i + 1 < len(lowers):
             object_tokens: list[str] = []
             k = i + 1
-            while k < len(lowers) and lowers[k] not in _STOP - {",", "and"} and not lowers[k].endswith("ing"):
+            while (
+                k < len(lowers)
+                and lowers[k] not in _STOP - {",", "and"}
+                and not lowers[k].endswith("ing")
+            ):
                 object_tokens.append(tokens[k].text)
                 k += 1
             items = _items(object_tokens)
             if items and all(_singular(item) for item in items) and len(items) <= 5:
                 return Figure(
-                    "killed", len(items), None, None, None, tokens[i].start, tokens[k - 1].end,
+                    "killed",
+                    len(items),
+                    None,
+                    None,
+                    None,
+                    tokens[i].start,
+                    tokens[k - 1].end,
                     "victims named in the singular after the verb",
                 )
     return None
@@ -375,7 +718,10 @@ def _singular_victims(tokens: list[Token], lowers: list[str], combined: set[int]
 
 def _head_phrase(item: list[str]) -> list[str]:
     for n, w in enumerate(item):
-        if n > 0 and (w.lower() in {"of", "with", "from", "in", "at", "on", "near", "for"} or w.lower().endswith("ing")):
+        if n > 0 and (
+            w.lower() in {"of", "with", "from", "in", "at", "on", "near", "for"}
+            or w.lower().endswith("ing")
+        ):
             return item[:n]
     return item
 
@@ -409,16 +755,59 @@ def _singular(item: list[str]) -> bool:
     if _named(item) and len(item) <= 4:
         return True  # a person's name
     lowered = [w.lower() for w in item]
-    if any(w[:1].isdigit() or w in {"two", "three", "four", "several", "many", "some", "the"} for w in lowered):
+    if any(
+        w[:1].isdigit() or w in {"two", "three", "four", "several", "many", "some", "the"}
+        for w in lowered
+    ):
         return False
     head = lowered[-1].strip("'’").removesuffix("'s").removesuffix("’s")
     singular_heads = {
-        "civilian", "rebel", "soldier", "officer", "member", "man", "woman", "child", "boy",
-        "girl", "farmer", "doctor", "volunteer", "leader", "commander", "separatist",
-        "terrorist", "militant", "fighter", "policeman", "journalist", "teacher", "student",
-        "associate", "brother", "son", "father", "judge", "official", "worker", "guard",
-        "maoist", "activist", "cleric", "imam", "driver", "resident", "villager", "citizen",
-        "body", "person", "insurgent", "gunman", "jihadist", "militiaman", "serviceman",
+        "civilian",
+        "rebel",
+        "soldier",
+        "officer",
+        "member",
+        "man",
+        "woman",
+        "child",
+        "boy",
+        "girl",
+        "farmer",
+        "doctor",
+        "volunteer",
+        "leader",
+        "commander",
+        "separatist",
+        "terrorist",
+        "militant",
+        "fighter",
+        "policeman",
+        "journalist",
+        "teacher",
+        "student",
+        "associate",
+        "brother",
+        "son",
+        "father",
+        "judge",
+        "official",
+        "worker",
+        "guard",
+        "maoist",
+        "activist",
+        "cleric",
+        "imam",
+        "driver",
+        "resident",
+        "villager",
+        "citizen",
+        "body",
+        "person",
+        "insurgent",
+        "gunman",
+        "jihadist",
+        "militiaman",
+        "serviceman",
     }
     if head in singular_heads:
         return True

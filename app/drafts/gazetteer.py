@@ -87,7 +87,12 @@ class Gazetteer:
         """Every (key, place) of a country, for fuzzy matching; gathered on first use."""
         found = self._by_country.get(country)
         if found is None:
-            found = [(k, e) for k, entries in self.by_key.items() for e in entries if e.country == country]
+            found = [
+                (k, e)
+                for k, entries in self.by_key.items()
+                for e in entries
+                if e.country == country
+            ]
             self._by_country[country] = found
         return found
 
@@ -152,13 +157,13 @@ def _build() -> Gazetteer:
         s[2] += 1
     countries: dict[str, Entry] = {}
     for code, row in _read("countries.json").items():
-        s = sums.get(code)
+        mean = sums.get(code)
         country = Entry(
             name=str(row["name"]),
             kind="country",
             country=code,
-            latitude=round(s[0] / s[2], 4) if s else None,
-            longitude=round(s[1] / s[2], 4) if s else None,
+            latitude=round(mean[0] / mean[2], 4) if mean else None,
+            longitude=round(mean[1] / mean[2], 4) if mean else None,
             population=int(row["population"] or 0),  # type: ignore[call-overload]
             geonames_id=int(row["geonameid"]),  # type: ignore[call-overload]
         )
@@ -178,36 +183,38 @@ def _build() -> Gazetteer:
             by_name.get((sub.country_code, _key(name)), []), key=lambda p: -p[0].population
         )
         if namesakes:
-            town, geonames_admin1 = namesakes[0]
-            if town.population < 0.25 * largest.get((sub.country_code, geonames_admin1), 0):
+            namesake, namesake_code = namesakes[0]
+            if namesake.population < 0.25 * largest.get((sub.country_code, namesake_code), 0):
                 continue
-            claims[(sub.country_code, geonames_admin1)].append((town.population, sub.code, town))
+            claims[(sub.country_code, namesake_code)].append(
+                (namesake.population, sub.code, namesake)
+            )
     code_of: dict[tuple[str, str], str] = {}
     point_of: dict[str, Entry] = {}
-    for (country, geonames_admin1), claimants in claims.items():
+    for (country_code, geonames_admin1), claimants in claims.items():
         claimants.sort(key=lambda c: -c[0])
         if len(claimants) == 1 or claimants[0][0] >= 3 * max(claimants[1][0], 1):
-            population, iso, town = claimants[0]
-            code_of[(country, geonames_admin1)] = iso
-            point_of[iso] = town
+            _, code, capital = claimants[0]
+            code_of[(country_code, geonames_admin1)] = code
+            point_of[code] = capital
     admin1: dict[str, Entry] = {}
     for sub, name, k in divisions:
-        town = point_of.get(sub.code)  # type: ignore[attr-defined]
+        point = point_of.get(sub.code)  # type: ignore[attr-defined]
         parent = getattr(sub, "parent_code", None)
         division = Entry(
             name=name,
             kind="admin2" if parent else "admin1",
             country=sub.country_code,  # type: ignore[attr-defined]
-            latitude=town.latitude if town else None,
-            longitude=town.longitude if town else None,
-            population=town.population if town else 0,
+            latitude=point.latitude if point else None,
+            longitude=point.longitude if point else None,
+            population=point.population if point else 0,
             source="iso-3166-2",
             admin1=sub.code,  # type: ignore[attr-defined]
         )
         admin1[division.admin1 or ""] = division
         add({k}, division)
-    for entry, keys, _, geonames_admin1 in towns:
-        iso = code_of.get((entry.country, geonames_admin1))
+    for entry, keys, _, town_code in towns:
+        iso = code_of.get((entry.country, town_code))
         add(keys, entry._replace(admin1=iso) if iso else entry)
     return Gazetteer(dict(by_key), countries, admin1)
 
@@ -235,6 +242,7 @@ COUNTRY_ALIASES: Final[dict[str, tuple[str, ...]]] = {
     "TR": ("Turkiye", "Türkiye"),
     "XK": ("Kosova",),
 }
+
 
 def demonym(word: str) -> str | None:
     """The country a demonym ("Syrian", "Syrians", "Afghan") names, or None."""

@@ -13,13 +13,35 @@ from app.drafts.text import Token
 _UNITS: Final[dict[str, int]] = {
     w: i
     for i, w in enumerate(
-        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-        "fifteen sixteen seventeen eighteen nineteen".split()
+        [
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+        ]
     )
 }
 _TENS: Final[dict[str, int]] = {
     w: 10 * i
-    for i, w in enumerate("_ _ twenty thirty forty fifty sixty seventy eighty ninety".split())
+    for i, w in enumerate(
+        ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+    )
     if w != "_"
 }
 _SCALES: Final[dict[str, int]] = {"hundred": 100, "thousand": 1000, "million": 1_000_000}
@@ -105,7 +127,7 @@ def quantity_at(tokens: list[Token], i: int) -> Quantity | None:
     while j < len(tokens):
         w = tokens[j].lower
         value = word_value(w)
-        if value is not None and (current is None or value < 100 and current % 100 == 0):
+        if value is not None and (current is None or (value < 100 and current % 100 == 0)):
             current = value if current is None else current + value
             j += 1
             if _DIGITS.match(w):
@@ -130,5 +152,5 @@ def quantity_at(tokens: list[Token], i: int) -> Quantity | None:
     if current is None and total == 0:
         return None
     value = total + (current or 0)
-    words = " ".join(t.text for t in tokens[i:j])
-    return Quantity(value, None, None, start, j, qual, words)
+    written = " ".join(t.text for t in tokens[i:j])
+    return Quantity(value, None, None, start, j, qual, written)

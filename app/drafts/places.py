@@ -132,9 +132,10 @@ class PlaceMention:
 
 def km_between(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin(
-        (lon2 - lon1) / 2
-    ) ** 2
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
     return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
 
 
@@ -167,11 +168,18 @@ def rank_entries(
 ) -> list[Entry]:
     def score(e: Entry) -> tuple[float, int, int, int]:
         in_country = countries.get(e.country, 0.0)
-        primary = 1 if written is not None and gazetteer.key(e.name) == gazetteer.key(written) else 0
-        kind_match = 1 if kind_hint is not None and (
-            e.kind == kind_hint
-            or kind_hint in ("admin1", "region") and e.kind in ("admin1", "admin2")
-        ) else 0
+        primary = (
+            1 if written is not None and gazetteer.key(e.name) == gazetteer.key(written) else 0
+        )
+        kind_match = (
+            1
+            if kind_hint is not None
+            and (
+                e.kind == kind_hint
+                or (kind_hint in ("admin1", "region") and e.kind in ("admin1", "admin2"))
+            )
+            else 0
+        )
         return (in_country, kind_match, primary, e.population)
 
     return sorted(entries, key=score, reverse=True)
@@ -186,9 +194,7 @@ def fuzzy_entry(name: str, country: str, cutoff: float = 88.0) -> tuple[Entry, f
     k = gazetteer.key(name)
     if len(k) < 4:
         return None
-    hit = process.extractOne(
-        k, [c[0] for c in choices], scorer=fuzz.ratio, score_cutoff=cutoff
-    )
+    hit = process.extractOne(k, [c[0] for c in choices], scorer=fuzz.ratio, score_cutoff=cutoff)
     if hit is None:
         return None
     return choices[hit[2]][1], float(hit[1])

@@ -13,17 +13,38 @@ from typing import Final
 _PARTICLE = r"(?:al|el|a|ad|ar|as|ash|at|az|an|bin|ibn|abu|Abu|de|da|del|van|von|bint)"
 NAME: Final = (
     r"[A-Z][\w'’]+(?:-[\w'’]+)?"
-    r"(?:\s+(?:" + _PARTICLE + r"[-\s][A-Z]?[\w'’]+|" + _PARTICLE + r"-\w+|[A-Z][\w'’]+(?:-[\w'’]+)?)){1,4}"
+    r"(?:\s+(?:"
+    + _PARTICLE
+    + r"[-\s][A-Z]?[\w'’]+|"
+    + _PARTICLE
+    + r"-\w+|[A-Z][\w'’]+(?:-[\w'’]+)?)){1,4}"
 )
-_SPEECH_VERBS: Final = r"(?:said|says|told|added|explained|stated|stressed|noted|warned|declared|described|recalled)"
+_SPEECH_VERBS: Final = (
+    r"(?:said|says|told|added|explained|stated|stressed|noted|warned|declared|described|recalled)"
+)
 _AFTER: Final = re.compile(
     r"^[\s,]*(?:" + _SPEECH_VERBS + r"\s+(?P<name>" + NAME + r")"
-    r"|(?P<name2>" + NAME + r")\s+" + _SPEECH_VERBS + r"|(?P<pronoun>he|she)\s+" + _SPEECH_VERBS + r")",
+    r"|(?P<name2>"
+    + NAME
+    + r")\s+"
+    + _SPEECH_VERBS
+    + r"|(?P<pronoun>he|she)\s+"
+    + _SPEECH_VERBS
+    + r")",
 )
 _BEFORE: Final = re.compile(
-    r"(?:(?P<name>" + NAME + r")(?:,[^,“\"]{3,80},)?\s+" + _SPEECH_VERBS + r"(?:\s+[A-Z][\w\s]{0,40}?)?"
-    r"|according\s+(?:to\s+)?(?P<name2>" + NAME + r")[^“\"]{0,120}?\bwho\s+" + _SPEECH_VERBS
-    + r"|(?P<pronoun>\b[Hh]e|\b[Ss]he)\s+" + _SPEECH_VERBS + r"(?:\s+[A-Z][\w\s]{0,40}?)?)"
+    r"(?:(?P<name>"
+    + NAME
+    + r")(?:,[^,“\"]{3,80},)?\s+"
+    + _SPEECH_VERBS
+    + r"(?:\s+[A-Z][\w\s]{0,40}?)?"
+    r"|according\s+(?:to\s+)?(?P<name2>"
+    + NAME
+    + r")[^“\"]{0,120}?\bwho\s+"
+    + _SPEECH_VERBS
+    + r"|(?P<pronoun>\b[Hh]e|\b[Ss]he)\s+"
+    + _SPEECH_VERBS
+    + r"(?:\s+[A-Z][\w\s]{0,40}?)?)"
     r"[\s:,]*$",
 )
 # "Marwan al-Qadi, a spokesperson for the Unified Command," introduces a person and a role.
@@ -32,10 +53,43 @@ _INTRODUCTION: Final = re.compile(
 )
 _OPEN = {"“": "”", '"': '"', "«": "»"}
 _NOT_PEOPLE: Final = frozenset(
-    """faction group groups brigade army coalition movement organisation organization umbrella
-    party front militia battalion force forces region town city village area province district
-    governorate country capital suburb neighbourhood neighborhood camp base agency outlet
-    newspaper channel""".split()
+    [
+        "faction",
+        "group",
+        "groups",
+        "brigade",
+        "army",
+        "coalition",
+        "movement",
+        "organisation",
+        "organization",
+        "umbrella",
+        "party",
+        "front",
+        "militia",
+        "battalion",
+        "force",
+        "forces",
+        "region",
+        "town",
+        "city",
+        "village",
+        "area",
+        "province",
+        "district",
+        "governorate",
+        "country",
+        "capital",
+        "suburb",
+        "neighbourhood",
+        "neighborhood",
+        "camp",
+        "base",
+        "agency",
+        "outlet",
+        "newspaper",
+        "channel",
+    ]
 )
 
 
@@ -65,7 +119,7 @@ _NAMED_BETWEEN: Final = re.compile(r"\b(?:said|says|according to)\s+(" + NAME + 
 
 def _same_voice(between: str, speaker: Person) -> bool:
     """Nothing between two quotes of a paragraph hands over to someone else."""
-    if any(mark in between for mark in "“\"«"):
+    if any(mark in between for mark in '“"«'):
         return False
     return all(m.group(1) == speaker.name for m in _NAMED_BETWEEN.finditer(between))
 
@@ -106,9 +160,16 @@ def quoted_spans(text: str) -> list[tuple[int, int, list[tuple[int, int]]]]:
             close = _OPEN[ch]
             nested: list[tuple[int, int]] = []
             j = i + 1
-            while j < n and text[j] != close and not (text[j] == "\n" and text[j + 1 : j + 2] == "\n"):
+            while (
+                j < n and text[j] != close and not (text[j] == "\n" and text[j + 1 : j + 2] == "\n")
+            ):
                 # A nested quote: single marks inside double ones.
-                if text[j] in "‘'" and (text[j - 1] in " “\"(") and j + 1 < n and text[j + 1].isalnum():
+                if (
+                    text[j] in "‘'"
+                    and (text[j - 1] in ' “"(')
+                    and j + 1 < n
+                    and text[j + 1].isalnum()
+                ):
                     k = text.find("’" if text[j] == "‘" else "'", j + 1)
                     if 0 < k < n and (k + 1 >= n or not text[k + 1].isalnum()):
                         nested.append((j + 1, k))
@@ -145,10 +206,16 @@ def quotes(text: str, persons: list[Person]) -> list[QuoteFound]:
             name = m.group("name") or m.group("name2")
             name_start = end + 1 + (m.start("name") if m.group("name") else m.start("name2"))
             quote.speaker = _person(persons, name, name_start, text)
-            quote.rule, quote.confidence = f"attributed after the quote ('{m.group().strip(' ,')}')", 0.9
+            quote.rule, quote.confidence = (
+                f"attributed after the quote ('{m.group().strip(' ,')}')",
+                0.9,
+            )
         elif m and m.group("pronoun"):
             quote.speaker = _last_person(persons, found, start)
-            quote.rule, quote.confidence = "'he/she said' after the quote: the last person named", 0.6
+            quote.rule, quote.confidence = (
+                "'he/she said' after the quote: the last person named",
+                0.6,
+            )
         else:
             b = _BEFORE.search(before[-300:])
             if b and (b.group("name") or b.group("name2")):
@@ -159,15 +226,23 @@ def quotes(text: str, persons: list[Person]) -> list[QuoteFound]:
                 quote.rule, quote.confidence = "attributed before the quote", 0.85
             elif b and b.group("pronoun"):
                 quote.speaker = _last_person(persons, found, start)
-                quote.rule, quote.confidence = "'he/she said' before the quote: the last person named", 0.6
+                quote.rule, quote.confidence = (
+                    "'he/she said' before the quote: the last person named",
+                    0.6,
+                )
             elif (
                 previous is not None
                 and previous.speaker is not None
                 and text.rfind("\n\n", 0, start) < previous.start
-                and _same_voice(text[previous.end : start - 1].lstrip(",.!?”\"' "), previous.speaker)
+                and _same_voice(
+                    text[previous.end : start - 1].lstrip(",.!?”\"' "), previous.speaker
+                )
             ):
                 quote.speaker = previous.speaker
-                quote.rule, quote.confidence = "a quote after another in its paragraph: the same speaker", 0.7
+                quote.rule, quote.confidence = (
+                    "a quote after another in its paragraph: the same speaker",
+                    0.7,
+                )
             elif (
                 previous is not None
                 and previous.speaker is not None
@@ -175,7 +250,10 @@ def quotes(text: str, persons: list[Person]) -> list[QuoteFound]:
                 and not after.strip(" .")
             ):
                 quote.speaker = previous.speaker
-                quote.rule, quote.confidence = "a paragraph of quote alone: the previous quote's speaker", 0.5
+                quote.rule, quote.confidence = (
+                    "a paragraph of quote alone: the previous quote's speaker",
+                    0.5,
+                )
             else:
                 quote.rule, quote.confidence = "quoted words, no speaker named", 0.4
         found.append(quote)
@@ -188,7 +266,9 @@ def _person(persons: list[Person], name: str, start: int, text: str) -> Person:
         if p.name == name:
             return p
     # A role in apposition right after the name: "said Omar al-Qalamouni, a media activist".
-    m = re.match(r",\s+(?:an?|the)\s+([^,.“”\"]{3,90}?)(?=[,.]|\s+who\b|$)", text[start + len(name) :])
+    m = re.match(
+        r",\s+(?:an?|the)\s+([^,.“”\"]{3,90}?)(?=[,.]|\s+who\b|$)", text[start + len(name) :]
+    )
     role = _role(m.group(1)) if m else None
     person = Person(name, role, start, start + len(name))
     if m:

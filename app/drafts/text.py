@@ -36,12 +36,47 @@ class Sentence:
 
 # Words with their hyphens and apostrophes ("al-Ruheibah", "rebels’"), numbers with their
 # separators ("136,000", "19/7/2012"), and any other character alone.
-_TOKEN = re.compile(
-    r"\d+(?:[.,/:]\d+)*(?:st|nd|rd|th)?|#?\w+(?:[-‐‑'’]\w+)*|\S", re.UNICODE
-)
+_TOKEN = re.compile(r"\d+(?:[.,/:]\d+)*(?:st|nd|rd|th)?|#?\w+(?:[-‐‑'’]\w+)*|\S", re.UNICODE)
 _ABBREVIATIONS: Final = frozenset(
-    "mr mrs ms dr gen lt col maj capt sgt st no vs etc jan feb mar apr jun jul aug sep sept "
-    "oct nov dec u.s u.n e.g i.e approx gov sen rep brig cpl pte".split()
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "dr",
+        "gen",
+        "lt",
+        "col",
+        "maj",
+        "capt",
+        "sgt",
+        "st",
+        "no",
+        "vs",
+        "etc",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+        "u.s",
+        "u.n",
+        "e.g",
+        "i.e",
+        "approx",
+        "gov",
+        "sen",
+        "rep",
+        "brig",
+        "cpl",
+        "pte",
+    ]
 )
 _CLOSERS = "\"'”’»)]"
 
@@ -99,13 +134,129 @@ def _add(out: list[Sentence], chunk: str, begin: int, end: int, base: int, parag
 # the language of a text of a few words already.
 _FUNCTION_WORDS: Final[dict[str, frozenset[str]]] = {
     "en": frozenset(
-        "the of and in to a is was were are said on by for with from at as that has have "
-        "been after killed their they this it who which an or not but".split()
+        [
+            "the",
+            "of",
+            "and",
+            "in",
+            "to",
+            "a",
+            "is",
+            "was",
+            "were",
+            "are",
+            "said",
+            "on",
+            "by",
+            "for",
+            "with",
+            "from",
+            "at",
+            "as",
+            "that",
+            "has",
+            "have",
+            "been",
+            "after",
+            "killed",
+            "their",
+            "they",
+            "this",
+            "it",
+            "who",
+            "which",
+            "an",
+            "or",
+            "not",
+            "but",
+        ]
     ),
-    "fr": frozenset("le la les des du de et une un est dans pour sur par au aux à qui".split()),
-    "es": frozenset("el la los las del de y en por con para una un es que se al".split()),
-    "pt": frozenset("o a os as do da dos das de e em no na por com para um uma é que".split()),
-    "de": frozenset("der die das und ist im den dem von mit zu ein eine nicht auf".split()),
+    "fr": frozenset(
+        [
+            "le",
+            "la",
+            "les",
+            "des",
+            "du",
+            "de",
+            "et",
+            "une",
+            "un",
+            "est",
+            "dans",
+            "pour",
+            "sur",
+            "par",
+            "au",
+            "aux",
+            "à",
+            "qui",
+        ]
+    ),
+    "es": frozenset(
+        [
+            "el",
+            "la",
+            "los",
+            "las",
+            "del",
+            "de",
+            "y",
+            "en",
+            "por",
+            "con",
+            "para",
+            "una",
+            "un",
+            "es",
+            "que",
+            "se",
+            "al",
+        ]
+    ),
+    "pt": frozenset(
+        [
+            "o",
+            "a",
+            "os",
+            "as",
+            "do",
+            "da",
+            "dos",
+            "das",
+            "de",
+            "e",
+            "em",
+            "no",
+            "na",
+            "por",
+            "com",
+            "para",
+            "um",
+            "uma",
+            "é",
+            "que",
+        ]
+    ),
+    "de": frozenset(
+        [
+            "der",
+            "die",
+            "das",
+            "und",
+            "ist",
+            "im",
+            "den",
+            "dem",
+            "von",
+            "mit",
+            "zu",
+            "ein",
+            "eine",
+            "nicht",
+            "auf",
+        ]
+    ),
 }
 
 

@@ -25,14 +25,14 @@ def draft(client: TestClient, text: str, **extra: Any) -> dict[str, Any]:
     body = {"text": text, "published_date": "2018-04-18", "outlet": "Syria Direct", **extra}
     response = client.post("/v1/drafts", json=body)
     assert response.status_code == 200, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def post(client: TestClient, drafted: dict[str, Any]) -> dict[str, Any]:
     report = {k: v for k, v in drafted.items() if k != "annotations"}
     response = client.post("/v1/reports", json=report)
     assert response.status_code == 201, response.text
-    return response.json()  # type: ignore[no-any-return]
+    return response.json()
 
 
 def quote_of(drafted: dict[str, Any], key: str) -> dict[str, Any]:
@@ -86,7 +86,11 @@ def test_seed_article_as_checked_by_hand(client: TestClient, demo: dict[str, Any
     for item in drafted["annotations"]["items"]:
         if item["start"] is not None:
             assert text[item["start"] : item["end"]] == item["text"], item
-    sunday = [a for a in drafted["annotations"]["items"] if a["kind"] == "date" and a["text"] == "on Sunday"]
+    sunday = [
+        a
+        for a in drafted["annotations"]["items"]
+        if a["kind"] == "date" and a["text"] == "on Sunday"
+    ]
     assert sunday and "last one on or before" in sunday[0]["why"]
     created = post(client, drafted)
     assert len(created["events"]) == len(drafted["events"])
@@ -109,7 +113,9 @@ def test_seed_article_on_an_empty_database_proposes_new_places_inside_their_pare
 
 @pytest.mark.parametrize("path", CORPUS, ids=[p.stem for p in CORPUS])
 def test_every_corpus_article_posts_unedited(client: TestClient, path: Path) -> None:
-    drafted = draft(client, path.read_text(encoding="utf-8"), url=f"https://example.org/{path.stem}")
+    drafted = draft(
+        client, path.read_text(encoding="utf-8"), url=f"https://example.org/{path.stem}"
+    )
     post(client, drafted)
     # Posting it again is recognised: the draft is a stable document.
     report = {k: v for k, v in drafted.items() if k != "annotations"}
@@ -159,7 +165,10 @@ def test_figures_dates_and_speakers_of_a_short_article(client: TestClient) -> No
         outlet="Example Wire",
     )
     attack = drafted["events"][0]
-    assert (attack["event_type"], attack["sub_event_type"]) == ("Violence against civilians", "Attack")
+    assert (attack["event_type"], attack["sub_event_type"]) == (
+        "Violence against civilians",
+        "Attack",
+    )
     assert attack["fatalities"]["best"] == 12
     assert attack["date_start"] == "2021-03-09"  # "on Tuesday", the article a Wednesday
     assert {"kind": "wounded", "value": 7} in [
@@ -206,7 +215,12 @@ def test_nested_and_straight_quotes(client: TestClient) -> None:
 def test_bad_input_is_a_problem(
     client: TestClient, engine: Engine, body: dict[str, Any], status: int, where: str
 ) -> None:
-    request = {"text": "Shelling hit al-Bab.", "published_date": "2018-04-18", "outlet": "X", **body}
+    request = {
+        "text": "Shelling hit al-Bab.",
+        "published_date": "2018-04-18",
+        "outlet": "X",
+        **body,
+    }
     before = row_counts(engine)
     problem = assert_problem(client.post("/v1/drafts", json=request), status)
     assert any(where in map(str, e["loc"]) for e in problem["errors"]), problem
@@ -220,18 +234,26 @@ def test_a_text_over_the_body_limit_is_a_413(client: TestClient) -> None:
     assert_problem(response, 413)
 
 
-def test_drafts_need_the_ingest_scope(client: TestClient, anon_client: TestClient, database_url: str) -> None:
+def test_drafts_need_the_ingest_scope(
+    client: TestClient, anon_client: TestClient, database_url: str
+) -> None:
     body = {"text": "Shelling hit al-Bab.", "published_date": "2018-04-18", "outlet": "X"}
     assert_problem(anon_client.post("/v1/drafts", json=body), 401)
     reader = make_key(database_url, ["read"], name="reader")
-    response = anon_client.post("/v1/drafts", json=body, headers={"Authorization": f"Bearer {reader}"})
+    response = anon_client.post(
+        "/v1/drafts", json=body, headers={"Authorization": f"Bearer {reader}"}
+    )
     assert_problem(response, 403)
     ingest = make_key(database_url, ["ingest"], name="ingest")
-    response = anon_client.post("/v1/drafts", json=body, headers={"Authorization": f"Bearer {ingest}"})
+    response = anon_client.post(
+        "/v1/drafts", json=body, headers={"Authorization": f"Bearer {ingest}"}
+    )
     assert response.status_code == 200, response.text
 
 
-def test_the_command_line_prints_the_same_draft(client: TestClient, database_url: str, tmp_path: Path) -> None:
+def test_the_command_line_prints_the_same_draft(
+    client: TestClient, database_url: str, tmp_path: Path
+) -> None:
     text = (DATA / "drafts" / "kenya-protest.txt").read_text(encoding="utf-8")
     path = tmp_path / "article.txt"
     path.write_text(text, encoding="utf-8")
