@@ -753,6 +753,52 @@ def import_reports(file: Path = FileArgument, strict: bool = StrictOption) -> No
         raise typer.Exit(1)
 
 
+# -- drafts ------------------------------------------------------------------------------------
+
+
+@cli.command("draft")
+def draft(
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="The article's text (UTF-8); - is stdin.",
+    ),
+    published: str = typer.Option(
+        ..., "--date", help="The article's date, YYYY-MM-DD: weekdays are resolved against it."
+    ),
+    outlet: str = typer.Option(..., "--outlet", help="The outlet's name."),
+    title: str | None = typer.Option(None, "--title", help="The article's title."),
+    url: str | None = typer.Option(None, "--url", help="The article's URL."),
+) -> None:
+    """Draft a report from a news text: prints the JSON POST /v1/drafts answers.
+
+    The draft is what `POST /v1/reports` takes, plus `annotations` explaining each proposal.
+    Nothing is written to the database.
+
+    Example: conflictdb draft article.txt --date 2018-04-18 --outlet "Syria Direct"
+    """
+    import orjson
+
+    from app.core import bodies
+    from app.drafts import service as draft_service
+    from app.drafts.schemas import DraftCreate
+
+    body = {"text": file.read_text(encoding="utf-8"), "published_date": published, "outlet": outlet}
+    if title is not None:
+        body["title"] = title
+    if url is not None:
+        body["url"] = url
+    request = bodies.validate_json(DraftCreate, orjson.dumps(body))
+    engine = _engine()
+    try:
+        result = draft_service.draft(engine, request)
+    finally:
+        engine.dispose()
+    sys.stdout.write(orjson.dumps(result.body, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
 # -- exports -----------------------------------------------------------------------------------
 
 

@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.articles.router import router as articles_router
     from app.auth.router import router as keys_router
     from app.changes.router import router as changes_router
+    from app.drafts.router import router as drafts_router
     from app.events.router import router as events_router
     from app.health.router import router as health_router
     from app.home import index as home
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # sent (401/403; two credentials at once are a 400), and the rate limit (429).
     for router in (
         ingest_router,
+        drafts_router,
         events_router,
         articles_router,
         quotes_router,

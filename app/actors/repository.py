@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import ColumnElement, func, select
@@ -360,3 +361,32 @@ def affiliations_of(session: Session, actor_id: int) -> set[tuple[int, str]]:
             )
         )
     }
+
+
+class ActorAliasMatch(TypedDict):
+    id: int
+    name: str
+    alias: str
+    name_norm: str
+    kind: str
+    country: str | None
+
+
+def actors_by_alias_norms(session: Session, norms: Collection[str]) -> list[ActorAliasMatch]:
+    """Live actors known by any of these normalised names, each with the alias that matched."""
+    if not norms:
+        return []
+    stmt = (
+        select(
+            Actor.id,
+            Actor.name,
+            ActorAlias.name.label("alias"),
+            ActorAlias.name_norm,
+            Actor.kind,
+            Actor.country,
+        )
+        .join(ActorAlias, ActorAlias.actor_id == Actor.id)
+        .where(ActorAlias.name_norm.in_(sorted(set(norms))), Actor.merged_into_id.is_(None))
+        .order_by(Actor.id)
+    )
+    return cast(list[ActorAliasMatch], [dict(r) for r in session.execute(stmt).mappings()])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, NamedTuple, TypedDict, cast
 
 from sqlalchemy import ColumnElement, func, select
@@ -344,3 +345,41 @@ def place_alias_norms(session: Session, place_id: int) -> list[str]:
     return list(
         session.scalars(select(PlaceAlias.name_norm).where(PlaceAlias.place_id == place_id))
     )
+
+
+class AliasMatch(TypedDict):
+    id: int
+    name: str
+    alias: str
+    name_norm: str
+    kind: str
+    country: str | None
+    parent_id: int | None
+    depth: int
+    latitude: float | None
+    longitude: float | None
+
+
+def places_by_alias_norms(session: Session, norms: Collection[str]) -> list[AliasMatch]:
+    """Live places known by any of these normalised names (the draft assistant looks every
+    phrase of a text up at once), each with the alias that matched."""
+    if not norms:
+        return []
+    stmt = (
+        select(
+            Place.id,
+            Place.name,
+            PlaceAlias.name.label("alias"),
+            PlaceAlias.name_norm,
+            Place.kind,
+            Place.country,
+            Place.parent_id,
+            Place.depth,
+            Place.latitude,
+            Place.longitude,
+        )
+        .join(PlaceAlias, PlaceAlias.place_id == Place.id)
+        .where(PlaceAlias.name_norm.in_(sorted(set(norms))), Place.merged_into_id.is_(None))
+        .order_by(Place.id)
+    )
+    return cast(list[AliasMatch], [dict(r) for r in session.execute(stmt).mappings()])
