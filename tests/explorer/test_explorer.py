@@ -8,14 +8,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx2
 import pytest
 
 from tests.explorer.conftest import Site, Watched, open_explorer, wait_ready
+from tests.explorer.harness import running_app
 
 pytestmark = pytest.mark.slow
 
@@ -521,3 +523,64 @@ def test_filters_the_api_gains_appear_without_a_change_to_the_page(
     assert page.locator("legend", has_text="Violence type").is_visible()
     assert page.get_by_label("Sources at least").count() == 0  # not in the API: not shown
     watched.assert_clean()
+
+
+@pytest.fixture(scope="module")
+def keyed_site(explorer_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    """A second server on the same data with CONFLICTDB_AUTH_READS=true, and a read key."""
+    from tests.conftest import make_key
+
+    key = make_key(explorer_database, ["read"], name="explorer-read")
+    log = tmp_path_factory.mktemp("explorer-keyed") / "server.log"
+    with (
+        running_app(explorer_database, log, auth_reads=True) as server,
+        httpx2.Client(base_url=server.base_url, timeout=30) as http,
+    ):
+        yield Site(server.base_url, http, key)
+
+
+def test_with_auth_reads_the_page_asks_for_a_key_and_keeps_it_for_the_session(
+    watched: Watched, keyed_site: Site
+) -> None:
+    page = watched.page
+    key = keyed_site.key
+    assert key is not None
+    sent: list[tuple[str, str | None]] = []
+
+    def on_request(request: Any) -> None:
+        if "/v1/" in request.url:
+            sent.append((request.url, request.headers.get("authorization")))
+
+    page.on("request", on_request)
+    response = page.goto(f"{keyed_site.base_url}/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    page.wait_for_selector("#key-dialog[open]")
+    assert sent == []  # nothing asked of the API before there is a key
+    page.fill("#key-input", "cdb_00000000_not-a-key")
+    page.click("#key-form button[type=submit]")
+    page.wait_for_function(
+        "() => document.querySelector('#key-error').textContent.includes('not accepted')"
+    )
+    assert page.is_visible("#key-dialog[open]")
+    page.fill("#key-input", key)
+    page.click("#key-form button[type=submit]")
+    wait_ready(page)
+    page.wait_for_function("() => document.body.dataset.state === 'ready'")
+    assert totals(page) == {"map": 304, "timeline": 304, "table": 304}
+    assert key not in page.url
+    assert page.evaluate("sessionStorage.getItem('conflictdb.readKey')") == key
+    assert page.evaluate("localStorage.length") == 0
+    after_key = [auth for url, auth in sent if "not-a-key" not in (auth or "")][-5:]
+    assert after_key and all(auth == f"Bearer {key}" for auth in after_key)
+    assert all(key not in url for url, _ in sent)
+    # The export cannot be a plain link (it needs the header): fetched with the key, saved.
+    with page.expect_download() as info:
+        page.click("#export-csv")
+    rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
+    assert len(rows) == 304
+    # A reload keeps the key for the tab's session: no question asked again.
+    page.reload()
+    wait_ready(page)
+    assert not page.is_visible("#key-dialog[open]")
+    assert page.evaluate("document.body.dataset.state") == "ready"
+    watched.assert_clean(allow_status=(401,))
