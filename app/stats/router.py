@@ -129,5 +129,7 @@ def place_stats(
     session: ReadSessionDep,
     q: Annotated[PlaceStatsQuery, known_terms(PlaceStatsQuery)],
 ) -> Response:
-    stats = service.place_stats(session, q, max_rows=_max_rows(request))
+    stats = service.place_stats(
+        session, q, max_rows=_max_rows(request), use_rollups=_use_rollups(request)
+    )
     return GeoJSONResponse(stats)

@@ -321,16 +321,30 @@ def to_csv(stats: dict[str, Any]) -> str:
 # -- GET /v1/stats/places ----------------------------------------------------------------------
 
 
-def place_stats(session: Session, q: PlaceStatsQuery, *, max_rows: int) -> dict[str, Any]:
-    """A GeoJSON FeatureCollection of metric totals per place with coordinates."""
+def place_stats(
+    session: Session, q: PlaceStatsQuery, *, max_rows: int, use_rollups: bool = True
+) -> dict[str, Any]:
+    """A GeoJSON FeatureCollection of metric totals per place with coordinates.
+
+    Per admin1, the monthly rollups answer whatever they can (as for GET /v1/stats/events):
+    a map of a whole dataset's divisions without reading its events.
+    """
     q = event_repository.with_live_ids(session, q)
     metrics = q.chosen_metrics()
-    places = repository.located_place_totals(
-        session, q, level=q.level, metrics=metrics, limit=max_rows + 1
-    )
+    source = rollup_source(session, q, None, ["admin1"]) if use_rollups else None
+    if q.level == "admin1" and source is not None:
+        places, unlocated = repository.totals_per_place(
+            session,
+            repository.rollup_place_rows(source(None, ["admin1"], metrics), metrics),
+            metrics,
+            limit=max_rows + 1,
+        )
+    else:
+        places, unlocated = repository.place_totals(
+            session, q, level=q.level, metrics=metrics, limit=max_rows + 1
+        )
     if len(places) > max_rows:
         raise _too_many(max_rows)
-    unlocated = repository.unlocated_totals(session, q, level=q.level, metrics=metrics)
     features: list[dict[str, Any]] = [
         {
             "type": "Feature",
