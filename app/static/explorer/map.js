@@ -1,16 +1,15 @@
-// The map: the bundled Natural Earth countries (no tiles needed), and on them either the
-// events' aggregates per country, division or place (GET /v1/stats/places) or, zoomed in
-// on few enough events, the events themselves (GET /v1/events as GeoJSON), clustered,
-// coloured by type and sized by fatalities. Aggregates keep it fast at any size: a million
-// events are a few thousand places.
+// The map: the bundled Natural Earth countries (no tiles needed), and on them the events'
+// totals per first-level division (GET /v1/stats/places, which the rollups answer); zoomed
+// in, the totals of the places in view, or, when those hold few enough events, the events
+// themselves (GET /v1/events as GeoJSON), clustered, coloured by type and sized by
+// fatalities. So it never draws, nor reads, a million points.
 
 import { Map as MapLibre, NavigationControl, Popup } from "../vendor/maplibre-gl/maplibre-gl.mjs";
 import { h, formatDate, formatNumber } from "./dom.js";
-import { colourExpression } from "./palette.js";
+import { colourExpression, colourOf } from "./palette.js";
 
-// Zoom below which events are totalled per country, then per first-level division.
-const COUNTRY_BELOW = 3.5;
-const ADMIN1_BELOW = 6;
+// Zoom from which the map shows places (those in view) rather than first-level divisions.
+const PLACES_FROM = 6;
 // At most this many events in view are drawn one by one.
 export const POINTS_UP_TO = 2000;
 const POINT_FIELDS = "id,event_type,sub_event_type,date_start,date_precision,place_name,fatalities_best";
@@ -26,7 +25,7 @@ export class EventMap {
     this.onMove = onMove; // "zoom/lat/lon" after the map moved
     this.onError = onError;
     this.filters = {};
-    this.aggregates = null; // {level, collection, total}
+    this.cached = null; // the divisions' answer for the filters: panning does not change it
     this.countries = Promise.resolve();
     this.generation = 0;
     this.ready = new Promise((resolve) => (this.whenLoaded = resolve));
@@ -51,7 +50,7 @@ export class EventMap {
     this.map.on("moveend", () => {
       if (this.moving) return;
       this.onMove(viewString(this.map));
-      this.update().catch((err) => this.onError(err));
+      this.draw(++this.generation).catch((err) => err.name !== "AbortError" && this.onError(err));
     });
   }
 
@@ -76,52 +75,88 @@ export class EventMap {
     return false;
   }
 
+  // Divisions below this zoom; from it on, the places in view.
   level() {
-    const zoom = this.map.getZoom();
-    if (zoom < COUNTRY_BELOW) return "country";
-    if (zoom < ADMIN1_BELOW) return "admin1";
-    return "place";
+    return this.map.getZoom() < PLACES_FROM ? "admin1" : "place";
   }
 
-  // New filters: read the aggregates again, then draw what the zoom calls for.
+  // New filters: draw what the zoom calls for with them.
   async load(filters, { fit = false, signal } = {}) {
     this.container.dataset.state = "loading";
     await Promise.all([this.ready, this.countries]);
-    const generation = ++this.generation;
     const previous = this.filters;
     this.filters = filters;
-    let total;
     try {
-      total = await this.fetchAggregates(generation, signal);
+      return await this.draw(++this.generation, signal, { fit });
     } catch (err) {
       this.filters = previous; // what is drawn is still the old filters'
       throw err;
     }
-    if (total === null) return null;
-    if (fit) this.fitToAggregates();
-    await this.update(generation, signal);
-    return total;
   }
 
-  async fetchAggregates(generation, signal) {
-    const level = this.level();
-    const collection = await this.api.json(
-      "/v1/stats/places",
-      { ...this.filters, level, metrics: "count,fatalities" },
-      { signal },
-    );
+  // The divisions' totals for the whole filter; zoomed in, the totals of the places in
+  // view, or, when they hold few enough events, those events one by one.
+  async draw(generation, signal, { fit = false } = {}) {
+    let level = this.level();
+    const collection = await this.aggregates(level, signal);
     if (generation !== this.generation) return null;
+    if (fit && level === "admin1" && collection.features.length) {
+      this.fitTo(collection.features); // stays on the divisions' level
+      level = this.level();
+    }
     const located = collection.features.reduce((n, f) => n + f.properties.count, 0);
-    const total = located + (collection.unlocated.count || 0);
-    this.aggregates = { level, collection, total };
-    this.container.dataset.total = String(total);
-    this.container.dataset.unlocated = String(collection.unlocated.count || 0);
+    const unlocated = collection.unlocated.count || 0;
+    const total = located + unlocated;
+    let drawn = "aggregates";
+    if (level === "place" && total > 0 && total <= POINTS_UP_TO) {
+      const bbox = this.filters.bbox || bboxString(this.map.getBounds());
+      const points = await this.api.json(
+        "/v1/events",
+        { ...this.filters, format: "geojson", fields: POINT_FIELDS, bbox },
+        { accept: "application/geo+json", signal },
+      );
+      if (generation !== this.generation) return null;
+      this.map.getSource("events").setData(points);
+      this.map.getSource("aggregates").setData(EMPTY);
+      drawn = "events";
+      this.types = [...new Set(points.features.map((f) => f.properties.event_type))].sort();
+      this.container.dataset.points = String(points.features.length);
+    } else {
+      this.map.getSource("aggregates").setData(collection);
+      this.map.getSource("events").setData(EMPTY);
+      this.container.dataset.points = "0";
+    }
+    Object.assign(this.container.dataset, {
+      total: String(total),
+      unlocated: String(unlocated),
+      drawn,
+      level,
+      bbox: level === "place" ? this.filters.bbox || bboxString(this.map.getBounds()) : "",
+    });
+    this.onMove(viewString(this.map)); // the view it settled on (a fit, too) is the URL's
+    this.describe(drawn, level, total, unlocated);
+    // Drawn means on the screen: wait for the map to finish rendering the new data.
+    await Promise.race([
+      new Promise((resolve) => this.map.once("idle", resolve)),
+      new Promise((resolve) => setTimeout(resolve, 5000)),
+    ]);
+    if (generation === this.generation) this.container.dataset.state = "ready";
     return total;
   }
 
-  fitToAggregates() {
-    const features = this.aggregates?.collection.features || [];
-    if (!features.length) return;
+  // GET /v1/stats/places: per division (the rollups answer it, whatever the map's size), or
+  // per place within the view (the places index narrows it).
+  async aggregates(level, signal) {
+    const params = { ...this.filters, level, metrics: "count,fatalities" };
+    if (level === "place" && !this.filters.bbox) params.bbox = bboxString(this.map.getBounds());
+    const key = JSON.stringify(params);
+    if (level === "admin1" && this.cached?.key === key) return this.cached.collection;
+    const collection = await this.api.json("/v1/stats/places", params, { signal });
+    if (level === "admin1") this.cached = { key, collection };
+    return collection;
+  }
+
+  fitTo(features) {
     let [w, s, e, n] = [180, 90, -180, -90];
     for (const f of features) {
       const [lon, lat] = f.geometry.coordinates;
@@ -133,67 +168,27 @@ export class EventMap {
         [w, s],
         [e, n],
       ],
-      // Not closer than the divisions: the aggregates fitted may be countries' centres.
-      { padding: 40, maxZoom: ADMIN1_BELOW - 0.5, duration: 0 },
+      { padding: 40, maxZoom: PLACES_FROM - 0.5, duration: 0 },
     );
     this.moving = false;
   }
 
-  // After a move or new aggregates: the right level's aggregates, or the events themselves.
-  async update(generation = ++this.generation, signal = undefined) {
-    if (!this.aggregates) return;
-    if (this.aggregates.level !== this.level()) {
-      if ((await this.fetchAggregates(generation, signal)) === null) return;
-    }
-    const { level, collection, total } = this.aggregates;
-    let drawn = "aggregates";
-    if (level === "place" && total > 0) {
-      const bounds = this.map.getBounds();
-      const inView = collection.features
-        .filter((f) => bounds.contains(f.geometry.coordinates))
-        .reduce((n, f) => n + f.properties.count, 0);
-      if (inView > 0 && inView <= POINTS_UP_TO) {
-        const points = await this.api.json(
-          "/v1/events",
-          { ...this.filters, format: "geojson", fields: POINT_FIELDS, bbox: bboxString(bounds) },
-          { accept: "application/geo+json", signal },
-        );
-        if (generation !== this.generation) return;
-        this.map.getSource("events").setData(points);
-        this.map.getSource("aggregates").setData(EMPTY);
-        drawn = "events";
-        this.container.dataset.points = String(points.features.length);
-        this.container.dataset.bbox = bboxString(bounds);
-      }
-    }
-    if (drawn === "aggregates") {
-      this.map.getSource("aggregates").setData(collection);
-      this.map.getSource("events").setData(EMPTY);
-      this.container.dataset.points = "0";
-    }
-    this.container.dataset.drawn = drawn;
-    this.container.dataset.level = level;
-    this.onMove(viewString(this.map)); // the view it settled on (a fit, too) is the URL's
-    this.describe(drawn, level);
-    // Drawn means on the screen: wait for the map to finish rendering the new data.
-    await Promise.race([
-      new Promise((resolve) => this.map.once("idle", resolve)),
-      new Promise((resolve) => setTimeout(resolve, 5000)),
-    ]);
-    if (generation === this.generation) this.container.dataset.state = "ready";
-  }
-
-  describe(drawn, level) {
-    const { collection, total } = this.aggregates;
-    const unlocated = collection.unlocated.count || 0;
-    const where = { country: "country", admin1: "first-level division", place: "place" }[level];
+  describe(drawn, level, total, unlocated) {
     const text =
       drawn === "events"
-        ? "Each event at its place, coloured by type and sized by fatalities; zoom out for totals."
-        : `Events per ${where}, sized by their number; zoom in for ${level === "place" ? "the events one by one" : "finer totals"}.`;
-    this.note.textContent = `${text} ${formatNumber(total)} events${
-      unlocated ? `, ${formatNumber(unlocated)} of them without coordinates (not drawn)` : ""
-    }.`;
+        ? `${formatNumber(total)} events in view, each at its place, coloured by type and sized by fatalities.`
+        : level === "place"
+          ? `${formatNumber(total)} events in view, totalled per place; zoom in to see them one by one.`
+          : `${formatNumber(total)} events, totalled per first-level division; zoom in for places.`;
+    this.note.textContent = `${text}${unlocated ? ` ${formatNumber(unlocated)} of them have no coordinates (not drawn).` : ""}`;
+    if (drawn === "events") {
+      // The colours' key: the types drawn.
+      for (const type of this.types) {
+        const swatch = h("span", { class: "swatch", "aria-hidden": "true" });
+        swatch.style.backgroundColor = colourOf(type);
+        this.note.append(" ", h("span", { class: "key" }, swatch, type));
+      }
+    }
   }
 
   addLayers() {
@@ -203,7 +198,7 @@ export class EventMap {
       type: "geojson",
       data: EMPTY,
       cluster: true,
-      clusterRadius: 36,
+      clusterRadius: 24,
       clusterMaxZoom: 12,
       clusterProperties: { fatalities: ["+", ["coalesce", ["get", "fatalities_best"], 0]] },
     });

@@ -58,7 +58,7 @@ export class Timeline {
     }
     const xs = buckets.map((b) => Date.parse(`${b}T00:00:00Z`) / 1000);
     const order = types.map((_, i) => i).reverse();
-    const bars = uPlot.paths.bars({ size: [0.9, 60], align: 1 });
+    const bars = uPlot.paths.bars({ size: [0.9, 120], align: 1 });
     const opts = {
       width: Math.max(this.container.clientWidth, 200),
       height: this.height(),
