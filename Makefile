@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format migrate bench-smoke bench clean vendor-docs lock
+.PHONY: run test lint format migrate bench-smoke bench clean vendor-docs vendor-explorer lock
 
 # Dependencies come from uv.lock, every file's hash checked (pip --require-hashes); uv only
 # exports the lock as a requirements file (`make lock` updates the lock after pyproject.toml).
@@ -105,6 +105,34 @@ vendor-docs:
 	tar -xzf "$$tmp/redoc-$(REDOC_VERSION).tgz" -C $(VENDOR_DIR)/redoc \
 	    --strip-components=2 package/bundles/redoc.standalone.js \
 	    package/bundles/redoc.standalone.js.LICENSE.txt
+
+## Re-vendor the explorer's libraries from the npm registry (app/static/vendor/VENDORED.md).
+MAPLIBRE_VERSION ?= 6.20.0
+UPLOT_VERSION ?= 1.6.32
+WORLD_ATLAS_VERSION ?= 2.0.2
+TOPOJSON_CLIENT_VERSION ?= 3.1.0
+
+vendor-explorer:
+	set -e; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent maplibre-gl@$(MAPLIBRE_VERSION) uplot@$(UPLOT_VERSION) \
+	    world-atlas@$(WORLD_ATLAS_VERSION) topojson-client@$(TOPOJSON_CLIENT_VERSION) >/dev/null); \
+	for d in maplibre-gl uplot world-atlas topojson-client; do \
+	    rm -rf $(VENDOR_DIR)/$$d; mkdir -p $(VENDOR_DIR)/$$d; done; \
+	tar -xzf "$$tmp/maplibre-gl-$(MAPLIBRE_VERSION).tgz" -C $(VENDOR_DIR)/maplibre-gl \
+	    --strip-components=1 package/package.json package/LICENSE.txt; \
+	tar -xzf "$$tmp/maplibre-gl-$(MAPLIBRE_VERSION).tgz" -C $(VENDOR_DIR)/maplibre-gl \
+	    --strip-components=2 package/dist/maplibre-gl.mjs package/dist/maplibre-gl-worker.mjs \
+	    package/dist/maplibre-gl.css; \
+	tar -xzf "$$tmp/uplot-$(UPLOT_VERSION).tgz" -C $(VENDOR_DIR)/uplot \
+	    --strip-components=1 package/package.json package/LICENSE; \
+	tar -xzf "$$tmp/uplot-$(UPLOT_VERSION).tgz" -C $(VENDOR_DIR)/uplot \
+	    --strip-components=2 package/dist/uPlot.esm.js package/dist/uPlot.min.css; \
+	tar -xzf "$$tmp/world-atlas-$(WORLD_ATLAS_VERSION).tgz" -C $(VENDOR_DIR)/world-atlas \
+	    --strip-components=1 package/package.json package/LICENSE package/countries-110m.json; \
+	tar -xzf "$$tmp/topojson-client-$(TOPOJSON_CLIENT_VERSION).tgz" -C $(VENDOR_DIR)/topojson-client \
+	    --strip-components=1 package/package.json package/LICENSE; \
+	tar -xzf "$$tmp/topojson-client-$(TOPOJSON_CLIENT_VERSION).tgz" -C $(VENDOR_DIR)/topojson-client \
+	    --strip-components=2 package/dist/topojson-client.min.js
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

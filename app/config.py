@@ -122,6 +122,19 @@ class Settings(BaseSettings):
         description="Stats answers each worker keeps in memory (LRU), by data version and "
         "request, until the next write; 0 is off.",
     )
+    explorer_tiles: str | None = Field(
+        default=None,
+        pattern=r"^https://[^/\s]+/\S*\{z\}\S*\{x\}\S*\{y\}\S*$",
+        description="A raster tile server the explorer's map may draw under the events, as a "
+        "URL template (`https://tiles.example.org/{z}/{x}/{y}.png`); none (the default) "
+        "draws the bundled Natural Earth countries alone, with no request elsewhere. Its "
+        "origin is added to the page's Content-Security-Policy.",
+    )
+    explorer_tiles_attribution: str = Field(
+        default="",
+        max_length=300,
+        description="The tile server's attribution, shown on the map (as text).",
+    )
 
     @field_validator("cors_allow_origins", mode="before")
     @classmethod

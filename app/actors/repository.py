@@ -9,9 +9,9 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.actors.schemas import ActorFilter
-from app.core.normalize import normalize_name
+from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import PageQuery, fetch_page
-from app.db import merged
+from app.db import dialect, merged
 from app.models import Actor, ActorAffiliation, ActorAlias, ActorKind, Event, EventActor, Quote
 
 COLUMNS = (Actor.id, Actor.name, Actor.kind, Actor.country, Actor.created_at, Actor.updated_at)
@@ -35,6 +35,10 @@ def filter_clauses(f: ActorFilter) -> list[ColumnElement[bool]]:
         # actor_alias holds every name, the primary one included.
         named = select(ActorAlias.actor_id).where(ActorAlias.name_norm == normalize_name(f.name))
         clauses.append(Actor.id.in_(named))
+    if f.name_prefix is not None and (key := normalize_prefix(f.name_prefix)):
+        # Every name, aliases included: a range on actor_alias's name index.
+        starting = select(ActorAlias.actor_id).where(dialect.starts_with(ActorAlias.name_norm, key))
+        clauses.append(Actor.id.in_(starting))
     if f.kind is not None:
         clauses.append(Actor.kind == f.kind)
     if f.country is not None:

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
-from app.core.fields import ACTOR_KIND, Country, Id, Name, Strict, Text
+from app.core.fields import ACTOR_KIND, Country, Id, Name, NamePrefix, Strict, Text
 from app.core.pagination import PageQuery
 
 
@@ -25,6 +25,17 @@ class ActorFilter(PageQuery):
             "are ignored, so `Jaish Tahrir al-Sham` finds `Jaish Tahrir a-Sham`."
         ),
         examples=["Jaish Tahrir al-Sham"],
+    )
+    name_prefix: NamePrefix | None = Field(
+        default=None,
+        description=(
+            "The beginning of any name the actor is known by, its aliases included, for autocompletes: "
+            "matched after the same normalisation as `name` (case, accents, hyphens, the Arabic "
+            "article), so `al-Ruh` and `ruh` both find `al-Ruheibah`; a prefix ending in a space "
+            "ends a word (`Jabal ` does not find `Jabalah`). Needs a letter or a digit. Served by "
+            "an index."
+        ),
+        examples=["Jaish Tahrir"],
     )
     kind: Annotated[str | None, ACTOR_KIND] = Field(
         default=None,

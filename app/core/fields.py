@@ -196,6 +196,22 @@ Name = Annotated[
     AfterValidator(_storable),
     AfterValidator(_normal_form_fits),
 ]
+
+
+def _has_name_characters(value: str) -> str:
+    if not normalize_name(value):
+        raise ValueError("a name prefix needs a letter or a digit")
+    return value
+
+
+# The beginning of a name as typed into an autocomplete (``name_prefix=`` of the actors,
+# places and outlets lists): spaces kept, since a trailing one ends a word.
+NamePrefix = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=300),
+    AfterValidator(_storable),
+    AfterValidator(_has_name_characters),
+]
 Key = Annotated[str, StringConstraints(min_length=1, max_length=100), AfterValidator(_storable)]
 Country = Annotated[
     str,

@@ -75,6 +75,27 @@ def normalize_name(name: str) -> str:
     return " ".join(tokens)
 
 
+def normalize_prefix(prefix: str) -> str:
+    """The matching key of the beginning of a name as typed so far (an autocomplete's input),
+    to match the start of ``normalize_name`` keys.
+
+    Folded as names are, with the ends of words kept: "Jaish Tahrir a-" (the article and its
+    hyphen typed, the word not yet) is "jaish tahrir " and finds "Jaish Tahrir a-Sham", whose
+    key drops the article; a prefix that ends at a space or hyphen ends with a space, so
+    "Jabal " does not find "Jabalah". Empty when nothing but an article (or nothing at all)
+    has been typed: that prefix matches every name.
+    """
+    key = normalize_name(prefix)
+    ends_word = bool(prefix) and (prefix[-1].isspace() or prefix[-1] in _HYPHENS)
+    if not ends_word or not key:
+        return key
+    tokens = key.split(" ")
+    last_glued = prefix.rstrip()[-1:] in tuple(_HYPHENS)
+    if (last_glued and tokens[-1] in _ARTICLES) or tokens[-1] in _STANDALONE_ARTICLES:
+        tokens.pop()
+    return " ".join(tokens) + " " if tokens else ""
+
+
 _TRACKING_PARAMS = frozenset(
     {
         "fbclid",

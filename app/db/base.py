@@ -18,6 +18,10 @@ NAMING_CONVENTION = {
     "pk": "pk_%(table_name)s",
 }
 
+# A name key's index on PostgreSQL: text_pattern_ops compares bytes (code points), so it
+# serves prefix ranges (app.db.dialect.starts_with) in any collation, and equality too.
+PATTERN_OPS = {"name_norm": "text_pattern_ops"}
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

@@ -11,9 +11,21 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    SQLColumnExpression,
+    event,
+    literal,
+    text,
+)
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.types import NullType
 
 # Execution option set on the write engine: SQLite takes the write lock at BEGIN for it.
 WRITE_OPTION = "conflictdb_write"
@@ -289,3 +301,49 @@ def lock_name(session: Session, namespace: str, *parts: str | None) -> None:
         text("SELECT pg_advisory_xact_lock(:key)"),
         {"key": int.from_bytes(digest, "big", signed=True)},
     )
+
+
+class _StartsWith(FunctionElement[bool]):
+    """``column`` starts with ``prefix``, as a range on the column's B-tree index (below)."""
+
+    # Not Boolean: SQLAlchemy would then send SQLite `(...) = 1`, which no index serves.
+    type = NullType()  # type: ignore[assignment]
+    name = "starts_with"
+    inherit_cache = True
+
+
+def starts_with(column: SQLColumnExpression[Any], prefix: str) -> ColumnElement[bool]:
+    """Code-point prefix match that an index serves: ``prefix <= column < next``, where
+    ``next`` is the prefix with its last code point incremented (every string that starts
+    with the prefix sorts between them, and no other does, in code-point order).
+
+    SQLite compares text with memcmp (BINARY), which for UTF-8 is code-point order, so its
+    plain index on the column serves the range (its LIKE would not: LIKE folds ASCII case
+    and uses an index only under ``case_sensitive_like``). PostgreSQL orders text by the
+    database's collation, which need not be code-point order (``en_US``): there the range
+    uses the byte-wise pattern operators ``~>=~`` / ``~<~``, which a ``text_pattern_ops``
+    index serves whatever the collation (the name keys' indexes are built so).
+    """
+    last = ord(prefix[-1])
+    bump = last + 1 if last + 1 != 0xD800 else 0xE000  # no surrogates in a str to compare
+    upper = prefix[:-1] + chr(bump) if bump <= 0x10FFFF else None
+    if upper is None:  # a prefix ending in U+10FFFF: nothing sorts above it but extensions
+        return _StartsWith(column, literal(prefix))
+    return _StartsWith(column, literal(prefix), literal(upper))
+
+
+@compiles(_StartsWith)
+def _starts_with_binary(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
+    return _range(element, compiler, ">=", "<", **kw)
+
+
+@compiles(_StartsWith, "postgresql")
+def _starts_with_pattern_ops(element: _StartsWith, compiler: SQLCompiler, **kw: Any) -> str:
+    return _range(element, compiler, "~>=~", "~<~", **kw)
+
+
+def _range(element: _StartsWith, compiler: SQLCompiler, ge: str, lt: str, **kw: Any) -> str:
+    column, low, *high = (compiler.process(c, **kw) for c in element.clauses)
+    if not high:
+        return f"({column} {ge} {low})"
+    return f"({column} {ge} {low} AND {column} {lt} {high[0]})"

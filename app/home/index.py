@@ -1,8 +1,9 @@
 """The index of the API: where the documentation is and which collections there are.
 
-Served at ``/v1`` (its stable address) and, for now, at ``/`` too, so that opening the
-server's address in a browser or curl says where to go. JSON by default; a small HTML page of
-links for browsers (``Accept: text/html`` first, as browsers send it) or with ``format=html``.
+Served at ``/v1`` (its stable address): JSON by default; a small HTML page of links for
+browsers (``Accept: text/html`` first, as browsers send it) or with ``format=html``. At ``/``
+a browser gets the explorer (``app.home.explorer``, which links here), and a client that
+prefers JSON (curl's ``*/*``) or says ``format=`` still gets this index.
 The collections come from the OpenAPI document, so the index lists every top-level path of
 ``/v1`` and cannot go stale. Like ``/docs`` and ``/openapi.json`` it is open (it holds no
 data) and is not an operation of the API document.
@@ -19,11 +20,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from app.core.errors import ValidationProblem
+from app.home import explorer
 from app.http import docs
 from app.http.negotiation import negotiate
 
 INDEX_PATH: Final = "/v1"
-# Today the front page is the index; a page of its own can replace it without moving /v1.
+# The front page: the explorer for browsers, the index for JSON clients.
 ROOT_PATH: Final = "/"
 MEDIA_TYPES: Final = {"json": "application/json", "html": "text/html"}
 
@@ -71,6 +73,7 @@ def build(app: FastAPI, root: str = "") -> ApiIndex:
             "redoc": root + docs.REDOC_URL,
             "openapi": root + str(app.openapi_url),
             "health": root + "/healthz",
+            "explorer": root + ROOT_PATH,
         },
         collections=collections,
     )
@@ -97,6 +100,8 @@ def render_html(index: ApiIndex) -> str:
 <body>
   <h1>{e(index.name)} <small>{e(index.version)}</small></h1>
   <p>{e(index.summary)}</p>
+  <p><a href="{e(links["explorer"])}">The explorer</a>: the events on a map and a timeline,
+  with their sources.</p>
   <h2>Documentation</h2>
   <ul>
     <li><a href="{e(links["docs"])}">Interactive documentation</a> (Swagger UI: try the calls)</li>
@@ -151,5 +156,14 @@ def install(app: FastAPI) -> None:
             return HTMLResponse(render_html(body), headers=headers)
         return JSONResponse(body.model_dump(), headers=headers)
 
-    for path in (INDEX_PATH, ROOT_PATH):
-        app.add_route(path, index, methods=["GET"], include_in_schema=False)
+    async def front_page(request: Request) -> Response:
+        # A browser asks for HTML first: the explorer, whose query string is its own state.
+        # curl (*/*), JSON clients and format= get the index, with its checks.
+        if "format" not in request.query_params:
+            chosen = negotiate(None, request.headers.get("accept"), MEDIA_TYPES)
+            if chosen == "html":
+                return explorer.response(request, app.state.settings)
+        return await index(request)
+
+    app.add_route(INDEX_PATH, index, methods=["GET"], include_in_schema=False)
+    app.add_route(ROOT_PATH, front_page, methods=["GET"], include_in_schema=False)

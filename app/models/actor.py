@@ -7,7 +7,7 @@ from datetime import date
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base, TimestampMixin
+from app.db.base import PATTERN_OPS, Base, TimestampMixin
 
 
 class Actor(TimestampMixin, Base):
@@ -31,13 +31,18 @@ class ActorAlias(Base):
     """Every name an actor is known by, its primary name included, in normalised form too."""
 
     __tablename__ = "actor_alias"
-    __table_args__ = (UniqueConstraint("actor_id", "name_norm"),)
+    __table_args__ = (
+        UniqueConstraint("actor_id", "name_norm"),
+        # Equality (name resolution) and prefix ranges (name_prefix=): on PostgreSQL the
+        # byte-wise operator class, whose range operators ignore the database's collation.
+        Index("ix_actor_alias_name_norm", "name_norm", postgresql_ops=PATTERN_OPS),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     actor_id: Mapped[int] = mapped_column(
         ForeignKey("actor.id", ondelete="CASCADE"), nullable=False
     )
     name: Mapped[str] = mapped_column(String(300), nullable=False)
-    name_norm: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    name_norm: Mapped[str] = mapped_column(String(300), nullable=False)
 
     actor: Mapped[Actor] = relationship(back_populates="aliases", lazy="raise")
 

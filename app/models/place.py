@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db.base import Base, TimestampMixin
+from app.db.base import PATTERN_OPS, Base, TimestampMixin
 
 
 class Place(TimestampMixin, Base):
@@ -64,13 +64,17 @@ class PlaceAlias(Base):
     """Every name a place is known by, its primary name included, in normalised form too."""
 
     __tablename__ = "place_alias"
-    __table_args__ = (UniqueConstraint("place_id", "name_norm"),)
+    __table_args__ = (
+        UniqueConstraint("place_id", "name_norm"),
+        # Equality (name resolution) and prefix ranges (name_prefix=), as actor_alias's.
+        Index("ix_place_alias_name_norm", "name_norm", postgresql_ops=PATTERN_OPS),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     place_id: Mapped[int] = mapped_column(
         ForeignKey("place.id", ondelete="CASCADE"), nullable=False
     )
     name: Mapped[str] = mapped_column(String(300), nullable=False)
-    name_norm: Mapped[str] = mapped_column(String(300), nullable=False, index=True)
+    name_norm: Mapped[str] = mapped_column(String(300), nullable=False)
 
 
 class PlaceAncestor(Base):

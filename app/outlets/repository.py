@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
-from app.core.normalize import normalize_name
+from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import fetch_page
+from app.db import dialect
 from app.models import Article, Outlet, OutletKind
 from app.outlets.schemas import OutletFilter
 
@@ -30,6 +31,17 @@ def filter_clauses(f: OutletFilter) -> list[ColumnElement[bool]]:
     clauses: list[ColumnElement[bool]] = []
     if f.name is not None:
         clauses.append(Outlet.name_norm == normalize_name(f.name))
+    if f.name_prefix is not None and (key := normalize_prefix(f.name_prefix)):
+        # Outlets number in the hundreds, not the hundreds of thousands places can: the
+        # ranges need no index of their own on PostgreSQL (SQLite's unique index on the name
+        # and the domain index serve them there).
+        domain = f.name_prefix.strip().lower()
+        clauses.append(
+            or_(
+                dialect.starts_with(Outlet.name_norm, key),
+                dialect.starts_with(Outlet.domain, domain),
+            )
+        )
     if f.country is not None:
         clauses.append(Outlet.country == f.country)
     if f.kind is not None:

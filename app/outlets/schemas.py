@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.core.edits import Patch, absent
-from app.core.fields import OUTLET_KIND, Country, Language, Name, Strict, Text, Url
+from app.core.fields import OUTLET_KIND, Country, Language, Name, NamePrefix, Strict, Text, Url
 from app.core.pagination import PageQuery
 
 
@@ -24,6 +24,16 @@ class OutletFilter(PageQuery):
             "spacing are ignored)."
         ),
         examples=["Syria Direct"],
+    )
+    name_prefix: NamePrefix | None = Field(
+        default=None,
+        description=(
+            "The beginning of the outlet's name, for autocompletes, matched after the same "
+            "normalisation as `name` (case, accents, hyphens), or of its domain: `syria d` "
+            "and `syriadir` both find Syria Direct (`syriadirect.org`). A prefix ending in a "
+            "space ends a word. Needs a letter or a digit."
+        ),
+        examples=["Syria D"],
     )
     country: Country | None = Field(
         default=None,

@@ -8,9 +8,9 @@ from typing import Any, NamedTuple, TypedDict, cast
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
-from app.core.normalize import normalize_name
+from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import fetch_page
-from app.db import merged
+from app.db import dialect, merged
 from app.models import Event, Place, PlaceAlias, PlaceAncestor, PlaceKind
 from app.places.schemas import PlaceFilter
 
@@ -75,6 +75,10 @@ def filter_clauses(f: PlaceFilter) -> list[ColumnElement[bool]]:
         # place_alias holds every name, the primary one included.
         named = select(PlaceAlias.place_id).where(PlaceAlias.name_norm == normalize_name(f.name))
         clauses.append(Place.id.in_(named))
+    if f.name_prefix is not None and (key := normalize_prefix(f.name_prefix)):
+        # Every name, aliases included: a range on place_alias's name index.
+        starting = select(PlaceAlias.place_id).where(dialect.starts_with(PlaceAlias.name_norm, key))
+        clauses.append(Place.id.in_(starting))
     if f.kind is not None:
         clauses.append(Place.kind == f.kind)
     if f.country is not None:

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from app.core.edits import Patch, absent
-from app.core.fields import PLACE_KIND, Country, Id, Name, Strict, Text
+from app.core.fields import PLACE_KIND, Country, Id, Name, NamePrefix, Strict, Text
 from app.core.pagination import PageQuery
 
 
@@ -34,6 +34,17 @@ class PlaceFilter(PageQuery):
             "are ignored, so `Ruheibah` finds `al-Ruheibah`."
         ),
         examples=["al-Rhaibeh"],
+    )
+    name_prefix: NamePrefix | None = Field(
+        default=None,
+        description=(
+            "The beginning of any name the place is known by, its aliases included, for autocompletes: "
+            "matched after the same normalisation as `name` (case, accents, hyphens, the Arabic "
+            "article), so `al-Ruh` and `ruh` both find `al-Ruheibah`; a prefix ending in a space "
+            "ends a word (`Jabal ` does not find `Jabalah`). Needs a letter or a digit. Served by "
+            "an index."
+        ),
+        examples=["al-Ruh"],
     )
     kind: Annotated[str | None, PLACE_KIND] = Field(
         default=None,

@@ -155,7 +155,9 @@ def place_stats(
     q: Annotated[PlaceStatsQuery, known_terms(PlaceStatsQuery)],
 ) -> Response:
     fmt = negotiation.negotiate(q.format, request.headers.get("accept"), PLACE_MEDIA_TYPES)
-    stats = service.place_stats(session, q, max_rows=_max_rows(request))
+    stats = service.place_stats(
+        session, q, max_rows=_max_rows(request), use_rollups=_use_rollups(request)
+    )
     if fmt == "csv":
         return Response(service.places_csv(stats), media_type=CSV_MEDIA_TYPE, headers=VARY)
     return GeoJSONResponse(stats, headers=VARY)

@@ -462,7 +462,9 @@ def to_csv(stats: dict[str, Any]) -> str:
 # -- GET /v1/stats/places ----------------------------------------------------------------------
 
 
-def place_stats(session: Session, q: PlaceStatsQuery, *, max_rows: int) -> dict[str, Any]:
+def place_stats(
+    session: Session, q: PlaceStatsQuery, *, max_rows: int, use_rollups: bool = True
+) -> dict[str, Any]:
     """A GeoJSON FeatureCollection of metric totals per place, each drawn at its point.
 
     Issue 12: every place whose own, centroid or an ancestor's coordinates are known has a
@@ -470,10 +472,23 @@ def place_stats(session: Session, q: PlaceStatsQuery, *, max_rows: int) -> dict[
     country levels an event above the level counts at its outermost place (its country),
     whose feature says so (``above_level``: "country-level"); ``unlocated`` totals the events
     without a place or whose place has no point, and lists those places.
+
+    Per admin1, the monthly rollups answer whatever they can (as for GET /v1/stats/events)
+    when every matching event has an admin1: a map of a whole dataset's divisions without
+    reading its events.
     """
     q = event_repository.with_live_ids(session, q)
     metrics = q.chosen_metrics()
-    totals = repository.place_totals(session, q, level=q.level, metrics=metrics, limit=max_rows + 2)
+    totals = None
+    source = rollup_source(session, q, None, ["admin1"], metrics) if use_rollups else None
+    if q.level == "admin1" and source is not None:
+        totals = repository.rollup_place_totals(
+            session, source(None, ["admin1"], metrics), metrics, limit=max_rows + 2
+        )
+    if totals is None:
+        totals = repository.place_totals(
+            session, q, level=q.level, metrics=metrics, limit=max_rows + 2
+        )
     if len([t for t in totals if t["at_id"] is not None]) > max_rows:
         raise _too_many(max_rows)
     points = repository.place_points(

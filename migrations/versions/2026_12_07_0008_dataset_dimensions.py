@@ -1,7 +1,7 @@
 """dataset dimensions: codes of each dataset's fields, fatalities by whom, interaction, centroids
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07 14:00:00
 
 Issue 12. Schema: ``dimension_scheme`` / ``dimension_code`` (the vocabulary of every coded
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

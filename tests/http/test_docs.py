@@ -89,6 +89,9 @@ def test_vendored_files_ship_in_the_wheel_with_their_licences() -> None:
     for folder in ("swagger-ui", "redoc"):
         assert VENDOR / folder / "LICENSE" in licences
         assert [p for p in licences if p.name.endswith(".LICENSE.txt") and p.parent.name == folder]
+    # The explorer's libraries (their bundles carry their notices in the licence file).
+    for folder in ("maplibre-gl", "uplot", "topojson-client", "world-atlas"):
+        assert {VENDOR / folder / "LICENSE", VENDOR / folder / "LICENSE.txt"} & licences, folder
 
 
 def test_vendored_md_states_the_vendored_versions() -> None:
@@ -97,6 +100,10 @@ def test_vendored_md_states_the_vendored_versions() -> None:
     for folder, package, variable in (
         ("swagger-ui", "swagger-ui-dist", "SWAGGER_UI_VERSION"),
         ("redoc", "redoc", "REDOC_VERSION"),
+        ("maplibre-gl", "maplibre-gl", "MAPLIBRE_VERSION"),
+        ("uplot", "uplot", "UPLOT_VERSION"),
+        ("topojson-client", "topojson-client", "TOPOJSON_CLIENT_VERSION"),
+        ("world-atlas", "world-atlas", "WORLD_ATLAS_VERSION"),
     ):
         meta = json.loads((VENDOR / folder / "package.json").read_text(encoding="utf-8"))
         assert meta["name"] == package

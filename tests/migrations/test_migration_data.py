@@ -677,6 +677,7 @@ SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0004": seed_0004,
     "0005": seed_0005,
     "0006": None,  # indexes only
+    "0007": None,  # indexes only (PostgreSQL's operator class)
     "0008": seed_0008,
 }
 

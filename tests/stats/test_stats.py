@@ -726,6 +726,37 @@ def _points(
     return out
 
 
+@pytest.mark.parametrize(
+    "params, rollup",
+    [
+        ({"level": "admin1"}, True),
+        ({"level": "admin1", "event_type": "Battles", "date_from": "2017-01-01"}, True),
+        ({"level": "admin1", "country": "SY", "date_to": "2018-12-31"}, True),
+        ({"level": "admin1", "date_from": "2017-01-02"}, False),  # not a whole month
+        ({"level": "admin1", "fatalities_min": 1}, False),  # not in the rollups
+        ({"level": "country"}, False),
+        ({"level": "place", "event_type": "Battles"}, False),
+    ],
+)
+def test_the_map_of_divisions_reads_the_rollups_and_agrees_with_the_events(
+    client: TestClient,
+    raw_client: TestClient,
+    dataset: Dataset,
+    rollup_calls: list[int],
+    params: dict[str, Any],
+    rollup: bool,
+) -> None:
+    rollup_calls.clear()
+    answer = client.get("/v1/stats/places", params=params)
+    assert answer.status_code == 200, answer.text
+    assert bool(rollup_calls) == rollup
+    rollup_calls.clear()
+    from_events = raw_client.get("/v1/stats/places", params=params)
+    assert not rollup_calls
+    assert answer.json() == from_events.json()
+    assert answer.json()["features"]
+
+
 def _chains(engine: Engine) -> dict[int, list[tuple[int, str]]]:
     """Each place's ancestors (itself first, outward) with their kinds."""
     with read_session(engine) as session:
