@@ -120,6 +120,10 @@ def _cases() -> list[tuple[type, Read]]:
             actors.ActorCandidate,
             lambda s, ids: actors.actor_candidates(s, actor_name(s, ids), None, None),
         ),
+        (
+            actors.ActorAliasMatch,
+            lambda s, ids: actors.actors_by_alias_norms(s, [actor_name(s, ids)]),
+        ),
         # places
         (places.PlaceForEdit, lambda s, ids: [place_edit(s, ids)]),
         (places.MergeState, lambda s, ids: [places.merge_state(s, ids.place)]),
@@ -146,6 +150,12 @@ def _cases() -> list[tuple[type, Read]]:
             places.PlaceCandidate,
             lambda s, ids: places.place_candidates(
                 s, place_edit(s, ids)["name_norm"], within=None, country=None, kind=None
+            ),
+        ),
+        (
+            places.AliasMatch,
+            lambda s, ids: places.places_by_alias_norms(
+                s, [place_edit(s, ids)["name_norm"], inside_country(s, ids)]
             ),
         ),
         # outlets, articles, quotes, events

@@ -5,14 +5,15 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
-from pydantic import BaseModel, Field, field_validator
+from pydantic import Field, field_validator
 
+from app.changes.shapes import ChangePage, ChangeRead
 from app.core.pagination import StrictQuery, encode_cursor
-from app.events.schemas import EventRead
+
+__all__ = ["ChangePage", "ChangeRead"]
 
 # A place in the feed: after the change (version, event_id), or with event_id None after
 # every change of that version.
@@ -84,36 +85,3 @@ class ChangesQuery(StrictQuery):
 
     def position(self) -> Position | None:
         return parse_since(self.since) if self.since is not None else None
-
-
-class ChangeRead(BaseModel):
-    version: int = Field(
-        description="The data version of the commit that made the change.", examples=[12]
-    )
-    event_id: int = Field(examples=[4])
-    action: Literal["created", "updated", "retracted"] = Field(examples=["updated"])
-    changed_at: datetime = Field(examples=["2018-04-18T09:30:00Z"])
-    event: EventRead = Field(
-        description=(
-            "The event as it is NOW (not as the change left it), exactly as an item of "
-            "GET /v1/events: upsert it by `id`. A retracted event has `status: retracted`."
-        )
-    )
-
-
-class ChangePage(BaseModel):
-    data: list[ChangeRead]
-    next_cursor: str = Field(
-        description=(
-            "Pass as `since` for the changes after this page; always present, also on an "
-            "empty page (where to poll from next)."
-        ),
-        examples=["WyJjaGFuZ2VzIixbMTIsbnVsbF1d"],
-    )
-    data_version: int = Field(
-        description=(
-            "The current data version: once `next_cursor` is past it (a page shorter than "
-            "`limit`), the copy is up to date."
-        ),
-        examples=[12],
-    )

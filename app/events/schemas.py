@@ -10,7 +10,6 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StringConstraints,
@@ -35,7 +34,26 @@ from app.core.fields import (
     existing_country,
 )
 from app.core.pagination import PageQuery, StrictQuery
+from app.events.shapes import (
+    ActorBrief,
+    EventActorRead,
+    EventRead,
+    EventSourceRead,
+    OutletBrief,
+    QuoteBrief,
+    Speaker,
+)
 from app.places.schemas import PlaceRef
+
+__all__ = [
+    "ActorBrief",
+    "EventActorRead",
+    "EventRead",
+    "EventSourceRead",
+    "OutletBrief",
+    "QuoteBrief",
+    "Speaker",
+]
 
 EventSort = Literal["date_start", "-date_start", "fatalities_best", "-fatalities_best", "id", "-id"]
 SORT_KEYS: Final[tuple[str, ...]] = (
@@ -542,118 +560,10 @@ class EventListQuery(EventFilter, PageQuery):
         return tuple(c for c in EVENT_FIELDS if c in wanted)
 
 
-def _only_id_required(schema: dict[str, Any]) -> None:
-    # `fields=` may leave any column out but `id`; `include=` adds actors and sources.
-    schema["required"] = ["id"]
-
-
 class EventPlace(PlaceRef):
     latitude: float | None
     longitude: float | None
     ancestors: list[PlaceRef] = Field(description="From the outermost (the country) inward.")
-
-
-class EventActorRead(BaseModel):
-    id: int
-    name: str
-    kind: str
-    country: str | None
-    side: str | None = Field(examples=["a"])
-    role: str = Field(examples=["primary"])
-
-
-class Speaker(BaseModel):
-    name: str | None = Field(examples=["Omar al-Qalamouni"])
-    role: str | None = Field(examples=["media activist"])
-    speaks_for: ActorBrief | None
-
-
-class ActorBrief(BaseModel):
-    id: int
-    name: str
-
-
-class QuoteBrief(BaseModel):
-    id: int
-    text: str
-    start: int = Field(description="Offset of the first code point in the article body.")
-    end: int = Field(description="Offset after the last code point (exclusive).")
-    speaker: Speaker
-
-
-class OutletBrief(BaseModel):
-    id: int
-    name: str
-
-
-class EventSourceRead(BaseModel):
-    article_id: int
-    title: str | None
-    url: str | None
-    published_date: date | None
-    outlet: OutletBrief
-    quotes: list[QuoteBrief]
-
-
-class EventRead(BaseModel):
-    """One event in a list: flat, one row per event.
-
-    Every column is present unless `fields=` leaves it out (`id` always is); `actors` and
-    `sources` are present only with `include=`.
-    """
-
-    model_config = ConfigDict(json_schema_extra=_only_id_required)
-
-    id: int = Field(examples=[1])
-    external_id: str | None = Field(examples=[None])
-    event_type: str = Field(examples=["Explosions/Remote violence"])
-    sub_event_type: str | None = Field(examples=["Air/drone strike"])
-    date_start: date = Field(examples=["2018-04-17"])
-    date_end: date = Field(examples=["2018-04-18"])
-    date_precision: str = Field(examples=["day"])
-    place_id: int | None = Field(examples=[4])
-    place_name: str | None = Field(examples=["Jabal Sharqi"])
-    country: str | None = Field(description="ISO 3166-1 alpha-2 of the place.", examples=["SY"])
-    latitude: float | None = Field(description="The place's latitude.", examples=[33.8])
-    longitude: float | None = Field(description="The place's longitude.", examples=[36.75])
-    geo_precision: int | None = Field(examples=[2])
-    summary: str | None
-    fatalities_low: int | None = Field(examples=[None])
-    fatalities_best: int | None = Field(examples=[None])
-    fatalities_high: int | None = Field(examples=[None])
-    # -- issue 12: fatalities by whom, and the sides' interaction
-    deaths_a: int | None = Field(
-        default=None,
-        description="Deaths on side a (UCDP's split; null when not given).",
-        examples=[None],
-    )
-    deaths_b: int | None = Field(default=None, description="Deaths on side b.", examples=[None])
-    deaths_civilians: int | None = Field(
-        default=None, description="Civilian deaths.", examples=[None]
-    )
-    deaths_unknown: int | None = Field(
-        default=None, description="Deaths whose status is unknown.", examples=[None]
-    )
-    interaction: str | None = Field(
-        default=None,
-        description=(
-            "ACLED's interaction code derived from the kinds of the two sides' actors "
-            "(`12`: state forces and a rebel group; `10`: one side only); see "
-            "`interactions` in GET /v1/vocabulary. Null for an event without actors."
-        ),
-        examples=["12"],
-    )
-    # -- end issue 12
-    status: str = Field(examples=["active"])
-    created_at: datetime
-    updated_at: datetime
-    actors: list[EventActorRead] = Field(
-        default_factory=list, description="With `include=actors`: who took part, on which side."
-    )
-    sources: list[EventSourceRead] = Field(
-        default_factory=list,
-        description="With `include=sources`: each article, its outlet and the supporting quotes.",
-    )
 
 
 # The columns of an event in a list, in their order (EventRead's, but the includes); `fields=`

@@ -91,6 +91,16 @@ def report(**changes: Any) -> dict[str, Any]:
     return doc
 
 
+def draft(**changes: Any) -> dict[str, Any]:
+    """A POST /v1/drafts body, with ``changes``."""
+    return {
+        "text": "Shelling killed three people in al-Bab on Sunday, residents said.",
+        "published_date": "2018-04-18",
+        "outlet": "Example Wire",
+        **changes,
+    }
+
+
 def raw(doc: Any) -> bytes:
     return json.dumps(doc).encode()
 
@@ -1059,6 +1069,72 @@ ROWS: list[Row] = [
         "validation-error",
         json={"summary": "x"},
         headers={"if-match": SQLI},
+    ),
+    # -- drafts (POST /v1/drafts: reads only, so a refusal and an answer both write nothing) ----
+    Row(
+        "a draft of an empty text",
+        "POST",
+        "/v1/drafts",
+        422,
+        "validation-error",
+        json=draft(text=""),
+    ),
+    Row(
+        "a draft of whitespace only",
+        "POST",
+        "/v1/drafts",
+        422,
+        "validation-error",
+        json=draft(text=" \n\t\u00a0 "),
+    ),
+    Row(
+        f"a draft text past the {BODY_LIMIT:,}-byte body limit",
+        "POST",
+        "/v1/drafts",
+        413,
+        "payload-too-large",
+        json=draft(text="x" * BODY_LIMIT),
+    ),
+    Row(
+        "a draft published on 30 February",
+        "POST",
+        "/v1/drafts",
+        422,
+        "validation-error",
+        json=draft(published_date="2018-02-30"),
+    ),
+    Row(
+        "a draft published 'last Sunday' (not a date)",
+        "POST",
+        "/v1/drafts",
+        422,
+        "validation-error",
+        json=draft(published_date="last Sunday"),
+    ),
+    Row(
+        "a draft whose outlet has no name",
+        "POST",
+        "/v1/drafts",
+        422,
+        "validation-error",
+        json=draft(outlet="  "),
+    ),
+    Row(
+        "a draft whose outlet id does not exist",
+        "POST",
+        "/v1/drafts",
+        422,
+        "validation-error",
+        json=draft(outlet={"id": 999_999}),
+    ),
+    Row(
+        "a draft without a key",
+        "POST",
+        "/v1/drafts",
+        401,
+        "unauthorized",
+        json=draft(),
+        auth=NO_KEY,
     ),
     # -- methods ----------------------------------------------------------------------------------
     Row("PUT on a collection", "PUT", "/v1/events", 405, "method-not-allowed", json={}),
