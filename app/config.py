@@ -123,6 +123,39 @@ class Settings(BaseSettings):
         "request, until the next write; 0 is off.",
     )
 
+    replica_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="PostgreSQL streaming replicas for reads, comma-separated SQLAlchemy URLs "
+        "(as DATABASE_URL); none by default.",
+    )
+    replica_max_lag_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A replica further behind the primary than this takes no reads until it "
+        "catches up.",
+    )
+    replica_check_interval_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often each process reads every database's data version (replica "
+        "health, lag, and which replicas can answer a client's Data-Version).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="The server's log lines: one JSON object each (json), or plain text.",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="One log line per request (id, route, status, duration, key prefix).",
+    )
+    metrics_address: str | None = Field(
+        default=None,
+        pattern=r"^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]*):\d{1,5}$",
+        description="host:port of a separate listener serving GET /metrics without a key "
+        "(for a private network; /metrics on the API's own address needs the admin scope).",
+    )
+
     @field_validator("cors_allow_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
@@ -138,11 +171,28 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_scheme(cls, value: str) -> str:
-        # Heroku-style and bare postgres:// URLs would pick psycopg2, which we do not install.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+        return _psycopg_url(value)
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _replicas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            value = [_psycopg_url(str(url)) for url in value]
+            for url in value:
+                if not url.startswith("postgresql+psycopg://"):
+                    raise ValueError(f"a replica is a PostgreSQL URL, not {url.split(':')[0]}:...")
         return value
+
+    @model_validator(mode="after")
+    def _replicas_need_postgres(self) -> Settings:
+        if self.replica_urls and self.is_sqlite:
+            raise ValueError(
+                "CONFLICTDB_REPLICA_URLS are PostgreSQL streaming replicas: the primary "
+                "(DATABASE_URL) must be PostgreSQL too"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_defaults(self) -> Settings:
@@ -173,6 +223,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _psycopg_url(value: str) -> str:
+    # Heroku-style and bare postgres:// URLs would pick psycopg2, which we do not install.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
 
 
 def describe_refusal(exc: ValidationError) -> str:

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from app.auth import keys, repository
+from app.core import context
 from app.core.errors import ProblemError
 from app.db.base import utcnow
 from app.db.session import get_engine, read_session
@@ -117,6 +118,8 @@ def _authenticate(request: Request, engine: Engine) -> Principal:
         # At most once a minute, so a busy key does not turn every read into a write.
         with write_session(engine) as session:
             repository.touch(session, row["id"], now)
+    if (current := context.current()) is not None:
+        current.key_prefix = row["prefix"]  # for the access log: the visible part only
     return Principal(row["id"], row["name"], keys.effective_scopes(row["scopes"]))
 
 

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from app.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, with_request_id
 
 EXEMPT_PATHS = ("/healthz", "/docs", "/openapi.json", "/redoc", "/static/")
 
@@ -76,6 +76,7 @@ class RateLimitMiddleware:
         per_minute: int,
         bucket_of: Callable[[Request], str],
         max_clients: int = 100_000,
+        on_refusal: Callable[[], None] | None = None,
     ) -> None:
         """``bucket_of``: a request's bucket, chosen after authenticating it (it may read the
         database; it runs in the thread pool, and only for requests that carry credentials)."""
@@ -83,6 +84,7 @@ class RateLimitMiddleware:
         self.per_minute = per_minute
         self.bucket_of = bucket_of
         self.buckets = TokenBuckets(per_minute, max_clients)
+        self.on_refusal = on_refusal
 
     async def _bucket(self, scope: Scope) -> str:
         if not any(name in _CREDENTIAL_HEADERS for name, _ in scope.get("headers", ())):
@@ -100,14 +102,18 @@ class RateLimitMiddleware:
             (b"ratelimit", f'"default";r={remaining};t={reset}'.encode()),
         ]
         if not allowed:
+            if self.on_refusal is not None:
+                self.on_refusal()
             body = orjson.dumps(
-                {
-                    "type": PROBLEM_BASE + "rate-limited",
-                    "title": "Too many requests",
-                    "status": 429,
-                    "detail": f"More than {self.per_minute} requests a minute; retry in {reset} s.",
-                    "instance": scope["path"],
-                }
+                with_request_id(
+                    {
+                        "type": PROBLEM_BASE + "rate-limited",
+                        "title": "Too many requests",
+                        "status": 429,
+                        "detail": f"More than {self.per_minute} requests a minute; retry in {reset} s.",
+                        "instance": scope["path"],
+                    }
+                )
             )
             await send(
                 {
@@ -132,6 +138,13 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: Any, per_minute: int, bucket_of: Callable[[Request], str]) -> None:
+def install(
+    app: Any,
+    per_minute: int,
+    bucket_of: Callable[[Request], str],
+    on_refusal: Callable[[], None] | None = None,
+) -> None:
     if per_minute > 0:
-        app.add_middleware(RateLimitMiddleware, per_minute=per_minute, bucket_of=bucket_of)
+        app.add_middleware(
+            RateLimitMiddleware, per_minute=per_minute, bucket_of=bucket_of, on_refusal=on_refusal
+        )
