@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests a minute per API key (or address); 0 is off."
     )
+    rate_limit_store: Literal["memory", "database"] = Field(
+        default="memory",
+        description="Where the rate-limit buckets live: memory (each worker process its own: "
+        "N workers allow N times the limit) or database (one bucket per client across every "
+        "process and machine, a statement per request).",
+    )
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Largest request body.")
     page_max_bytes: int = Field(
         default=8_000_000,

@@ -28,6 +28,7 @@ from app.http import caching, docs, logs, ratelimit, routing
 from app.http.metrics import FunctionCollector, Metrics, replica_metrics
 from app.http.observe import RequestObserver
 from app.http.problems import install_error_handlers
+from app.http.ratelimit import Buckets
 from app.http.streaming import StreamLimits, StreamSlots
 
 log = logging.getLogger(__name__)
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings.rate_limit_per_minute,
         bucket_of=rate_limit_bucket,
         on_refusal=metrics.rate_limited.inc,
+        store=_rate_limit_store(settings, engine),
     )
     _install_http_middleware(app, settings)
 
@@ -196,6 +198,15 @@ def _engines(settings: Settings) -> tuple[Engine, ReadRouter]:
         check_interval_s=settings.replica_check_interval_s,
     )
     return primary, router
+
+
+def _rate_limit_store(settings: Settings, engine: Engine) -> Buckets | None:
+    """The shared buckets (``CONFLICTDB_RATE_LIMIT_STORE=database``), or None: in-process."""
+    if settings.rate_limit_store != "database" or settings.rate_limit_per_minute == 0:
+        return None
+    from app.writer.ratelimits import DatabaseBuckets
+
+    return DatabaseBuckets(engine, settings.rate_limit_per_minute)
 
 
 def _package_version() -> str:
