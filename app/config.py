@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests a minute per API key (or address); 0 is off."
     )
+    rate_limit_store: Literal["memory", "database"] = Field(
+        default="memory",
+        description="Where the rate-limit buckets live: memory (each worker process its own: "
+        "N workers allow N times the limit) or database (one bucket per client across every "
+        "process and machine, a statement per request).",
+    )
     max_body_bytes: int = Field(default=5_000_000, ge=1024, description="Largest request body.")
     page_max_bytes: int = Field(
         default=8_000_000,
@@ -136,6 +142,39 @@ class Settings(BaseSettings):
         description="The tile server's attribution, shown on the map (as text).",
     )
 
+    replica_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="PostgreSQL streaming replicas for reads, comma-separated SQLAlchemy URLs "
+        "(as DATABASE_URL); none by default.",
+    )
+    replica_max_lag_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="A replica further behind the primary than this takes no reads until it "
+        "catches up.",
+    )
+    replica_check_interval_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="How often each process reads every database's data version (replica "
+        "health, lag, and which replicas can answer a client's Data-Version).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        default="json",
+        description="The server's log lines: one JSON object each (json), or plain text.",
+    )
+    access_log: bool = Field(
+        default=True,
+        description="One log line per request (id, route, status, duration, key prefix).",
+    )
+    metrics_address: str | None = Field(
+        default=None,
+        pattern=r"^(\[[0-9A-Fa-f:.]+\]|[^\s:\[\]]*):\d{1,5}$",
+        description="host:port of a separate listener serving GET /metrics without a key "
+        "(for a private network; /metrics on the API's own address needs the admin scope).",
+    )
+
     @field_validator("cors_allow_origins", mode="before")
     @classmethod
     def _origins(cls, value: Any) -> Any:
@@ -151,11 +190,28 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _normalise_postgres_scheme(cls, value: str) -> str:
-        # Heroku-style and bare postgres:// URLs would pick psycopg2, which we do not install.
-        for prefix in ("postgres://", "postgresql://"):
-            if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+        return _psycopg_url(value)
+
+    @field_validator("replica_urls", mode="before")
+    @classmethod
+    def _replicas(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",") if part.strip()]
+        if isinstance(value, list):
+            value = [_psycopg_url(str(url)) for url in value]
+            for url in value:
+                if not url.startswith("postgresql+psycopg://"):
+                    raise ValueError(f"a replica is a PostgreSQL URL, not {url.split(':')[0]}:...")
         return value
+
+    @model_validator(mode="after")
+    def _replicas_need_postgres(self) -> Settings:
+        if self.replica_urls and self.is_sqlite:
+            raise ValueError(
+                "CONFLICTDB_REPLICA_URLS are PostgreSQL streaming replicas: the primary "
+                "(DATABASE_URL) must be PostgreSQL too"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_defaults(self) -> Settings:
@@ -186,6 +242,14 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _psycopg_url(value: str) -> str:
+    # Heroku-style and bare postgres:// URLs would pick psycopg2, which we do not install.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix) :]
+    return value
 
 
 def describe_refusal(exc: ValidationError) -> str:

@@ -10,9 +10,11 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp
 
 from app import derived
 from app.auth.dependencies import rate_limit_bucket, read_access
@@ -20,9 +22,13 @@ from app.config import Settings, get_settings
 from app.core import bodies
 from app.core.errors import add_problem_schemas, problem_responses
 from app.db import dialect
+from app.db.replicas import ReadRouter
 from app.db.session import create_db_engine
-from app.http import caching, docs, ratelimit
+from app.http import caching, docs, logs, ratelimit, routing
+from app.http.metrics import FunctionCollector, Metrics, replica_metrics
+from app.http.observe import RequestObserver
 from app.http.problems import install_error_handlers
+from app.http.ratelimit import Buckets
 from app.http.streaming import StreamLimits, StreamSlots
 
 log = logging.getLogger(__name__)
@@ -36,15 +42,24 @@ details (`application/problem+json`).
 """
 
 
+class ConflictApp(FastAPI):
+    """FastAPI, with ``app.http.observe`` wrapped around Starlette's whole middleware stack
+    (its error middleware included), so that every answer, a 500 too, has a request id, a log
+    line and its metrics."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestObserver(
+            super().build_middleware_stack(),
+            access_log=self.state.settings.access_log,
+            metrics=self.state.metrics,
+        )
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    engine = create_db_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        pool_timeout_s=settings.db_pool_timeout_s,
-        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-        read_timeout_ms=settings.read_timeout_ms,
-    )
+    logs.configure(settings.log_format)
+    metrics = Metrics()
+    engine, read_router = _engines(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -65,10 +80,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.auth import local
 
             local.ensure_local_key(engine, local.key_file(settings))
+        read_router.start()
+        stop_metrics = metrics.serve(settings.metrics_address) if settings.metrics_address else None
         yield
+        if stop_metrics is not None:
+            stop_metrics()
+        read_router.dispose()
         engine.dispose()
 
-    app = FastAPI(
+    app = ConflictApp(
         title="conflictdb",
         version=_package_version(),
         summary="An open conflict-events API with source-level evidence.",
@@ -80,12 +100,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.metrics = metrics
+    app.state.read_router = read_router
+    for target in read_router.targets:
+        metrics.watch_pool(target.name, target.engine.pool)
+    metrics.extra.append(FunctionCollector(lambda: replica_metrics(read_router)))
     app.state.stream_slots = StreamSlots(
         StreamLimits(
             max_streams=settings.max_streams,
             total_seconds=settings.stream_max_s,
             send_timeout_seconds=settings.stream_send_timeout_s,
-        )
+        ),
+        metrics,
     )
     install_error_handlers(app)
     # Added before the rate limiter, so inside it: a 304 takes a token like any answer.
@@ -93,11 +119,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app,
         cache_control=settings.cache_control,
         stats_cache_size=settings.stats_cache_size,
-        read_version=derived.read_version,
+        read_version=routing.version_reader(read_router),
         may_read=read_access,
         private=settings.auth_reads,
     )
-    ratelimit.install(app, settings.rate_limit_per_minute, bucket_of=rate_limit_bucket)
+    # Inside the rate limiter (a read retried on the primary takes one token), outside the
+    # caching middleware (whose ETag is the answering database's version).
+    routing.install(app, read_router, metrics)
+    ratelimit.install(
+        app,
+        settings.rate_limit_per_minute,
+        bucket_of=rate_limit_bucket,
+        on_refusal=metrics.rate_limited.inc,
+        store=_rate_limit_store(settings, engine),
+    )
     _install_http_middleware(app, settings)
 
     from app.actors.router import router as actors_router
@@ -143,6 +178,39 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+def _engines(settings: Settings) -> tuple[Engine, ReadRouter]:
+    """The primary's engine (every write, and reads without a replica) and the read router
+    over it and the replicas (``app.db.replicas``)."""
+
+    def engine_for(url: str) -> Engine:
+        return create_db_engine(
+            url,
+            pool_size=settings.db_pool_size,
+            pool_timeout_s=settings.db_pool_timeout_s,
+            busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+            read_timeout_ms=settings.read_timeout_ms,
+        )
+
+    primary = engine_for(settings.database_url)
+    router = ReadRouter(
+        primary,
+        [(url, engine_for(url)) for url in settings.replica_urls],
+        read_version=derived.read_version,
+        max_lag_s=settings.replica_max_lag_s,
+        check_interval_s=settings.replica_check_interval_s,
+    )
+    return primary, router
+
+
+def _rate_limit_store(settings: Settings, engine: Engine) -> Buckets | None:
+    """The shared buckets (``CONFLICTDB_RATE_LIMIT_STORE=database``), or None: in-process."""
+    if settings.rate_limit_store != "database" or settings.rate_limit_per_minute == 0:
+        return None
+    from app.writer.ratelimits import DatabaseBuckets
+
+    return DatabaseBuckets(engine, settings.rate_limit_per_minute)
+
+
 def _package_version() -> str:
     """The installed package's version (pyproject's), for the OpenAPI document's info.version
     and the caching salt; a source tree that was never installed has none."""
@@ -165,6 +233,7 @@ CORS_EXPOSED_HEADERS = [
     "Content-Disposition",
     "Idempotent-Replayed",
     "Location",
+    "X-Request-Id",
 ]
 
 

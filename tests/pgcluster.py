@@ -20,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -375,3 +376,91 @@ def _stop_live_clusters() -> None:
     for cluster in list(_live_clusters):
         with contextlib.suppress(Exception):
             cluster.stop()
+
+
+class PostgresReplica(PostgresCluster):
+    """A streaming replica of a running ``PostgresCluster``: a base backup of it taken with
+    ``pg_basebackup -R`` (which writes the standby's connection settings and its
+    standby.signal) into a new data directory, started on a port of its own as the same
+    unprivileged user. It is a hot standby: it answers reads while replaying the primary's WAL.
+    """
+
+    def __init__(self, primary: PostgresCluster) -> None:
+        super().__init__(primary.bin_dir)
+        self.primary = primary
+
+    def _initdb(self) -> None:
+        result = self._run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.primary._port()),
+            "-U",
+            "postgres",
+            "-D",
+            str(self.data_dir),
+            "-R",  # standby.signal and primary_conninfo: start as its streaming replica
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+            "--no-sync",
+            timeout=180,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_basebackup failed:\n{result.stdout}{result.stderr}")
+        assert self.data_dir is not None
+        # The copied postgresql.conf names the primary's socket directory: ours instead.
+        with (self.data_dir / "postgresql.conf").open("a") as conf:
+            conf.write("\n# conflictdb test replica\n")
+            conf.write(f"unix_socket_directories = '{self.socket_dir}'\n")
+            conf.write("hot_standby = on\n")
+
+    def halt(self) -> None:
+        """Stop the server (immediately, as a crash would), keeping its data to start again."""
+        self._stop_server()
+        self._running = False
+
+    def resume(self) -> None:
+        """Start it again after ``halt``, on the same port; it catches up from the primary."""
+        requested, self._requested_port = self._requested_port, self._port()
+        try:
+            self._start_server()
+        finally:
+            self._requested_port = requested
+        self._running = True
+
+    def _replay(self, sql_text: str) -> Any:
+        with psycopg.connect(self.conninfo(), autocommit=True, connect_timeout=10) as conn:
+            row = conn.execute(sql_text).fetchone()
+            return row[0] if row else None
+
+    def pause_replay(self) -> None:
+        """Stop applying the primary's WAL (it still arrives): the replica falls behind."""
+        self._replay("SELECT pg_wal_replay_pause()")
+
+    def resume_replay(self) -> None:
+        self._replay("SELECT pg_wal_replay_resume()")
+
+    def wait_caught_up(self, timeout: float = 60.0) -> None:
+        """Until the replica has replayed everything the primary had written when called."""
+        with psycopg.connect(self.primary.conninfo(), autocommit=True, connect_timeout=10) as p:
+            row = p.execute("SELECT pg_current_wal_lsn()::text").fetchone()
+        assert row is not None
+        target = row[0]
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with contextlib.suppress(psycopg.OperationalError):
+                done = self._replay(f"SELECT pg_last_wal_replay_lsn() >= '{target}'::pg_lsn")
+                if done:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"the replica did not replay up to {target} within {timeout}s")
+
+    def set_apply_delay(self, milliseconds: int) -> None:
+        """Apply each commit of the primary only this long after it was made
+        (``recovery_min_apply_delay``): a replica that lags on purpose."""
+        with psycopg.connect(self.conninfo(), autocommit=True, connect_timeout=10) as conn:
+            conn.execute(f"ALTER SYSTEM SET recovery_min_apply_delay = '{int(milliseconds)}ms'")
+            conn.execute("SELECT pg_reload_conf()")

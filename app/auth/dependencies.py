@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 
 from app.auth import keys, repository
+from app.core import context
 from app.core.errors import ProblemError
 from app.db.base import utcnow
 from app.db.session import get_engine, read_session
@@ -116,6 +117,8 @@ def _authenticate(request: Request, engine: Engine) -> Principal:
     if row["last_used_at"] is None or now - row["last_used_at"] >= LAST_USED_RESOLUTION:
         # At most once a minute, so a busy key does not turn every read into a write.
         write_transaction(engine, lambda session: repository.touch(session, row["id"], now))
+    if (current := context.current()) is not None:
+        current.key_prefix = row["prefix"]  # for the access log: the visible part only
     return Principal(row["id"], row["name"], keys.effective_scopes(row["scopes"]))
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app import derived
 from app.changes.schemas import Position, encode_position
+from app.core import freshness
 from app.core.errors import ValidationProblem
 from app.events import repository as event_repository
 from app.events.schemas import EVENT_FIELDS
@@ -86,6 +87,8 @@ def changes_page(session: Session, since: Position | None, limit: int) -> dict[s
     """
     version = derived.current_version(session)
     if since is not None and since[0] > version:
+        # A replica that has not caught up with the cursor: the primary answers instead.
+        freshness.require_version(since[0], version)
         raise ValidationProblem(
             f"since is ahead of the current data version {version}: this is not the database "
             "the cursor was made on (restored or reset?); start again without since.",

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core import context
+
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_BASE = "https://conflictdb.org/problems/"
 
@@ -30,6 +32,11 @@ class Problem(BaseModel):
     detail: str | None = Field(default=None, examples=["No event with id 42."])
     instance: str | None = Field(default=None, examples=["/v1/events/42"])
     errors: list[FieldError] | None = None
+    request_id: str | None = Field(
+        default=None,
+        description="The request's id, as in its X-Request-Id header and the server's log.",
+        examples=["5f0c2a9e41d7b3c8"],
+    )
 
 
 class ProblemError(Exception):
@@ -153,8 +160,17 @@ class QueryTimeout(ServiceUnavailable):
 def problem_response(
     problem: dict[str, Any], status: int, headers: dict[str, str] | None = None
 ) -> JSONResponse:
-    body = {k: v for k, v in problem.items() if v is not None}
+    body = with_request_id({k: v for k, v in problem.items() if v is not None})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def with_request_id(problem: dict[str, Any]) -> dict[str, Any]:
+    """``problem`` with the current request's id (``request_id``), so a client quoting an
+    error gives the operator the line to look for in the log."""
+    current = context.current()
+    if current is not None:
+        problem["request_id"] = current.request_id
+    return problem
 
 
 PROBLEM_SCHEMA_REF = "#/components/schemas/Problem"

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from app.core import context, freshness
 from app.core.errors import ValidationProblem
 
 T = TypeVar("T")
@@ -72,17 +73,32 @@ class NoQuery(StrictQuery):
 
 
 def encode_cursor(sort: str, values: Sequence[Any]) -> str:
-    payload = [sort, [v.isoformat() if isinstance(v, date) else v for v in values]]
+    """The cursor after ``values`` in ``sort``. Served with read replicas, it also carries the
+    data version of the page, so that the next page is never read from a replica older than
+    this one (``decode_cursor``)."""
+    payload: list[Any] = [sort, [v.isoformat() if isinstance(v, date) else v for v in values]]
+    current = context.current()
+    if current is not None and current.replicated and current.data_version is not None:
+        payload.append(current.data_version)
     return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, sort: str, kinds: Sequence[type]) -> list[Any]:
-    """Decode a cursor made for ``sort``; ``kinds`` gives the Python type of each key."""
+    """Decode a cursor made for ``sort``; ``kinds`` gives the Python type of each key. A
+    cursor made at a later data version than this replica holds sends the read to the
+    primary (``app.core.freshness``)."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, values = orjson.loads(raw)
+        cursor_sort, values, *rest = orjson.loads(raw)
         if cursor_sort != sort or len(values) != len(kinds):
             raise ValueError("cursor made for another sort")
+        if rest:
+            (made_at,) = rest
+            if not isinstance(made_at, int) or isinstance(made_at, bool) or made_at < 0:
+                raise ValueError("bad cursor version")
+            current = context.current()
+            have = current.data_version if current is not None else None
+            freshness.require_version(made_at, have if have is not None else 0)
         out: list[Any] = []
         for kind, value in zip(kinds, values, strict=True):
             if value is None:

@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Double,
     Engine,
     SQLColumnExpression,
     event,
     literal,
+    literal_column,
     text,
 )
 from sqlalchemy.engine import make_url
@@ -272,9 +274,29 @@ def refresh_statistics(engine: Engine, *, full: bool = False) -> None:
         conn.commit()
 
 
+def clock_seconds(engine: Engine) -> ColumnElement[float]:
+    """The database's clock in seconds since the Unix epoch, the same value wherever it appears
+    in one statement: every machine reading it agrees (unlike their own clocks)."""
+    if engine.dialect.name == "sqlite":
+        # 'now' is fixed for the whole statement (one sqlite3_step); millisecond precision.
+        return literal_column("((julianday('now') - 2440587.5) * 86400.0)", type_=Double())
+    return literal_column(
+        "CAST(EXTRACT(EPOCH FROM statement_timestamp()) AS DOUBLE PRECISION)", type_=Double()
+    )
+
+
+def insert_for(engine: Engine) -> Any:
+    """``insert`` for an engine rather than a session."""
+    return _insert(engine.dialect.name)
+
+
 def insert(session: Session) -> Any:
     """The dialect's own ``insert`` (with ``on_conflict_do_update``): SQLite's or PostgreSQL's."""
-    if session.get_bind().dialect.name == "sqlite":
+    return _insert(session.get_bind().dialect.name)
+
+
+def _insert(name: str) -> Any:
+    if name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         return sqlite_insert

@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session
 
+from app.core import context
 from app.db import dialect
 
 
@@ -58,14 +59,28 @@ def read_session(engine: Engine) -> Iterator[Session]:
 
 
 def get_engine(request: Request) -> Engine:
+    """The primary's engine: for writes (``write_transaction``), and for reads that must see
+    the latest commit (API keys)."""
     engine: Engine = request.app.state.engine
     return engine
 
 
+def get_read_engine(request: Request) -> Engine:
+    """The engine of the database chosen to answer this read: a replica that has caught up
+    with what the client asked for, or the primary (``app.http.routing``)."""
+    current = context.current()
+    target = current.read_target if current is not None else None
+    if target is not None:
+        engine: Engine = target.engine
+        return engine
+    return get_engine(request)
+
+
 def get_read_session(request: Request) -> Iterator[Session]:
-    with read_session(get_engine(request)) as session:
+    with read_session(get_read_engine(request)) as session:
         yield session
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]

@@ -21,17 +21,23 @@ from __future__ import annotations
 from sqlalchemy import delete, event, select, text, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
+from app.core import context
 from app.db.base import utcnow
 from app.db.bulk import DRIVER_WRITES, insert_rows
 from app.derived import interaction, points, rollups, search
 from app.derived.marks import NOT_DATA, STATE, State, events_changed, mark_dirty, places_moved
+from app.derived.version import current_version
 from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember, Place
+
+# The data version a transaction commits (or, writing no data, saw), for its request's answer.
+COMMITTING = "conflictdb_committing_version"
 
 
 def register(session_class: type[Session]) -> None:
     """Keep the derived state in every transaction of sessions of ``session_class``."""
     event.listen(session_class, "do_orm_execute", _note_data_writes)
     event.listen(session_class, "before_commit", _before_commit)
+    event.listen(session_class, "after_commit", _after_commit)
     event.listen(session_class, "after_transaction_end", _after_transaction_end)
 
 
@@ -51,7 +57,21 @@ def _before_commit(session: Session) -> None:
         state = state or State()
         state.dirty = True
     if state is not None and state.dirty:
-        finish(session, state)
+        session.info[COMMITTING] = finish(session, state)
+        return
+    current = context.current()
+    if current is not None and current.writes and current.data_version is None:
+        # A write request that changed no data (a report already stored, a replayed
+        # Idempotency-Key): its answer reflects what it read, at least this version, so a
+        # client reading on with it sees the data it was told about.
+        session.info[COMMITTING] = current_version(session)
+
+
+def _after_commit(session: Session) -> None:
+    # Only now is the version durable: the answer may name it (Data-Version).
+    version = session.info.pop(COMMITTING, None)
+    if version is not None:
+        context.note_version(version)
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
@@ -60,6 +80,7 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
     if transaction.parent is None:
         session.info.pop(STATE, None)
         session.info.pop(DRIVER_WRITES, None)
+        session.info.pop(COMMITTING, None)
 
 
 def finish(session: Session, state: State) -> int:

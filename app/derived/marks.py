@@ -22,6 +22,7 @@ NOT_DATA = frozenset(
         "api_key",
         "idempotency_key",
         "audit_log",
+        "rate_limit_bucket",
         "data_version",
         "event_change",
         "event_rollup",

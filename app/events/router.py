@@ -12,7 +12,7 @@ from app.auth.dependencies import CurateAccess, read_access
 from app.core import bodies, etag, ids
 from app.core.errors import NotFound, problem_content, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
-from app.db.session import EngineDep, ReadSessionDep, read_session
+from app.db.session import EngineDep, ReadEngineDep, ReadSessionDep, read_session
 from app.events import repository, service, streams
 from app.events.schemas import (
     EventDetail,
@@ -133,7 +133,9 @@ _FILENAMES = {"csv": "events.csv", "geojson": "events.geojson"}
     responses=LIST_RESPONSES,
 )
 async def list_events(
-    request: Request, engine: EngineDep, f: Annotated[EventListQuery, known_terms(EventListQuery)]
+    request: Request,
+    engine: ReadEngineDep,
+    f: Annotated[EventListQuery, known_terms(EventListQuery)],
 ) -> Response:
     fmt = negotiation.negotiate(f.format, request.headers.get("accept"), LIST_MEDIA_TYPES)
     service.check_format_parameters(f, fmt)

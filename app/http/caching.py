@@ -27,7 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -161,10 +160,11 @@ class CachingMiddleware:
         cache_control: str,
         stats_cache: ResponseCache | None,
         salt: str,
-        read_version: Callable[[Engine], int],
+        read_version: Callable[[Request], int],
         may_read: Callable[[Request], object],
     ) -> None:
-        """``read_version``: the data version, read on its own; ``may_read``: the routes' own
+        """``read_version``: the data version of the database answering the request, read on
+        its own (``app.http.routing.version_reader``); ``may_read``: the routes' own
         read check (raising a problem when the request may not read). Both are given by the
         app factory, so this layer knows neither the derived state nor authentication."""
         self.app = app
@@ -205,7 +205,7 @@ class CachingMiddleware:
         version whose changes the body lacks, and every 304 would pin that stale body.
         """
         try:
-            version = self.read_version(request.app.state.engine)
+            version = self.read_version(request)
         except SQLAlchemyError as exc:
             # No version, no ETag: the route answers as if there were no caching (and a
             # database that is down is its 503 to report).
@@ -349,7 +349,7 @@ def install(
     *,
     cache_control: str,
     stats_cache_size: int,
-    read_version: Callable[[Engine], int],
+    read_version: Callable[[Request], int],
     may_read: Callable[[Request], object],
     private: bool = False,
 ) -> None:

@@ -1,12 +1,18 @@
-"""Per-key rate limiting (token bucket, per process) with IETF RateLimit headers and 429.
+"""Per-key rate limiting (token buckets) with IETF RateLimit headers and 429.
 
 The bucket is chosen after authentication (``bucket_of``, given by the app factory): the key's
-id, or the client's address for anonymous requests and for credentials that fail. Buckets are
-evicted least recently used, so a flood of distinct clients cannot empty the table. Counters
-live in each worker process: N workers allow up to N times the limit in total, which is
-documented; a shared store would be needed for an exact global limit. Behind a reverse proxy,
-the client's address is the proxy's unless uvicorn trusts its forwarded headers
-(``FORWARDED_ALLOW_IPS``, see the README).
+id, or the client's address for anonymous requests and for credentials that fail. Where the
+buckets live is a setting (``CONFLICTDB_RATE_LIMIT_STORE``):
+
+- ``memory`` (the default): ``TokenBuckets`` in each worker process, evicted least recently
+  used so a flood of distinct clients cannot empty the table; free, but N workers allow up to
+  N times the limit in total;
+- ``database``: one bucket per client for every process and machine
+  (``app.writer.ratelimits``), at the cost of a statement per request, taken in the thread
+  pool together with the key lookup.
+
+Behind a reverse proxy, the client's address is the proxy's unless uvicorn trusts its
+forwarded headers (``FORWARDED_ALLOW_IPS``, see the README).
 """
 
 from __future__ import annotations
@@ -16,19 +22,30 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE
+from app.core.errors import PROBLEM_BASE, PROBLEM_MEDIA_TYPE, with_request_id
 
 EXEMPT_PATHS = ("/healthz", "/docs", "/openapi.json", "/redoc", "/static/")
 
 
+class Buckets(Protocol):
+    # True: ``take`` does I/O, and is called from the thread pool.
+    blocking: bool
+
+    def take(self, client: str) -> tuple[bool, int, float]:
+        """(allowed, tokens remaining, seconds until the next token)."""
+        ...
+
+
 class TokenBuckets:
+    blocking = False
+
     def __init__(self, per_minute: int, max_clients: int = 100_000) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
@@ -76,38 +93,52 @@ class RateLimitMiddleware:
         per_minute: int,
         bucket_of: Callable[[Request], str],
         max_clients: int = 100_000,
+        on_refusal: Callable[[], None] | None = None,
+        store: Buckets | None = None,
     ) -> None:
         """``bucket_of``: a request's bucket, chosen after authenticating it (it may read the
         database; it runs in the thread pool, and only for requests that carry credentials)."""
         self.app = app
         self.per_minute = per_minute
         self.bucket_of = bucket_of
-        self.buckets = TokenBuckets(per_minute, max_clients)
+        self.buckets: Buckets = store or TokenBuckets(per_minute, max_clients)
+        self.on_refusal = on_refusal
 
-    async def _bucket(self, scope: Scope) -> str:
-        if not any(name in _CREDENTIAL_HEADERS for name, _ in scope.get("headers", ())):
-            return _address(scope)
-        return await run_in_threadpool(self.bucket_of, Request(scope))
+    async def _take(self, scope: Scope) -> tuple[bool, int, float]:
+        keyed = any(name in _CREDENTIAL_HEADERS for name, _ in scope.get("headers", ()))
+        if self.buckets.blocking:
+            return await run_in_threadpool(self._take_blocking, scope, keyed)
+        bucket = await run_in_threadpool(self.bucket_of, Request(scope)) if keyed else None
+        return self.buckets.take(bucket or _address(scope))
+
+    def _take_blocking(self, scope: Scope, keyed: bool) -> tuple[bool, int, float]:
+        """The key lookup and the shared bucket's statement, in one trip to the thread pool."""
+        bucket = self.bucket_of(Request(scope)) if keyed else _address(scope)
+        return self.buckets.take(bucket)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PATHS):
             await self.app(scope, receive, send)
             return
-        allowed, remaining, wait = self.buckets.take(await self._bucket(scope))
+        allowed, remaining, wait = await self._take(scope)
         reset = max(1, math.ceil(wait)) if not allowed else 60
         headers = [
             (b"ratelimit-policy", f'"default";q={self.per_minute};w=60'.encode()),
             (b"ratelimit", f'"default";r={remaining};t={reset}'.encode()),
         ]
         if not allowed:
+            if self.on_refusal is not None:
+                self.on_refusal()
             body = orjson.dumps(
-                {
-                    "type": PROBLEM_BASE + "rate-limited",
-                    "title": "Too many requests",
-                    "status": 429,
-                    "detail": f"More than {self.per_minute} requests a minute; retry in {reset} s.",
-                    "instance": scope["path"],
-                }
+                with_request_id(
+                    {
+                        "type": PROBLEM_BASE + "rate-limited",
+                        "title": "Too many requests",
+                        "status": 429,
+                        "detail": f"More than {self.per_minute} requests a minute; retry in {reset} s.",
+                        "instance": scope["path"],
+                    }
+                )
             )
             await send(
                 {
@@ -132,6 +163,19 @@ class RateLimitMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: Any, per_minute: int, bucket_of: Callable[[Request], str]) -> None:
+def install(
+    app: Any,
+    per_minute: int,
+    bucket_of: Callable[[Request], str],
+    on_refusal: Callable[[], None] | None = None,
+    store: Buckets | None = None,
+) -> None:
+    """``store``: where the buckets live (None: in this process)."""
     if per_minute > 0:
-        app.add_middleware(RateLimitMiddleware, per_minute=per_minute, bucket_of=bucket_of)
+        app.add_middleware(
+            RateLimitMiddleware,
+            per_minute=per_minute,
+            bucket_of=bucket_of,
+            on_refusal=on_refusal,
+            store=store,
+        )

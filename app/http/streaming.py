@@ -25,6 +25,7 @@ from starlette.responses import StreamingResponse
 from starlette.types import Message, Receive, Scope, Send
 
 from app.core.errors import ServiceUnavailable
+from app.http.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,12 @@ class StreamLimits:
 
 
 class StreamSlots:
-    """A count of the streams in flight in this process, bounded."""
+    """A count of the streams in flight in this process, bounded; ``metrics`` (optional)
+    counts them and how they end."""
 
-    def __init__(self, limits: StreamLimits) -> None:
+    def __init__(self, limits: StreamLimits, metrics: Metrics | None = None) -> None:
         self.limits = limits
+        self.metrics = metrics
         self._active = 0
         self._lock = threading.Lock()
 
@@ -61,16 +64,25 @@ class StreamSlots:
     def acquire(self) -> None:
         with self._lock:
             if self._active >= self.limits.max_streams:
+                if self.metrics is not None:
+                    self.metrics.streams.labels("refused").inc()
                 raise TooManyStreams(
                     f"{self.limits.max_streams} streamed answers are already being sent; "
                     "retry shortly, or page through the JSON list.",
                     headers={"Retry-After": str(self.limits.retry_after_seconds)},
                 )
             self._active += 1
+        if self.metrics is not None:
+            self.metrics.streams_active.inc()
 
-    def release(self) -> None:
+    def release(self, outcome: str = "failed") -> None:
+        """``outcome``: completed, aborted (cut short, or its client left), or failed (an
+        error answer before the stream began)."""
         with self._lock:
             self._active -= 1
+        if self.metrics is not None:
+            self.metrics.streams_active.dec()
+            self.metrics.streams.labels(outcome).inc()
 
 
 class BoundedStream(StreamingResponse):
@@ -118,13 +130,15 @@ class BoundedStream(StreamingResponse):
                     f"the client took nothing for {timeout:g} s; the stream was cut"
                 ) from None
 
+        outcome = "aborted"
         try:
             await super().__call__(scope, receive, timed_send)
+            outcome = "completed"
         except StreamAborted as exc:
             log.info("%s %s: %s", scope.get("method"), scope.get("path"), exc)
             raise
         finally:
-            self._slots.release()
+            self._slots.release(outcome)
             # Closed even when the response was cancelled (the client went away): shielded.
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(self._chunks.close)

@@ -1,6 +1,12 @@
 """ORM models: the relational core. Imported together so Alembic and mappers see every table."""
 
-from app.models.access import ApiKey, AuditEntry, EventRevision, IdempotencyRecord
+from app.models.access import (
+    ApiKey,
+    AuditEntry,
+    EventRevision,
+    IdempotencyRecord,
+    RateLimitBucket,
+)
 from app.models.actor import Actor, ActorAffiliation, ActorAlias
 from app.models.article import Article, Outlet, Report
 from app.models.derived import DataVersion, EventChange, EventRollup, EventRollupMember
@@ -59,6 +65,7 @@ __all__ = [
     "PlaceAncestor",
     "PlaceKind",
     "Quote",
+    "RateLimitBucket",
     "Report",
     "SubEventType",
 ]

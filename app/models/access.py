@@ -1,11 +1,20 @@
-"""API keys, idempotency records, event revisions and the audit log: who wrote what, and when."""
+"""API keys, idempotency records, event revisions, the audit log (who wrote what, and when), and
+the shared rate-limit buckets."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Double,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import Base, UTCDateTime, utcnow
@@ -81,3 +90,21 @@ class AuditEntry(Base):
     entity: Mapped[str | None] = mapped_column(String(30))
     entity_id: Mapped[int | None] = mapped_column()
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class RateLimitBucket(Base):
+    """A token bucket shared by every process (``CONFLICTDB_RATE_LIMIT_STORE=database``):
+    each request takes a token in one atomic upsert (``app.writer.ratelimits``). Not data: no
+    data version, no history; a bucket idle long enough to be full again may be deleted."""
+
+    __tablename__ = "rate_limit_bucket"
+    bucket: Mapped[str] = mapped_column(
+        String(200), primary_key=True, comment="key:<api key id> or addr:<client address>"
+    )
+    tokens: Mapped[float] = mapped_column(Double, nullable=False)
+    refilled_at: Mapped[float] = mapped_column(
+        Double, nullable=False, comment="the database clock, seconds since the Unix epoch"
+    )
+    allowed: Mapped[bool] = mapped_column(
+        nullable=False, comment="whether the last request took a token"
+    )

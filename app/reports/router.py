@@ -73,4 +73,6 @@ async def post_report(request: Request, engine: EngineDep, principal: IngestAcce
     )
     # The transaction has committed by now: the response is built from durable data.
     headers = {outcomes.REPLAY_HEADER: "true"} if outcome.replayed else None
+    kind = "replayed" if outcome.replayed else "created" if outcome.status == 201 else "recognised"
+    request.app.state.metrics.reports.labels(kind).inc()
     return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)

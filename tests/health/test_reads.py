@@ -6,4 +6,10 @@ from fastapi.testclient import TestClient
 
 
 def test_health(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+    # A fresh database is at data version 1; no replicas are configured.
+    assert client.get("/healthz").json() == {
+        "status": "ok",
+        "database": "ok",
+        "data_version": 1,
+        "replicas": [],
+    }

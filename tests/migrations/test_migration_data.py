@@ -669,6 +669,18 @@ def seed_0008(s: Seeding) -> None:
     s.insert("event_dimension", code_id=conflict, event_id=e9)
 
 
+def seed_0011(s: Seeding) -> None:
+    """A shared rate-limit bucket, half spent: kept as it is by later revisions."""
+    s.insert("rate_limit_bucket", bucket="key:1", tokens=299.5, refilled_at=1.8e9, allowed=True)
+    s.insert(
+        "rate_limit_bucket",
+        bucket="addr:10.0.0.7",
+        tokens=0.25,
+        refilled_at=1.8e9 + 0.5,
+        allowed=False,
+    )
+
+
 # Every revision's data (or None, and why). A new revision must add itself here.
 SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0001": seed_0001,
@@ -679,6 +691,7 @@ SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0006": None,  # indexes only
     "0007": None,  # indexes only (PostgreSQL's operator class)
     "0008": seed_0008,
+    "0011": seed_0011,
 }
 
 
