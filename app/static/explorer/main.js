@@ -4,10 +4,10 @@
 import { Api } from "./api.js";
 import { $, h, clear } from "./dom.js";
 import { FilterPanel, apiFilterParams } from "./filters.js";
-import { EventMap } from "./map.js";
+import { EventMap, PLACES_FROM } from "./map.js";
 import { EventPanel } from "./panel.js";
 import { setTypes } from "./palette.js";
-import { readState, writeState } from "./state.js";
+import { VIEW_PARAMS, readState, writeState } from "./state.js";
 import { EventTable } from "./table.js";
 import { Timeline } from "./timeline.js";
 
@@ -33,10 +33,12 @@ async function start() {
     api.onUnauthorized = () => askKey("That key was not accepted: a key with the read scope, please.").then(() => (views ? refresh() : start()));
     if (!api.key) await askKey();
   }
+  const described = Promise.all([api.json("/openapi.json"), api.json("/v1/vocabulary")]);
+  if (!views) prefetch();
   let openapi;
   let vocab;
   try {
-    [openapi, vocab] = await Promise.all([api.json("/openapi.json"), api.json("/v1/vocabulary")]);
+    [openapi, vocab] = await described;
   } catch (err) {
     if (err.status === 401) return; // the key dialog is open; it starts again
     showStatus(failureMessage(err), () => start());
@@ -115,6 +117,17 @@ async function start() {
   });
   const restored = views.map.setView(state.view.map);
   applyState({ fit: !restored });
+}
+
+// The three views' first requests, from the URL alone, while the API's description and
+// vocabulary (which the page needs to build itself) are on their way: what cannot be a
+// filter only costs a request no view takes.
+function prefetch() {
+  const early = readState([...new URLSearchParams(location.search).keys()].filter((k) => !VIEW_PARAMS.includes(k)));
+  const [zoom] = (early.view.map || "").split("/").map(Number);
+  if (!(zoom >= PLACES_FROM)) api.prefetch(...EventMap.request(early.filters));
+  api.prefetch(...Timeline.request(early.filters, early.view.interval));
+  api.prefetch(...EventTable.request(early.filters, early.view));
 }
 
 // Draw everything the state says: the filters, the views, the open event.

@@ -9,7 +9,7 @@ import { h, formatDate, formatNumber } from "./dom.js";
 import { colourExpression, colourOf } from "./palette.js";
 
 // Zoom from which the map shows places (those in view) rather than first-level divisions.
-const PLACES_FROM = 6;
+export const PLACES_FROM = 6;
 // At most this many events in view are drawn one by one.
 export const POINTS_UP_TO = 2000;
 const POINT_FIELDS = "id,event_type,sub_event_type,date_start,date_precision,place_name,fatalities_best";
@@ -83,11 +83,15 @@ export class EventMap {
   // New filters: draw what the zoom calls for with them.
   async load(filters, { fit = false, signal } = {}) {
     this.container.dataset.state = "loading";
-    await Promise.all([this.ready, this.countries]);
     const previous = this.filters;
     this.filters = filters;
+    const generation = ++this.generation;
+    // Asked for at once; drawn once the map and its base layer are there.
+    const answer = this.aggregates(this.level(), signal);
+    answer.catch(() => {}); // its failure is reported by draw(), which awaits it
     try {
-      return await this.draw(++this.generation, signal, { fit });
+      await Promise.all([this.ready, this.countries]);
+      return await this.draw(generation, signal, { fit, answer });
     } catch (err) {
       this.filters = previous; // what is drawn is still the old filters'
       throw err;
@@ -96,9 +100,9 @@ export class EventMap {
 
   // The divisions' totals for the whole filter; zoomed in, the totals of the places in
   // view, or, when they hold few enough events, those events one by one.
-  async draw(generation, signal, { fit = false } = {}) {
+  async draw(generation, signal, { fit = false, answer = null } = {}) {
     let level = this.level();
-    const collection = await this.aggregates(level, signal);
+    const collection = await (answer || this.aggregates(level, signal));
     if (generation !== this.generation) return null;
     if (fit && level === "admin1" && collection.features.length) {
       this.fitTo(collection.features); // stays on the divisions' level
@@ -142,6 +146,11 @@ export class EventMap {
     ]);
     if (generation === this.generation) this.container.dataset.state = "ready";
     return total;
+  }
+
+  // The divisions' request, as the page can make it before the map exists.
+  static request(filters) {
+    return ["/v1/stats/places", { ...filters, level: "admin1", metrics: "count,fatalities" }];
   }
 
   // GET /v1/stats/places: per division (the rollups answer it, whatever the map's size), or
