@@ -40,15 +40,17 @@ export class EventMap {
       dragRotate: false,
       pitchWithRotate: false,
       cooperativeGestures: false,
+      fadeDuration: 0, // no labels to fade in: drawn is drawn
     });
     this.map.addControl(new NavigationControl({ showCompass: false }), "top-right");
     this.map.touchZoomRotate.disableRotation();
     this.map.on("load", () => {
+      performance.mark("explorer-map-loaded");
       this.addLayers();
       this.whenLoaded();
     });
     this.map.on("moveend", () => {
-      if (this.moving) return;
+      if (this.moving || !this.generation) return; // nothing to draw before the first load
       this.onMove(viewString(this.map));
       this.draw(++this.generation).catch((err) => err.name !== "AbortError" && this.onError(err));
     });
@@ -60,8 +62,14 @@ export class EventMap {
       await this.ready;
       const countries = window.topojson.feature(topology, topology.objects.countries);
       this.map.getSource("countries").setData(countries);
+      performance.mark("explorer-countries");
     })();
     return this.countries;
+  }
+
+  // The event types' colours are known (palette.setTypes): the points take them.
+  recolour() {
+    this.ready.then(() => this.map.setPaintProperty("points", "circle-color", colourExpression()));
   }
 
   setView(view) {
@@ -139,6 +147,7 @@ export class EventMap {
     });
     this.onMove(viewString(this.map)); // the view it settled on (a fit, too) is the URL's
     this.describe(drawn, level, total, unlocated);
+    performance.mark("explorer-map-data");
     // Drawn means on the screen: wait for the map to finish rendering the new data.
     await Promise.race([
       new Promise((resolve) => this.map.once("idle", resolve)),
