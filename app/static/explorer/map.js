@@ -44,7 +44,9 @@ export class EventMap {
     });
     this.map.addControl(new NavigationControl({ showCompass: false }), "top-right");
     this.map.touchZoomRotate.disableRotation();
-    this.map.on("load", () => {
+    // Its style is in (not yet drawn, its worker may still be starting): sources and layers
+    // can be added and given data, which the worker takes as soon as it can.
+    this.map.once("style.load", () => {
       performance.mark("explorer-map-loaded");
       this.addLayers();
       this.whenLoaded();
@@ -326,7 +328,9 @@ export class EventMap {
 }
 
 function baseStyle(config) {
-  const sources = { countries: { type: "geojson", data: EMPTY, attribution: "Natural Earth" } };
+  // Tiled once, at zoom 2, and drawn from those tiles at any zoom: 1:110m boundaries have no
+  // more detail to show, and the map then spends nothing on them as it zooms.
+  const sources = { countries: { type: "geojson", data: EMPTY, maxzoom: 2, attribution: "Natural Earth" } };
   const layers = [{ id: "sea", type: "background", paint: { "background-color": "#dbe7ef" } }];
   if (config.tiles) {
     sources.tiles = {
