@@ -253,6 +253,16 @@ def test_the_url_restores_the_view(watched: Watched, site: Site, context: Any) -
     watched.assert_clean()
 
 
+def test_a_url_with_parameters_this_api_lacks_loads_clean(watched: Watched, site: Site) -> None:
+    # A link made on a server with more filters, or with a tracking parameter: the page
+    # keeps the filters this API takes and asks nothing it would refuse.
+    page = open_explorer(watched, site, "?event_type=Battles&utm_source=mail&no_such_filter=1")
+    battles = api_total(site, event_type="Battles")
+    assert totals(page) == {"map": battles, "timeline": battles, "table": battles}
+    assert page.is_checked("input[value='Battles']")
+    watched.assert_clean()
+
+
 def watch_new_page(context: Any) -> Watched:
     from tests.explorer.conftest import watch
 

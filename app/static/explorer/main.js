@@ -3,7 +3,7 @@
 
 import { Api } from "./api.js";
 import { $, h, clear } from "./dom.js";
-import { FilterPanel, apiFilterParams } from "./filters.js";
+import { ALWAYS, FilterPanel, apiFilterParams } from "./filters.js";
 import { EventMap, PLACES_FROM } from "./map.js";
 import { EventPanel } from "./panel.js";
 import { setTypes } from "./palette.js";
@@ -130,10 +130,13 @@ function buildMap() {
 }
 
 // The three views' first requests, from the URL alone, while the API's description and
-// vocabulary (which the page needs to build itself) are on their way: what cannot be a
-// filter only costs a request no view takes.
+// vocabulary (which the page needs to build itself) are on their way. Only when the URL's
+// filters are all ones this API surely takes: any other (a filter of another server's API, a
+// tracking parameter) could be refused, and the views will leave out what is not a filter.
 function prefetch() {
-  const early = readState([...new URLSearchParams(location.search).keys()].filter((k) => !VIEW_PARAMS.includes(k)));
+  const names = [...new URLSearchParams(location.search).keys()].filter((k) => !VIEW_PARAMS.includes(k));
+  if (!names.every((name) => ALWAYS.includes(name))) return;
+  const early = readState(names);
   const [zoom] = (early.view.map || "").split("/").map(Number);
   if (!(zoom >= PLACES_FROM)) api.prefetch(...EventMap.request(early.filters));
   api.prefetch(...Timeline.request(early.filters, early.view.interval));
