@@ -180,6 +180,7 @@ async function refresh({ fit = false } = {}) {
     marked("timeline", views.timeline.load(filters, state.view.interval, controller.signal)),
     marked("table", views.table.load(filters, state.view, controller.signal)),
   ]);
+  api.early.clear(); // the first refresh took what was asked for early; later ones ask anew
   if (controller.signal.aborted) return;
   const failure = results.find((r) => r.status === "rejected" && r.reason.name !== "AbortError");
   if (failure) {
