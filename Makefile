@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export HOST PORT
 
-.PHONY: run test lint format migrate bench-smoke bench clean vendor-docs vendor-explorer lock
+.PHONY: run test lint format migrate bench-smoke bench clean vendor-docs vendor-explorer screenshots bench-explorer lock
 
 # Dependencies come from uv.lock, every file's hash checked (pip --require-hashes); uv only
 # exports the lock as a requirements file (`make lock` updates the lock after pyproject.toml).
@@ -105,6 +105,14 @@ vendor-docs:
 	tar -xzf "$$tmp/redoc-$(REDOC_VERSION).tgz" -C $(VENDOR_DIR)/redoc \
 	    --strip-components=2 package/bundles/redoc.standalone.js \
 	    package/bundles/redoc.standalone.js.LICENSE.txt
+
+## The explorer's screenshots in docs/ (the README shows them), on the demo data, in Chromium.
+screenshots: $(VENV)/.installed-test
+	PYTHONPATH=. $(BIN)/python docs/screenshot.py
+
+## The explorer's first render on 100,000 events, in Chromium (bench/README.md).
+bench-explorer: $(VENV)/.installed-test
+	$(BIN)/python -m bench.explorer --events 100000
 
 ## Re-vendor the explorer's libraries from the npm registry (app/static/vendor/VENDORED.md).
 MAPLIBRE_VERSION ?= 6.20.0

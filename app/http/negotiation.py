@@ -53,12 +53,18 @@ def negotiate(format: str | None, accept: str | None, media_types: Mapping[str, 
 
 def _quality(ranges: list[tuple[str, str, float]], main: str, sub: str) -> float | None:
     """The quality ``Accept`` gives a media type: that of the most specific range naming it
-    (RFC 9110, 12.5.1); None when no range does."""
+    (RFC 9110, 12.5.1); None when no range does.
+
+    A JSON-based type (``+json``, RFC 6839: GeoJSON's ``application/geo+json``) is JSON too:
+    ``Accept: application/json``, what browsers' fetch and most clients send, takes it as
+    ``application/*`` would."""
     best: tuple[int, float] | None = None
     for r_main, r_sub, q in ranges:
         if (r_main, r_sub) == (main, sub):
             specificity = 2
-        elif (r_main, r_sub) == (main, "*"):
+        elif (r_main, r_sub) == (main, "*") or (
+            (r_main, r_sub) == (main, "json") and sub.endswith("+json")
+        ):
             specificity = 1
         elif (r_main, r_sub) == ("*", "*"):
             specificity = 0

@@ -19,7 +19,9 @@ import pytest
 from tests.explorer.conftest import Site, Watched, open_explorer, wait_ready
 from tests.explorer.harness import running_app
 
-pytestmark = pytest.mark.slow
+# One worker runs them all: the site (uvicorn, a database of a few hundred events) and the
+# browser are built once, not once per worker.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("explorer")]
 
 
 def totals(page: Any) -> dict[str, int]:
@@ -250,6 +252,16 @@ def test_the_url_restores_the_view(watched: Watched, site: Site, context: Any) -
     assert totals(restored) == {"map": total, "timeline": total, "table": total}
     # Back goes to the previous state.
     again.assert_clean()
+    watched.assert_clean()
+
+
+def test_a_url_with_parameters_this_api_lacks_loads_clean(watched: Watched, site: Site) -> None:
+    # A link made on a server with more filters, or with a tracking parameter: the page
+    # keeps the filters this API takes and asks nothing it would refuse.
+    page = open_explorer(watched, site, "?event_type=Battles&utm_source=mail&no_such_filter=1")
+    battles = api_total(site, event_type="Battles")
+    assert totals(page) == {"map": battles, "timeline": battles, "table": battles}
+    assert page.is_checked("input[value='Battles']")
     watched.assert_clean()
 
 

@@ -942,6 +942,12 @@ def test_stats_answer_csv_to_accept(client: TestClient, dataset: Dataset) -> Non
     assert places.status_code == 200 and places.headers["content-type"].startswith("text/csv")
     header = next(csv.reader(io.StringIO(places.text)))
     assert header[:7] == ["place_id", "name", "kind", "country", "latitude", "longitude", "point"]
+    # GeoJSON is JSON: a client asking for application/json (the explorer's fetch) gets it.
+    as_json = client.get(
+        "/v1/stats/places", params={"level": "country"}, headers={"Accept": "application/json"}
+    )
+    assert as_json.status_code == 200
+    assert as_json.headers["content-type"] == "application/geo+json"
     refused = client.get("/v1/stats/events", headers={"Accept": "image/png"})
     assert refused.status_code == 406
 

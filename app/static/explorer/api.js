@@ -34,6 +34,17 @@ export class Api {
     this.root = root;
     this.authReads = authReads;
     this.onUnauthorized = null; // set by the page: ask for a key
+    this.early = new Map(); // answers asked for before their view was built: key -> promise
+  }
+
+  // Ask now for what a view will ask for once the page is set up (it reads the URL's state
+  // before the API's description and vocabulary are in): the view's own request then takes
+  // this answer instead of asking again.
+  prefetch(path, params) {
+    const url = this.url(path, params);
+    const answer = this.fetch(path, params).then((response) => response.json());
+    answer.catch(() => {}); // a failure is the view's to report, when it asks
+    this.early.set(sameRequest(url), answer);
   }
 
   get key() {
@@ -77,10 +88,24 @@ export class Api {
     throw error;
   }
 
-  async json(path, params, options) {
+  async json(path, params, options = {}) {
+    const key = sameRequest(this.url(path, params));
+    const early = this.early.get(key);
+    if (early && !options.accept) {
+      this.early.delete(key);
+      return early;
+    }
     const response = await this.fetch(path, params, options);
     return response.json();
   }
+}
+
+// Two URLs of the same request: the same parameters, in any order.
+function sameRequest(url) {
+  const [path, query = ""] = url.split("?");
+  const params = new URLSearchParams(query);
+  params.sort();
+  return `${path}?${params}`;
 }
 
 // {name: value | [values]} -> URLSearchParams, leaving out empty values.

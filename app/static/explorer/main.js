@@ -3,11 +3,11 @@
 
 import { Api } from "./api.js";
 import { $, h, clear } from "./dom.js";
-import { FilterPanel, apiFilterParams } from "./filters.js";
-import { EventMap } from "./map.js";
+import { ALWAYS, FilterPanel, apiFilterParams } from "./filters.js";
+import { EventMap, PLACES_FROM } from "./map.js";
 import { EventPanel } from "./panel.js";
 import { setTypes } from "./palette.js";
-import { readState, writeState } from "./state.js";
+import { VIEW_PARAMS, readState, writeState } from "./state.js";
 import { EventTable } from "./table.js";
 import { Timeline } from "./timeline.js";
 
@@ -21,11 +21,13 @@ let filterParams = [];
 let views = null;
 let refreshing = null; // the AbortController of the refresh in flight
 let generation = 0; // refreshes finished, in body[data-generation]: what tests and benchmarks wait on
+let eventMap = null; // built first: MapLibre's start is the longest part of the first render
 
 start();
 
 async function start() {
   body.dataset.state = "loading";
+  eventMap ??= buildMap();
   if (config.authReads) {
     const button = $("#key-button");
     button.hidden = false;
@@ -33,10 +35,12 @@ async function start() {
     api.onUnauthorized = () => askKey("That key was not accepted: a key with the read scope, please.").then(() => (views ? refresh() : start()));
     if (!api.key) await askKey();
   }
+  const described = Promise.all([api.json("/openapi.json"), api.json("/v1/vocabulary")]);
+  if (!views) prefetch();
   let openapi;
   let vocab;
   try {
-    [openapi, vocab] = await Promise.all([api.json("/openapi.json"), api.json("/v1/vocabulary")]);
+    [openapi, vocab] = await described;
   } catch (err) {
     if (err.status === 401) return; // the key dialog is open; it starts again
     showStatus(failureMessage(err), () => start());
@@ -44,24 +48,13 @@ async function start() {
     return;
   }
   setTypes((vocab.event_types || []).map((t) => t.name));
+  eventMap.recolour();
   filterParams = Object.keys(apiFilterParams(openapi));
   state = readState(filterParams);
   const sortKeys = openapi.paths["/v1/events"].get.parameters.find((p) => p.name === "sort")?.schema.enum || [];
   views = {
     filters: new FilterPanel({ form: $("#filters"), api, openapi, vocab, onChange: changeFilters }),
-    map: new EventMap({
-      container: $("#map"),
-      note: $("#map-note"),
-      api,
-      config,
-      onSelect: selectEvent,
-      onPlace: (id) => changeFilters({ ...state.filters, place: [id] }, true),
-      onMove: (view) => {
-        state.view.map = view;
-        writeState(state, { replace: true });
-      },
-      onError: (err) => showStatus(failureMessage(err), () => refresh()),
-    }),
+    map: eventMap,
     timeline: new Timeline({
       container: $("#timeline"),
       api,
@@ -97,7 +90,6 @@ async function start() {
       onSelect: selectEvent,
     }),
   };
-  views.map.loadCountries(`${config.root}/static/vendor/world-atlas/countries-110m.json`);
   $("#interval").addEventListener("change", (e) => {
     state.view.interval = e.target.value;
     writeState(state);
@@ -115,6 +107,40 @@ async function start() {
   });
   const restored = views.map.setView(state.view.map);
   applyState({ fit: !restored });
+}
+
+// The map and its base layer, started before the API's description and vocabulary are in;
+// it draws nothing of the data before the page's first refresh.
+function buildMap() {
+  const map = new EventMap({
+    container: $("#map"),
+    note: $("#map-note"),
+    api,
+    config,
+    onSelect: selectEvent,
+    onPlace: (id) => changeFilters({ ...state.filters, place: [id] }, true),
+    onMove: (view) => {
+      state.view.map = view;
+      writeState(state, { replace: true });
+    },
+    onError: (err) => showStatus(failureMessage(err), () => refresh()),
+  });
+  map.loadCountries(`${config.root}/static/vendor/world-atlas/countries-110m.json`);
+  return map;
+}
+
+// The three views' first requests, from the URL alone, while the API's description and
+// vocabulary (which the page needs to build itself) are on their way. Only when the URL's
+// filters are all ones this API surely takes: any other (a filter of another server's API, a
+// tracking parameter) could be refused, and the views will leave out what is not a filter.
+function prefetch() {
+  const names = [...new URLSearchParams(location.search).keys()].filter((k) => !VIEW_PARAMS.includes(k));
+  if (!names.every((name) => ALWAYS.includes(name))) return;
+  const early = readState(names);
+  const [zoom] = (early.view.map || "").split("/").map(Number);
+  if (!(zoom >= PLACES_FROM)) api.prefetch(...EventMap.request(early.filters));
+  api.prefetch(...Timeline.request(early.filters, early.view.interval));
+  api.prefetch(...EventTable.request(early.filters, early.view));
 }
 
 // Draw everything the state says: the filters, the views, the open event.
@@ -147,11 +173,14 @@ async function refresh({ fit = false } = {}) {
   clearStatus();
   updateLinks();
   const filters = state.filters;
+  // Each view's drawing is marked on the page's clock (performance marks), for the benchmark.
+  const marked = (name, loading) => loading.then((value) => (performance.mark(`explorer-${name}`), value));
   const results = await Promise.allSettled([
-    views.map.load(filters, { fit, signal: controller.signal }),
-    views.timeline.load(filters, state.view.interval, controller.signal),
-    views.table.load(filters, state.view, controller.signal),
+    marked("map", views.map.load(filters, { fit, signal: controller.signal })),
+    marked("timeline", views.timeline.load(filters, state.view.interval, controller.signal)),
+    marked("table", views.table.load(filters, state.view, controller.signal)),
   ]);
+  api.early.clear(); // the first refresh took what was asked for early; later ones ask anew
   if (controller.signal.aborted) return;
   const failure = results.find((r) => r.status === "rejected" && r.reason.name !== "AbortError");
   if (failure) {

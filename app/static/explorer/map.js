@@ -9,7 +9,7 @@ import { h, formatDate, formatNumber } from "./dom.js";
 import { colourExpression, colourOf } from "./palette.js";
 
 // Zoom from which the map shows places (those in view) rather than first-level divisions.
-const PLACES_FROM = 6;
+export const PLACES_FROM = 6;
 // At most this many events in view are drawn one by one.
 export const POINTS_UP_TO = 2000;
 const POINT_FIELDS = "id,event_type,sub_event_type,date_start,date_precision,place_name,fatalities_best";
@@ -40,15 +40,19 @@ export class EventMap {
       dragRotate: false,
       pitchWithRotate: false,
       cooperativeGestures: false,
+      fadeDuration: 0, // no labels to fade in: drawn is drawn
     });
     this.map.addControl(new NavigationControl({ showCompass: false }), "top-right");
     this.map.touchZoomRotate.disableRotation();
-    this.map.on("load", () => {
+    // Its style is in (not yet drawn, its worker may still be starting): sources and layers
+    // can be added and given data, which the worker takes as soon as it can.
+    this.map.once("style.load", () => {
+      performance.mark("explorer-map-loaded");
       this.addLayers();
       this.whenLoaded();
     });
     this.map.on("moveend", () => {
-      if (this.moving) return;
+      if (this.moving || !this.generation) return; // nothing to draw before the first load
       this.onMove(viewString(this.map));
       this.draw(++this.generation).catch((err) => err.name !== "AbortError" && this.onError(err));
     });
@@ -60,8 +64,14 @@ export class EventMap {
       await this.ready;
       const countries = window.topojson.feature(topology, topology.objects.countries);
       this.map.getSource("countries").setData(countries);
+      performance.mark("explorer-countries");
     })();
     return this.countries;
+  }
+
+  // The event types' colours are known (palette.setTypes): the points take them.
+  recolour() {
+    this.ready.then(() => this.map.setPaintProperty("points", "circle-color", colourExpression()));
   }
 
   setView(view) {
@@ -83,11 +93,15 @@ export class EventMap {
   // New filters: draw what the zoom calls for with them.
   async load(filters, { fit = false, signal } = {}) {
     this.container.dataset.state = "loading";
-    await Promise.all([this.ready, this.countries]);
     const previous = this.filters;
     this.filters = filters;
+    const generation = ++this.generation;
+    // Asked for at once; drawn once the map and its base layer are there.
+    const answer = this.aggregates(this.level(), signal);
+    answer.catch(() => {}); // its failure is reported by draw(), which awaits it
     try {
-      return await this.draw(++this.generation, signal, { fit });
+      await Promise.all([this.ready, this.countries]);
+      return await this.draw(generation, signal, { fit, answer });
     } catch (err) {
       this.filters = previous; // what is drawn is still the old filters'
       throw err;
@@ -96,9 +110,9 @@ export class EventMap {
 
   // The divisions' totals for the whole filter; zoomed in, the totals of the places in
   // view, or, when they hold few enough events, those events one by one.
-  async draw(generation, signal, { fit = false } = {}) {
+  async draw(generation, signal, { fit = false, answer = null } = {}) {
     let level = this.level();
-    const collection = await this.aggregates(level, signal);
+    const collection = await (answer || this.aggregates(level, signal));
     if (generation !== this.generation) return null;
     if (fit && level === "admin1" && collection.features.length) {
       this.fitTo(collection.features); // stays on the divisions' level
@@ -135,6 +149,7 @@ export class EventMap {
     });
     this.onMove(viewString(this.map)); // the view it settled on (a fit, too) is the URL's
     this.describe(drawn, level, total, unlocated);
+    performance.mark("explorer-map-data");
     // Drawn means on the screen: wait for the map to finish rendering the new data.
     await Promise.race([
       new Promise((resolve) => this.map.once("idle", resolve)),
@@ -142,6 +157,11 @@ export class EventMap {
     ]);
     if (generation === this.generation) this.container.dataset.state = "ready";
     return total;
+  }
+
+  // The divisions' request, as the page can make it before the map exists.
+  static request(filters) {
+    return ["/v1/stats/places", { ...filters, level: "admin1", metrics: "count,fatalities" }];
   }
 
   // GET /v1/stats/places: per division (the rollups answer it, whatever the map's size), or
@@ -308,7 +328,9 @@ export class EventMap {
 }
 
 function baseStyle(config) {
-  const sources = { countries: { type: "geojson", data: EMPTY, attribution: "Natural Earth" } };
+  // Tiled once, at zoom 2, and drawn from those tiles at any zoom: 1:110m boundaries have no
+  // more detail to show, and the map then spends nothing on them as it zooms.
+  const sources = { countries: { type: "geojson", data: EMPTY, maxzoom: 2, attribution: "Natural Earth" } };
   const layers = [{ id: "sea", type: "background", paint: { "background-color": "#dbe7ef" } }];
   if (config.tiles) {
     sources.tiles = {

@@ -43,13 +43,14 @@ export class EventTable {
     else this.previous = [];
   }
 
-  async load(filters, { sort, cursor }, signal) {
+  static request(filters, { sort, cursor }) {
+    return ["/v1/events", { ...filters, sort, cursor, limit: PAGE_SIZE, fields: FIELDS, total: "true" }];
+  }
+
+  async load(filters, view, signal) {
     this.table.dataset.state = "loading";
-    const page = await this.api.json(
-      "/v1/events",
-      { ...filters, sort, cursor, limit: PAGE_SIZE, fields: FIELDS, total: "true" },
-      { signal },
-    );
+    const { sort, cursor } = view;
+    const page = await this.api.json(...EventTable.request(filters, view), { signal });
     this.cursor = cursor;
     this.next = page.next_cursor;
     this.draw(page, sort);

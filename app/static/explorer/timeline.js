@@ -18,13 +18,13 @@ export class Timeline {
     new ResizeObserver(() => this.resize()).observe(container);
   }
 
+  static request(filters, interval) {
+    return ["/v1/stats/events", { ...filters, interval, group_by: "event_type", metrics: "count" }];
+  }
+
   async load(filters, interval, signal) {
     this.container.dataset.state = "loading";
-    const stats = await this.api.json(
-      "/v1/stats/events",
-      { ...filters, interval, group_by: "event_type", metrics: "count" },
-      { signal },
-    );
+    const stats = await this.api.json(...Timeline.request(filters, interval), { signal });
     this.interval = interval;
     this.draw(stats);
     return this.total;
