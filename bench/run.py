@@ -1,6 +1,7 @@
 """Benchmark: ingest N synthetic reports over HTTP, read event pages, and compare with the floors.
 
     python -m bench.run --backend sqlite|postgresql --reports N --duration S [--smoke]
+    python -m bench.run --backend sqlite|postgresql --reports N --ab REV [--rounds K]
 
 Sets up a fresh, migrated database, starts the real server (uvicorn, one worker) on loopback,
 POSTs the reports from a few concurrent clients, then reads event pages for a fixed time. The
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import functools
 import hashlib
 import http.client
 import json
@@ -168,7 +170,10 @@ class Server(ManagedProcess):
         *,
         access_log: bool,
         extra_env: dict[str, str] | None = None,
+        tree: Path = ROOT,
     ) -> None:
+        # ``tree``: the checkout whose app/ it runs (an earlier commit's, in --ab mode).
+        self.tree = tree
         self.extra_env = extra_env or {}
         self.database_url = database_url
         self.workdir = workdir
@@ -193,11 +198,11 @@ class Server(ManagedProcess):
         self.proc: subprocess.Popen[bytes] | None = None
 
     def __enter__(self) -> Server:
-        env = server_env(self.database_url, self.workdir) | self.extra_env
+        env = server_env(self.database_url, self.workdir, self.tree) | self.extra_env
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 self.command,
-                cwd=ROOT,
+                cwd=self.tree,
                 env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -239,11 +244,13 @@ class Server(ManagedProcess):
 # -- databases ---------------------------------------------------------------------------------
 
 
-def server_env(database_url: str, workdir: Path) -> dict[str, str]:
-    """The environment of the server and of the CLI: our database, nothing from the shell's."""
+def server_env(database_url: str, workdir: Path, tree: Path = ROOT) -> dict[str, str]:
+    """The environment of the server and of the CLI: our database, nothing from the shell's,
+    and ``tree``'s app/ first on the path (the installed package is this checkout's)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONFLICTDB_")}
     env.pop("DATABASE_URL", None)
     env.update(
+        PYTHONPATH=str(tree),
         CONFLICTDB_DATABASE_URL=database_url,
         CONFLICTDB_DEMO="false",
         # The bench has migrated the database already; starting must not write to it.
@@ -256,12 +263,12 @@ def server_env(database_url: str, workdir: Path) -> dict[str, str]:
     return env
 
 
-def create_write_key(database_url: str, workdir: Path) -> str:
+def create_write_key(database_url: str, workdir: Path, tree: Path = ROOT) -> str:
     """A write-scoped API key, made the documented way: ``conflictdb keys create``."""
     result = subprocess.run(
         [sys.executable, "-m", "app.cli", "keys", "create", "--name", "bench", "--scope", "write"],
-        cwd=ROOT,
-        env=server_env(database_url, workdir),
+        cwd=tree,
+        env=server_env(database_url, workdir, tree),
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
@@ -304,9 +311,10 @@ class SqliteBackend:
     def __exit__(self, *exc: object) -> None:
         pass
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, *, migrated: bool = True) -> str:
         url = f"sqlite:///{self.workdir / f'{name}.sqlite3'}"
-        _migrate(url)
+        if migrated:
+            _migrate(url)
         return url
 
     def conninfo(self, url: str) -> str | None:
@@ -351,9 +359,10 @@ class PostgresBackend:
         if self.cluster is not None:
             self.cluster.stop()
 
-    def create_database(self, name: str) -> str:
+    def create_database(self, name: str, *, migrated: bool = True) -> str:
         url = str(self.cluster.create_database(name))
-        _migrate(url)
+        if migrated:
+            _migrate(url)
         return url
 
     def conninfo(self, url: str) -> str:
@@ -482,6 +491,8 @@ class Options:
     access_log: bool
     results_dir: Path
     smoke: bool
+    ab: str | None = None
+    rounds: int = 3
 
 
 def revision() -> dict[str, Any]:
@@ -773,6 +784,208 @@ def run(opts: Options) -> dict[str, Any]:
     }
 
 
+# -- A/B: POST /v1/reports at an earlier commit and at this checkout, in one run -------------
+
+# Runs in the side's tree: migrate with its own revisions, prime with its own writer.
+_PREPARE_SIDE = """
+import sys
+from app.db import migrate
+from app.db.session import create_db_engine
+from bench import synthetic
+from bench.baselines import WriterIngest
+engine = create_db_engine(sys.argv[1])
+migrate.upgrade(engine)
+if sys.argv[3] == "prime":
+    WriterIngest(engine).prime(*synthetic.build_world(int(sys.argv[2])).cast())
+engine.dispose()
+"""
+
+
+def _export_tree(rev: str, into: Path) -> dict[str, Any]:
+    """The files of commit ``rev`` (git archive) under ``into``; its hash and subject."""
+    described = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%H%x00%s", rev],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if described.returncode != 0:
+        raise BenchError(f"--ab {rev}: not a commit of this repository: {described.stderr.strip()}")
+    commit, subject = described.stdout.strip().split("\0", 1)
+    into.mkdir(parents=True)
+    archive = subprocess.Popen(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", commit], stdout=subprocess.PIPE
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], stdin=archive.stdout, check=True)
+    if archive.wait() != 0:
+        raise BenchError(f"git archive {commit} failed")
+    return {"commit": commit, "subject": subject}
+
+
+def _ingest_worker(
+    port: int, key: str, done: list[threading.Event], abort: threading.Event, _n: int
+) -> HttpIngest:
+    return HttpIngest(port, key, done, abort)
+
+
+def _prepare_side(tree: Path, url: str, workdir: Path, opts: Options) -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _PREPARE_SIDE, url, str(opts.seed), "prime" if opts.prime else "-"],
+        cwd=tree,
+        env=server_env(url, workdir, tree),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BenchError(
+            f"preparing a database with {tree}'s code failed:\n{result.stderr[-2000:]}"
+        )
+
+
+def run_ab(opts: Options) -> dict[str, Any]:
+    """``POST /v1/reports`` over HTTP, the same reports from the same clients, against the
+    server of commit ``opts.ab`` (A) and of this checkout (B), in alternating rounds
+    (A B, B A, A B ...) on one database server, each on a fresh database that its own code
+    migrated and primed. The installed dependencies are this checkout's for both."""
+    assert opts.ab is not None
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    reports = list(synthetic.generate(opts.reports, opts.seed))
+    prepared = [Prepared(r.index, orjson.dumps(r.payload), r.depends_on) for r in reports]
+    rounds: list[dict[str, Any]] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="conflictdb-bench-ab-") as tmp,
+        BACKENDS[opts.backend](Path(tmp), durable=opts.pg_durable) as backend,
+    ):
+        workdir = Path(tmp)
+        trees = {"A": workdir / "a", "B": ROOT}
+        sides = {"A": _export_tree(opts.ab, trees["A"]), "B": revision()}
+        probe = Probe()
+        db_pid = backend.db_pid()
+        if db_pid is not None:
+            probe.pids["database"] = db_pid
+        for n in range(opts.rounds):
+            order = ("A", "B") if n % 2 == 0 else ("B", "A")
+            for side in order:
+                tree = trees[side]
+                url = backend.create_database(f"ab_{side.lower()}_{n}", migrated=False)
+                _phase(f"round {n + 1}/{opts.rounds}, {side}: preparing the database")
+                _prepare_side(tree, url, workdir, opts)
+                key = create_write_key(url, workdir, tree)
+                with Server(url, workdir, access_log=opts.access_log, tree=tree) as server:
+                    probe.pids["server"] = server.pid
+                    _phase(f"round {n + 1}/{opts.rounds}, {side}: {len(prepared)} reports")
+                    done = [threading.Event() for _ in prepared]
+                    abort = threading.Event()
+                    result = loadgen.run_each(
+                        f"{side}: POST /v1/reports (HTTP)",
+                        "reports",
+                        prepared,
+                        functools.partial(_ingest_worker, server.port, key, done, abort),
+                        opts.concurrency,
+                        probe=probe,
+                    )
+                probe.pids.pop("server", None)
+                engine = create_db_engine(url)
+                try:
+                    with read_session(engine) as session:
+                        stored = session.scalar(select(func.count()).select_from(Article))
+                finally:
+                    engine.dispose()
+                if stored != len(prepared):
+                    raise BenchError(
+                        f"{side}: {stored} articles stored for {len(prepared)} reports"
+                    )
+                rounds.append({"round": n + 1, "side": side, **result.summary()})
+        backend_info = backend.info()
+    return {
+        "started_at": started_at,
+        "command": " ".join([Path(sys.executable).name, "-m", "bench.run", *sys.argv[1:]]),
+        "backend": opts.backend,
+        "options": {
+            "reports": opts.reports,
+            "concurrency": opts.concurrency,
+            "seed": opts.seed,
+            "pg_durable": opts.pg_durable,
+            "prime": opts.prime,
+            "rounds": opts.rounds,
+        },
+        "sides": sides,
+        "machine": machine(),
+        "database": backend_info,
+        "rounds": rounds,
+        "summary": _ab_summary(rounds),
+    }
+
+
+_AB_FIGURES = {
+    "reports/s": lambda r: r["per_second"],
+    "p50 ms": lambda r: r["p50_ms"],
+    "p99 ms": lambda r: r["p99_ms"],
+    "server CPU ms/report": lambda r: (r.get("cpu_ms_per_op") or {}).get("server"),
+    "database CPU ms/report": lambda r: (r.get("cpu_ms_per_op") or {}).get("database"),
+}
+
+
+def _median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _ab_summary(rounds: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Per figure: the median over rounds of A, of B, and the median of the rounds' B/A."""
+    out: dict[str, dict[str, float | None]] = {}
+    by_round: dict[int, dict[str, dict[str, Any]]] = {}
+    for r in rounds:
+        by_round.setdefault(r["round"], {})[r["side"]] = r
+    for name, get in _AB_FIGURES.items():
+        values = {
+            side: [v for r in rounds if r["side"] == side and (v := get(r)) is not None]
+            for side in ("A", "B")
+        }
+        ratios = [
+            get(pair["B"]) / get(pair["A"])
+            for pair in by_round.values()
+            if len(pair) == 2 and get(pair["A"]) and get(pair["B"]) is not None
+        ]
+        out[name] = {"A": _median(values["A"]), "B": _median(values["B"]), "B/A": _median(ratios)}
+    return out
+
+
+def markdown_ab(report: dict[str, Any]) -> str:
+    a, b = report["sides"]["A"], report["sides"]["B"]
+    o = report["options"]
+    lines = [
+        f"conflictdb bench A/B · {report['backend']} · {o['reports']} reports · "
+        f"{o['concurrency']} clients · {o['rounds']} rounds · {report['machine']['nproc']} CPUs",
+        f"A: {a['commit'][:10]} {a.get('subject', '')}",
+        f"B: {b.get('commit', '?')[:10]} (this checkout{', app/ modified' if b.get('app_modified') else ''})",
+        "",
+        "| round | side | reports/s | p50 ms | p99 ms | CPU ms/report: server | database | other |",
+        "|--:|---|--:|--:|--:|--:|--:|--:|",
+    ]
+    for r in report["rounds"]:
+        cpu = r.get("cpu_ms_per_op") or {}
+        lines.append(
+            f"| {r['round']} | {r['side']} | {r['per_second']:.1f} | {r['p50_ms']:.1f} | "
+            f"{r['p99_ms']:.1f} | {_cell(cpu.get('server'))} | {_cell(cpu.get('database'))} | "
+            f"{_cell(cpu.get('other'))} |"
+        )
+    lines += [
+        "",
+        "| figure (median of rounds) | A | B | B/A (median of rounds) |",
+        "|---|--:|--:|--:|",
+    ]
+    for name, v in report["summary"].items():
+        ratio = "–" if v["B/A"] is None else f"{v['B/A']:.2f}x"
+        lines.append(f"| {name} | {_cell(v['A'])} | {_cell(v['B'])} | {ratio} |")
+    return "\n".join(lines)
+
+
 # -- output ------------------------------------------------------------------------------------
 
 
@@ -858,6 +1071,15 @@ def parse_args(argv: list[str] | None) -> Options:
         "--no-prime measures a cold start, where reports create them",
     )
     parser.add_argument("--access-log", action="store_true", help="keep uvicorn's access log")
+    parser.add_argument(
+        "--ab",
+        metavar="REV",
+        help="A/B of POST /v1/reports only: the server of commit REV (A) against this "
+        "checkout's (B), the same reports, alternating rounds, one database server",
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="A/B rounds, each A and B once (%(default)s)"
+    )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument(
         "--smoke",
@@ -873,6 +1095,8 @@ def parse_args(argv: list[str] | None) -> Options:
         parser.error(f"--duration must be between 0.5 and {MAX_DURATION:g} seconds")
     if not 1 <= args.concurrency <= 32:
         parser.error("--concurrency must be between 1 and 32")
+    if not 1 <= args.rounds <= 20:
+        parser.error("--rounds must be between 1 and 20")
     warmup = min(2.0, args.duration / 4) if args.warmup is None else args.warmup
     if not 0 <= warmup <= MAX_DURATION:
         parser.error("--warmup must be between 0 and 600 seconds")
@@ -888,6 +1112,8 @@ def parse_args(argv: list[str] | None) -> Options:
         access_log=args.access_log,
         results_dir=args.results_dir,
         smoke=args.smoke,
+        ab=args.ab,
+        rounds=args.rounds,
     )
 
 
@@ -909,15 +1135,16 @@ def main(argv: list[str] | None = None) -> int:
     opts = parse_args(argv)
     with _terminate_cleanly():
         try:
-            report = run(opts)
+            report = run(opts) if opts.ab is None else run_ab(opts)
         except BenchError as exc:
             print(f"bench failed: {exc}", file=sys.stderr)
             return 1
     opts.results_dir.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    path = opts.results_dir / f"{stamp}-{opts.backend}.json"
+    kind = "" if opts.ab is None else "-ab"
+    path = opts.results_dir / f"{stamp}-{opts.backend}{kind}.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    print(markdown(report))
+    print(markdown(report) if opts.ab is None else markdown_ab(report))
     print(f"\nresults: {path}", file=sys.stderr)
     return 0
 
