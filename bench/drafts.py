@@ -228,9 +228,10 @@ def speed(runs: int) -> dict[str, float]:
             {"text": text, "published_date": "2018-04-18", "outlet": "Syria Direct"}
         )
 
-    started = time.perf_counter()
+    started, started_cpu = time.perf_counter(), time.process_time()
     gazetteer.get()
     cold = time.perf_counter() - started
+    cold_cpu = time.process_time() - started_cpu
     service.draft(engine, request_of(article_of(1000)))  # a first draft, untimed
     timings, cpu, stores, words = [], [], [], []
     for n in range(runs):
@@ -255,6 +256,7 @@ def speed(runs: int) -> dict[str, float]:
     return {
         "words": statistics.median(words),
         "gazetteer_s": cold,
+        "gazetteer_cpu_s": cold_cpu,
         "draft_ms": 1000 * statistics.median(timings),
         "draft_p90_ms": 1000 * sorted(timings)[int(0.9 * (len(timings) - 1))],
         "draft_cpu_ms": 1000 * statistics.median(cpu),
@@ -296,7 +298,7 @@ def main() -> None:
             f"|---|---|---|---|---|---|---|\n"
             f"| {s['draft_ms']:.0f} ms | {s['draft_p90_ms']:.0f} ms | {s['draft_cpu_ms']:.0f} ms "
             f"| {s['store_ms']:.0f} ms | {s['draft_ms'] / s['store_ms']:.1f}x "
-            f"| {s['gazetteer_s']:.1f} s | {s['load']:.1f} |"
+            f"| {s['gazetteer_s']:.1f} s ({s['gazetteer_cpu_s']:.1f} s CPU) | {s['load']:.1f} |"
         )
 
 
