@@ -266,3 +266,19 @@ def test_the_command_line_prints_the_same_draft(
     refused = run_cli(database_url, "draft", str(path), "--date", "2018-13-01", "--outlet", "X")
     assert refused.exit_code == 2
     assert "published_date" in refused.stderr
+
+
+def test_the_command_line_reads_stdin_and_names_a_file_it_cannot_read(
+    database_url: str, tmp_path: Path
+) -> None:
+    text = (DATA / "drafts" / "kenya-protest.txt").read_text(encoding="utf-8")
+    args = ("--date", "2018-04-18", "--outlet", "Syria Direct")
+    result = run_cli(database_url, "draft", "-", *args, input=text)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["article"]["body"] == text
+    missing = run_cli(database_url, "draft", str(tmp_path / "nowhere.txt"), *args)
+    assert missing.exit_code == 2 and "nowhere.txt" in missing.stderr
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Les forces armées".encode("latin-1"))
+    refused = run_cli(database_url, "draft", str(latin1), *args)
+    assert refused.exit_code == 2 and "not UTF-8" in refused.stderr
