@@ -7,6 +7,7 @@ followed lazily, and pandas frames read from the API's streamed CSV.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import io
 import json
@@ -17,7 +18,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -116,9 +117,9 @@ class Client:
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         delay = min(self.max_backoff, self.backoff * 2.0**attempt) * (0.5 + random.random() / 2)
         if response is not None:
-            told = response.headers.get("retry-after", "")
-            if told.isdigit():
-                delay = max(delay, float(told))
+            told = _retry_after(response.headers.get("retry-after", ""))
+            if told is not None:
+                delay = max(delay, told)
             m = _RATELIMIT_RESET.search(response.headers.get("ratelimit", ""))
             if response.status_code == 429 and m:
                 delay = max(delay, float(m.group(1)))
@@ -362,6 +363,20 @@ def _params(
                 continue
             out.append((name, "true" if v is True else "false" if v is False else str(v)))
     return out
+
+
+def _retry_after(value: str) -> float | None:
+    """Retry-After's seconds: a number, or an HTTP date (RFC 9110) from now."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:

@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -180,6 +182,18 @@ def test_a_429_waits_for_the_rate_limit_reset(api: Client, transport: Scripted) 
     transport.script = [limited]
     assert api.post_report(report(2)).status == "created"
     assert api.slept == [pytest.approx(7, abs=0.01)] or api.slept[0] >= 7  # type: ignore[attr-defined]
+
+
+def test_retry_after_as_an_http_date(api: Client, transport: Scripted) -> None:
+    later = datetime.now(UTC) + timedelta(seconds=30)
+    transport.script = [
+        httpx2.Response(503, headers={"Retry-After": format_datetime(later, usegmt=True)}, json={}),
+        httpx2.Response(503, headers={"Retry-After": "soon"}, json={}),
+    ]
+    assert api.post_report(report(6)).status == "created"
+    slept = api.slept  # type: ignore[attr-defined]
+    assert 25 <= slept[0] <= 30  # the date, from now
+    assert slept[1] < 25  # an unreadable one: the backoff alone
 
 
 def test_retries_end_in_a_typed_error(
