@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.config import Settings
+from app.drafts import gazetteer
+from app.main import create_app
 from tests.conftest import make_key
 from tests.helpers import DATA, assert_problem, row_counts, run_cli
 
@@ -282,3 +286,20 @@ def test_the_command_line_reads_stdin_and_names_a_file_it_cannot_read(
     latin1.write_bytes("Les forces armées".encode("latin-1"))
     refused = run_cli(database_url, "draft", str(latin1), *args)
     assert refused.exit_code == 2 and "not UTF-8" in refused.stderr
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_the_gazetteer_is_built_at_start_up_when_asked(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, preload: bool
+) -> None:
+    built = threading.Event()
+    monkeypatch.setattr(gazetteer, "get", built.set)
+    settings = Settings(
+        database_url=database_url,
+        environment="test",
+        demo=False,
+        migrate_on_start=False,
+        drafts_preload=preload,
+    )
+    with TestClient(create_app(settings)):
+        assert built.wait(5 if preload else 0.5) is preload
