@@ -256,7 +256,7 @@ class Client:
             params = {**filters, "limit": page_size, "cursor": cursor}
 
     def events_frame(self, **filters: Any) -> pandas.DataFrame:
-        """The events as a pandas DataFrame (``pip install 'conflictdb[client,pandas]'``),
+        """The events as a pandas DataFrame (pandas installed: the ``pandas`` extra),
         parsed from GET /v1/events?format=csv as it streams: the CSV text is never held
         whole, so a million rows sit in memory once, in the frame."""
         return self._frame(
@@ -272,7 +272,7 @@ class Client:
             import pandas as pd
         except ImportError as exc:
             raise ImportError(
-                "events_frame() and stats_frame() need pandas: pip install 'conflictdb[pandas]'"
+                "events_frame() and stats_frame() need pandas: pip install 'pandas>=2.2'"
             ) from exc
         for attempt in range(self.retries + 1):
             try:
