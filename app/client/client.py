@@ -184,11 +184,19 @@ class Client:
         return ReportResult(status, created, key)
 
     def post_reports(
-        self, reports: Iterable[ReportCreate | Mapping[str, Any]], *, concurrency: int = 4
+        self,
+        reports: Iterable[ReportCreate | Mapping[str, Any]],
+        *,
+        concurrency: int = 4,
+        keep_results: bool = True,
     ) -> Summary:
         """POST every report, ``concurrency`` at a time (the iterable is read as it goes, so
         a file of millions never sits in memory), and say what became of each: a refused
-        report (409, 422...) is listed with its error, the rest go on."""
+        report (409, 422...) is listed with its error, the rest go on. ``results`` holds
+        each stored report's answer by its index; ``keep_results=False`` keeps the counts
+        alone, for runs too long to hold every answer. A server still unreachable once the
+        retries are spent raises ``ConnectionFailed``: running the script again replays
+        what was stored."""
         summary = Summary()
         pending: dict[Future[ReportResult], int] = {}
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -201,7 +209,8 @@ class Client:
                     except ApiError as exc:
                         summary.refused.append((index, exc))
                         continue
-                    summary.results[index] = result
+                    if keep_results:
+                        summary.results[index] = result
                     setattr(summary, result.status, getattr(summary, result.status) + 1)
 
             for index, report in enumerate(reports):

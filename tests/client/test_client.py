@@ -262,6 +262,10 @@ def test_post_reports_is_bounded_and_sums_up(
     assert "12 created" in str(summary)
     with read_session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 12
+    assert sorted(summary.results) == [*range(12), 13]
+    assert summary.results[13].body == summary.results[0].body
+    counts_only = api.post_reports((report(n) for n in range(3)), keep_results=False)
+    assert (counts_only.unchanged + counts_only.replayed, counts_only.results) == (3, {})
 
 
 def test_events_follow_cursors_lazily(api: Client, transport: Scripted) -> None:
