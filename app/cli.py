@@ -758,13 +758,7 @@ def import_reports(file: Path = FileArgument, strict: bool = StrictOption) -> No
 
 @cli.command("draft")
 def draft(
-    file: Path = typer.Argument(
-        ...,
-        exists=True,
-        dir_okay=False,
-        readable=True,
-        help="The article's text (UTF-8); - is stdin.",
-    ),
+    file: str = typer.Argument(..., help="The article's text (UTF-8); - is stdin."),
     published: str = typer.Option(
         ..., "--date", help="The article's date, YYYY-MM-DD: weekdays are resolved against it."
     ),
@@ -785,7 +779,12 @@ def draft(
     from app.drafts import service as draft_service
     from app.drafts.schemas import DraftCreate
 
-    body = {"text": file.read_text(encoding="utf-8"), "published_date": published, "outlet": outlet}
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        raise CommandError(f"{file}: {reason}", EXIT_REFUSED) from None
+    body = {"text": text, "published_date": published, "outlet": outlet}
     if title is not None:
         body["title"] = title
     if url is not None:

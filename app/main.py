@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -80,6 +81,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             from app.auth import local
 
             local.ensure_local_key(engine, local.key_file(settings))
+        if settings.drafts_preload:
+            from app.drafts import gazetteer
+
+            # In the background: the server answers meanwhile, and a draft that comes first
+            # waits for this build instead of starting its own.
+            threading.Thread(target=gazetteer.get, name="gazetteer-preload", daemon=True).start()
         read_router.start()
         stop_metrics = metrics.serve(settings.metrics_address) if settings.metrics_address else None
         yield

@@ -62,7 +62,12 @@ def error_locs(body: dict[str, Any]) -> list[list[Any]]:
     return [e["loc"] for e in body.get("errors", [])]
 
 
-def run_cli(database_url: str, *args: str, env: dict[str, str | None] | None = None) -> Result:
+def run_cli(
+    database_url: str,
+    *args: str,
+    env: dict[str, str | None] | None = None,
+    input: str | None = None,
+) -> Result:
     """``conflictdb ARGS`` on that database through typer's CliRunner. An exception a command
     lets out fails the test (``catch_exceptions=False``) instead of becoming a status."""
     from app.cli import cli
@@ -74,6 +79,7 @@ def run_cli(database_url: str, *args: str, env: dict[str, str | None] | None = N
             cli,
             list(args),
             env={"CONFLICTDB_DATABASE_URL": database_url, **(env or {})},
+            input=input,
             catch_exceptions=False,
         )
     finally:

@@ -12,6 +12,7 @@ from app.actors.schemas import ActorFilter
 from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import PageQuery, fetch_page
 from app.db import dialect, merged
+from app.db.bulk import CHUNK
 from app.models import Actor, ActorAffiliation, ActorAlias, ActorKind, Event, EventActor, Quote
 
 COLUMNS = (Actor.id, Actor.name, Actor.kind, Actor.country, Actor.created_at, Actor.updated_at)
@@ -378,19 +379,26 @@ class ActorAliasMatch(TypedDict):
 
 def actors_by_alias_norms(session: Session, norms: Collection[str]) -> list[ActorAliasMatch]:
     """Live actors known by any of these normalised names, each with the alias that matched."""
-    if not norms:
-        return []
-    stmt = (
-        select(
-            Actor.id,
-            Actor.name,
-            ActorAlias.name.label("alias"),
-            ActorAlias.name_norm,
-            Actor.kind,
-            Actor.country,
+    # Two queries, each on one index (see places_by_alias_norms).
+    aliases: list[Any] = []
+    ordered = sorted(set(norms))
+    for i in range(0, len(ordered), CHUNK):
+        aliases += session.execute(
+            select(ActorAlias.actor_id, ActorAlias.name, ActorAlias.name_norm).where(
+                ActorAlias.name_norm.in_(ordered[i : i + CHUNK])
+            )
+        ).all()
+    actors: dict[int, dict[str, Any]] = {}
+    ids = sorted({a.actor_id for a in aliases})
+    for i in range(0, len(ids), CHUNK):
+        stmt = select(Actor.id, Actor.name, Actor.kind, Actor.country).where(
+            Actor.id.in_(ids[i : i + CHUNK]), Actor.merged_into_id.is_(None)
         )
-        .join(ActorAlias, ActorAlias.actor_id == Actor.id)
-        .where(ActorAlias.name_norm.in_(sorted(set(norms))), Actor.merged_into_id.is_(None))
-        .order_by(Actor.id)
-    )
-    return cast(list[ActorAliasMatch], [dict(r) for r in session.execute(stmt).mappings()])
+        actors.update((r["id"], dict(r)) for r in session.execute(stmt).mappings())
+    found = [
+        {**actors[a.actor_id], "alias": a.name, "name_norm": a.name_norm}
+        for a in aliases
+        if a.actor_id in actors
+    ]
+    found.sort(key=lambda r: (r["id"], r["name_norm"]))
+    return cast(list[ActorAliasMatch], found)

@@ -1,8 +1,9 @@
 """A Python client for conflictdb, for ingestion scripts and notebooks.
 
-Importable with httpx (httpx2) and pydantic alone (``pip install 'conflictdb[client]'``;
-pandas for the frames: ``'conflictdb[client,pandas]'``): nothing here imports FastAPI or
-SQLAlchemy, and the results are the server's own response models.
+Importable with httpx2 and pydantic alone (pandas too for the frames; the ``client`` and
+``pandas`` extras name them, and ``pip install --no-deps conflictdb`` leaves the server's
+dependencies out): nothing here imports FastAPI or SQLAlchemy, and the results are the
+server's own response models.
 
     from app.client import Client
     with Client("http://127.0.0.1:8000", api_key=KEY) as api:

@@ -7,6 +7,7 @@ followed lazily, and pandas frames read from the API's streamed CSV.
 
 from __future__ import annotations
 
+import email.utils
 import hashlib
 import io
 import json
@@ -17,7 +18,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -116,9 +117,9 @@ class Client:
     def _delay(self, attempt: int, response: httpx.Response | None) -> float:
         delay = min(self.max_backoff, self.backoff * 2.0**attempt) * (0.5 + random.random() / 2)
         if response is not None:
-            told = response.headers.get("retry-after", "")
-            if told.isdigit():
-                delay = max(delay, float(told))
+            told = _retry_after(response.headers.get("retry-after", ""))
+            if told is not None:
+                delay = max(delay, told)
             m = _RATELIMIT_RESET.search(response.headers.get("ratelimit", ""))
             if response.status_code == 429 and m:
                 delay = max(delay, float(m.group(1)))
@@ -183,11 +184,19 @@ class Client:
         return ReportResult(status, created, key)
 
     def post_reports(
-        self, reports: Iterable[ReportCreate | Mapping[str, Any]], *, concurrency: int = 4
+        self,
+        reports: Iterable[ReportCreate | Mapping[str, Any]],
+        *,
+        concurrency: int = 4,
+        keep_results: bool = True,
     ) -> Summary:
         """POST every report, ``concurrency`` at a time (the iterable is read as it goes, so
         a file of millions never sits in memory), and say what became of each: a refused
-        report (409, 422...) is listed with its error, the rest go on."""
+        report (409, 422...) is listed with its error, the rest go on. ``results`` holds
+        each stored report's answer by its index; ``keep_results=False`` keeps the counts
+        alone, for runs too long to hold every answer. A server still unreachable once the
+        retries are spent raises ``ConnectionFailed``: running the script again replays
+        what was stored."""
         summary = Summary()
         pending: dict[Future[ReportResult], int] = {}
         with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
@@ -200,7 +209,8 @@ class Client:
                     except ApiError as exc:
                         summary.refused.append((index, exc))
                         continue
-                    summary.results[index] = result
+                    if keep_results:
+                        summary.results[index] = result
                     setattr(summary, result.status, getattr(summary, result.status) + 1)
 
             for index, report in enumerate(reports):
@@ -255,7 +265,7 @@ class Client:
             params = {**filters, "limit": page_size, "cursor": cursor}
 
     def events_frame(self, **filters: Any) -> pandas.DataFrame:
-        """The events as a pandas DataFrame (``pip install 'conflictdb[client,pandas]'``),
+        """The events as a pandas DataFrame (pandas installed: the ``pandas`` extra),
         parsed from GET /v1/events?format=csv as it streams: the CSV text is never held
         whole, so a million rows sit in memory once, in the frame."""
         return self._frame(
@@ -271,7 +281,7 @@ class Client:
             import pandas as pd
         except ImportError as exc:
             raise ImportError(
-                "events_frame() and stats_frame() need pandas: pip install 'conflictdb[pandas]'"
+                "events_frame() and stats_frame() need pandas: pip install 'pandas>=2.2'"
             ) from exc
         for attempt in range(self.retries + 1):
             try:
@@ -362,6 +372,20 @@ def _params(
                 continue
             out.append((name, "true" if v is True else "false" if v is False else str(v)))
     return out
+
+
+def _retry_after(value: str) -> float | None:
+    """Retry-After's seconds: a number, or an HTTP date (RFC 9110) from now."""
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _problem(response: httpx.Response) -> dict[str, Any]:

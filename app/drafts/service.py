@@ -314,6 +314,22 @@ COMMON: Final = frozenset(
 MAX_NGRAM = 6
 
 
+class Occupied:
+    """The parts of the text a mention already claims: one byte a code point, so asking
+    whether a span is free is one search, however many mentions there are."""
+
+    def __init__(self, length: int) -> None:
+        self._marks = bytearray(length)
+
+    def add(self, start: int, end: int) -> None:
+        start, end = max(0, start), min(end, len(self._marks))
+        if start < end:
+            self._marks[start:end] = b"\x01" * (end - start)
+
+    def free(self, start: int, end: int) -> bool:
+        return end <= start or self._marks.find(1, start, end) == -1
+
+
 @dataclass
 class ActorMention:
     start: int
@@ -418,7 +434,7 @@ class Drafter:
         self.sentences = split_sentences(self.text)
         self.gaz = gazetteer.get()
         self.country_names = {code: e.name for code, e in self.gaz.countries.items()}
-        self.occupied: list[tuple[int, int]] = []
+        self.occupied = Occupied(len(self.text))
 
     # -- the pipeline ------------------------------------------------------------------------
     def run(self) -> Draft:
@@ -430,7 +446,8 @@ class Drafter:
         db_actors = self._db_actors(ngrams)
         self.countries = self._countries(ngrams, db_places)
         # Where the report was filed ("AMMAN:"), not where anything happened.
-        self.occupied += [(m.start(1), m.end(1)) for m in _DATELINE.finditer(self.text)]
+        for m in _DATELINE.finditer(self.text):
+            self.occupied.add(m.start(1), m.end(1))
         actors = self._actors(ngrams, db_actors, persons)
         places = self._places(ngrams, db_places, persons)
         places = self._absorb_partial_names(places)
@@ -578,7 +595,7 @@ class Drafter:
 
     # -- mentions ------------------------------------------------------------------------------
     def _free(self, start: int, end: int) -> bool:
-        return not any(start < e and s < end for s, e in self.occupied)
+        return self.occupied.free(start, end)
 
     def _casing_ok(self, chunk: list[Token], stored: str) -> bool:
         if stored[:1].islower():
@@ -621,7 +638,7 @@ class Drafter:
                         db_id=row["id"],
                     )
                 )
-                self.occupied.append((start, end))
+                self.occupied.add(start, end)
                 continue
             entry = known.get(words)
             if entry is not None and (chunk[0].capitalised or words.isupper()):
@@ -642,20 +659,20 @@ class Drafter:
                         + ([words] if words != name else []),
                     )
                 )
-                self.occupied.append((start, end))
+                self.occupied.add(start, end)
         for guess in actor_rules.named_groups(self.text, self.main_country):
             if self._free(guess.start, guess.end) and not any(
                 p.start <= guess.start < p.end for p in persons
             ):
                 found.append(self._from_guess(guess))
-                self.occupied.append((guess.start, guess.end))
+                self.occupied.add(guess.start, guess.end)
         for sentence in self.sentences:
             for guess in actor_rules.describe(
                 self.text, sentence.start, sentence.text, self.main_country, self.country_names
             ):
                 if self._free(guess.start, guess.end):
                     found.append(self._from_guess(guess))
-                    self.occupied.append((guess.start, guess.end))
+                    self.occupied.add(guess.start, guess.end)
         found.sort(key=lambda a: a.start)
         return found
 
@@ -742,7 +759,7 @@ class Drafter:
                 continue
             mention.directional = directional(self.text, start)
             found.append(mention)
-            self.occupied.append((start, end))
+            self.occupied.add(start, end)
         found.extend(self._demonym_places())
         found.extend(self._new_places(found))
         self._parents(found)
@@ -841,7 +858,7 @@ class Drafter:
                     entry=entry,
                 )
             )
-            self.occupied.append((start, end))
+            self.occupied.add(start, end)
         return out
 
     _NEW_PLACE = re.compile(
@@ -901,7 +918,7 @@ class Drafter:
                                 + mention.why
                             )
                             new.append(mention)
-                            self.occupied.append((start, end))
+                            self.occupied.add(start, end)
                         continue
             # Fuzzy matching also catches "X province" spelt otherwise ("Hilmand").
             if kind in ("admin1", "admin2") and self.main_country:
@@ -916,7 +933,7 @@ class Drafter:
                             + mention.why
                         )
                         new.append(mention)
-                        self.occupied.append((start, end))
+                        self.occupied.add(start, end)
                         continue
             new.append(
                 PlaceMention(
@@ -934,7 +951,7 @@ class Drafter:
                     ("new", normalize_name(name)),
                 )
             )
-            self.occupied.append((start, end))
+            self.occupied.add(start, end)
         return new
 
     def _parents(self, places: list[PlaceMention]) -> None:

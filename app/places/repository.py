@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import fetch_page
 from app.db import dialect, merged
+from app.db.bulk import CHUNK
 from app.models import Event, Place, PlaceAlias, PlaceAncestor, PlaceKind
 from app.places.schemas import PlaceFilter
 
@@ -367,23 +368,35 @@ class AliasMatch(TypedDict):
 def places_by_alias_norms(session: Session, norms: Collection[str]) -> list[AliasMatch]:
     """Live places known by any of these normalised names (the draft assistant looks every
     phrase of a text up at once), each with the alias that matched."""
-    if not norms:
-        return []
-    stmt = (
-        select(
+    # Two queries, each on one index (the aliases by name, then their places by id): in one
+    # join, SQLite walks every place and probes its aliases for every name (0.35 s for the
+    # 1,800 phrases of a 1,000-word text over the GED sample's places, against 10 ms).
+    aliases: list[Any] = []
+    ordered = sorted(set(norms))
+    for i in range(0, len(ordered), CHUNK):
+        aliases += session.execute(
+            select(PlaceAlias.place_id, PlaceAlias.name, PlaceAlias.name_norm).where(
+                PlaceAlias.name_norm.in_(ordered[i : i + CHUNK])
+            )
+        ).all()
+    places: dict[int, dict[str, Any]] = {}
+    ids = sorted({a.place_id for a in aliases})
+    for i in range(0, len(ids), CHUNK):
+        stmt = select(
             Place.id,
             Place.name,
-            PlaceAlias.name.label("alias"),
-            PlaceAlias.name_norm,
             Place.kind,
             Place.country,
             Place.parent_id,
             Place.depth,
             Place.latitude,
             Place.longitude,
-        )
-        .join(PlaceAlias, PlaceAlias.place_id == Place.id)
-        .where(PlaceAlias.name_norm.in_(sorted(set(norms))), Place.merged_into_id.is_(None))
-        .order_by(Place.id)
-    )
-    return cast(list[AliasMatch], [dict(r) for r in session.execute(stmt).mappings()])
+        ).where(Place.id.in_(ids[i : i + CHUNK]), Place.merged_into_id.is_(None))
+        places.update((r["id"], dict(r)) for r in session.execute(stmt).mappings())
+    found = [
+        {**places[a.place_id], "alias": a.name, "name_norm": a.name_norm}
+        for a in aliases
+        if a.place_id in places
+    ]
+    found.sort(key=lambda r: (r["id"], r["name_norm"]))
+    return cast(list[AliasMatch], found)

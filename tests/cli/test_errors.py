@@ -22,6 +22,7 @@ from tests.helpers import ACLED_SAMPLE, GED_SAMPLE
 from tests.helpers import run_cli as run
 
 ROOT = Path(__file__).resolve().parents[2]
+DRAFT_TEXT = ROOT / "tests" / "data" / "drafts" / "kenya-protest.txt"
 NO_DATABASE_URL: dict[str, str | None] = {"DATABASE_URL": None, "CONFLICTDB_DATABASE_URL": None}
 
 
@@ -63,6 +64,7 @@ COMMANDS = {
     "import acled": ["import", "acled", str(ACLED_SAMPLE)],
     "import reports": ["import", "reports", str(ACLED_SAMPLE)],
     "export": ["export", "--format", "geojson"],
+    "draft": ["draft", str(DRAFT_TEXT), "--date", "2018-04-18", "--outlet", "Syria Direct"],
 }
 # Settings that cannot work, what the one line must say, and the exit status.
 BAD_SETTINGS: dict[str, tuple[dict[str, str | None], int, tuple[str, ...]]] = {
@@ -165,6 +167,13 @@ def test_a_refused_scope_is_one_line(database_url: str) -> None:
         (["keys", "revoke", "cdb_00000000"], 1, "no key 'cdb_00000000'"),
         (["keys", "revoke", "999"], 1, "No API key with id 999"),
         (["db", "upgrade", "nonexistent"], 2, "Can't locate revision identified by"),
+        (
+            ["draft", "/nonexistent/article.txt", "--date", "2018-04-18", "--outlet", "X"],
+            2,
+            "/nonexistent/article.txt: No such file or directory",
+        ),
+        (["draft", str(DRAFT_TEXT), "--date", "18/04/2018", "--outlet", "X"], 2, "published_date"),
+        (["draft", str(DRAFT_TEXT), "--date", "2018-04-18", "--outlet", " "], 2, "outlet"),
     ],
 )
 def test_bad_values_and_files_are_one_line(

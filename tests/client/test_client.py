@@ -10,6 +10,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +184,18 @@ def test_a_429_waits_for_the_rate_limit_reset(api: Client, transport: Scripted) 
     assert api.slept == [pytest.approx(7, abs=0.01)] or api.slept[0] >= 7  # type: ignore[attr-defined]
 
 
+def test_retry_after_as_an_http_date(api: Client, transport: Scripted) -> None:
+    later = datetime.now(UTC) + timedelta(seconds=30)
+    transport.script = [
+        httpx2.Response(503, headers={"Retry-After": format_datetime(later, usegmt=True)}, json={}),
+        httpx2.Response(503, headers={"Retry-After": "soon"}, json={}),
+    ]
+    assert api.post_report(report(6)).status == "created"
+    slept = api.slept  # type: ignore[attr-defined]
+    assert 25 <= slept[0] <= 30  # the date, from now
+    assert slept[1] < 25  # an unreadable one: the backoff alone
+
+
 def test_retries_end_in_a_typed_error(
     write_key: str, client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -248,6 +262,10 @@ def test_post_reports_is_bounded_and_sums_up(
     assert "12 created" in str(summary)
     with read_session(engine) as session:
         assert session.scalar(select(func.count()).select_from(Article)) == 12
+    assert sorted(summary.results) == [*range(12), 13]
+    assert summary.results[13].body == summary.results[0].body
+    counts_only = api.post_reports((report(n) for n in range(3)), keep_results=False)
+    assert (counts_only.unchanged + counts_only.replayed, counts_only.results) == (3, {})
 
 
 def test_events_follow_cursors_lazily(api: Client, transport: Scripted) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app.config import Settings
+from app.drafts import gazetteer
+from app.main import create_app
 from tests.conftest import make_key
 from tests.helpers import DATA, assert_problem, row_counts, run_cli
 
@@ -266,3 +270,36 @@ def test_the_command_line_prints_the_same_draft(
     refused = run_cli(database_url, "draft", str(path), "--date", "2018-13-01", "--outlet", "X")
     assert refused.exit_code == 2
     assert "published_date" in refused.stderr
+
+
+def test_the_command_line_reads_stdin_and_names_a_file_it_cannot_read(
+    database_url: str, tmp_path: Path
+) -> None:
+    text = (DATA / "drafts" / "kenya-protest.txt").read_text(encoding="utf-8")
+    args = ("--date", "2018-04-18", "--outlet", "Syria Direct")
+    result = run_cli(database_url, "draft", "-", *args, input=text)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["article"]["body"] == text
+    missing = run_cli(database_url, "draft", str(tmp_path / "nowhere.txt"), *args)
+    assert missing.exit_code == 2 and "nowhere.txt" in missing.stderr
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("Les forces armées".encode("latin-1"))
+    refused = run_cli(database_url, "draft", str(latin1), *args)
+    assert refused.exit_code == 2 and "not UTF-8" in refused.stderr
+
+
+@pytest.mark.parametrize("preload", [False, True])
+def test_the_gazetteer_is_built_at_start_up_when_asked(
+    database_url: str, monkeypatch: pytest.MonkeyPatch, preload: bool
+) -> None:
+    built = threading.Event()
+    monkeypatch.setattr(gazetteer, "get", built.set)
+    settings = Settings(
+        database_url=database_url,
+        environment="test",
+        demo=False,
+        migrate_on_start=False,
+        drafts_preload=preload,
+    )
+    with TestClient(create_app(settings)):
+        assert built.wait(5 if preload else 0.5) is preload

@@ -8,12 +8,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from app.client import Client, Summary
 from app.db.session import create_db_engine, read_session
 from app.models import Article, Event, EventSource, Quote
 from tests.system.crash.harness import Server, prepare_database
+
+# A real server killed and restarted twice under a running script.
+pytestmark = pytest.mark.slow
 
 REPORTS = 80
 RESTARTS = 2
