@@ -167,6 +167,12 @@ def serve(
         engine.dispose()
     err.print(f"conflictdb on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     err.print(f"database: {_redact(settings.database_url)}")
+    from app.http.metrics import prepare_workers
+
+    # Several workers answer /metrics in turn: each must report all of them (docs/scaling.md).
+    metrics_dir = prepare_workers(workers)
+    if metrics_dir is not None:
+        err.print(f"metrics of the {workers} workers: {metrics_dir}")
     uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
 
 

@@ -25,7 +25,7 @@ from app.db import dialect
 from app.db.replicas import ReadRouter
 from app.db.session import create_db_engine
 from app.http import caching, docs, logs, ratelimit, routing
-from app.http.metrics import FunctionCollector, Metrics, replica_metrics
+from app.http.metrics import FunctionCollector, Metrics, replica_metrics, worker_exits
 from app.http.observe import RequestObserver
 from app.http.problems import install_error_handlers
 from app.http.ratelimit import Buckets
@@ -87,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_metrics()
         read_router.dispose()
         engine.dispose()
+        worker_exits()
 
     app = ConflictApp(
         title="conflictdb",
