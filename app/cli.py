@@ -173,7 +173,15 @@ def serve(
     metrics_dir = prepare_workers(workers)
     if metrics_dir is not None:
         err.print(f"metrics of the {workers} workers: {metrics_dir}")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    # The app writes its own access log (CONFLICTDB_ACCESS_LOG): uvicorn's would repeat it.
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+    )
 
 
 # -- the schema --------------------------------------------------------------------------------
