@@ -39,6 +39,12 @@ A conflict-events database where every event is traceable to the words that repo
 Ingestion scripts `POST /v1/reports` (an article, its quotes and the events they support);
 dashboards read events, actors, places, articles and quotes. Errors are RFC 9457 problem
 details (`application/problem+json`).
+
+Every answer carries `Data-Version`, the data version it reflects (a write: the one it
+committed), and `X-Request-Id`, which problem bodies repeat as `request_id`. Reads may be
+answered by a read replica a moment behind the primary: send the last `Data-Version` you saw
+as a request header to get an answer at least that fresh (422 if it is not a version, or is
+newer than the database's).
 """
 
 
