@@ -40,4 +40,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 # Migrations are their own step, before the server starts; with several replicas run
 # `conflictdb migrate` once as a job instead and start the containers with `serve` only.
-CMD ["sh", "-c", "conflictdb migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers"]
+# The app writes its own access log (one JSON line per request): uvicorn's is off. With
+# several workers use `conflictdb serve --workers N` (metrics of all workers, docs/scaling.md).
+CMD ["sh", "-c", "conflictdb migrate && exec uvicorn app.main:create_app --factory --host 0.0.0.0 --port 8000 --proxy-headers --no-access-log"]

@@ -168,7 +168,21 @@ def serve(
         engine.dispose()
     err.print(f"conflictdb on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     err.print(f"database: {_redact(settings.database_url)}")
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers)
+    from app.http.metrics import prepare_workers
+
+    # Several workers answer /metrics in turn: each must report all of them (docs/scaling.md).
+    metrics_dir = prepare_workers(workers)
+    if metrics_dir is not None:
+        err.print(f"metrics of the {workers} workers: {metrics_dir}")
+    # The app writes its own access log (CONFLICTDB_ACCESS_LOG): uvicorn's would repeat it.
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=False,
+    )
 
 
 # -- the schema --------------------------------------------------------------------------------

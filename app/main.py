@@ -26,7 +26,7 @@ from app.db import dialect
 from app.db.replicas import ReadRouter
 from app.db.session import create_db_engine
 from app.http import caching, docs, logs, ratelimit, routing
-from app.http.metrics import FunctionCollector, Metrics, replica_metrics
+from app.http.metrics import FunctionCollector, Metrics, replica_metrics, worker_exits
 from app.http.observe import RequestObserver
 from app.http.problems import install_error_handlers
 from app.http.ratelimit import Buckets
@@ -40,6 +40,12 @@ A conflict-events database where every event is traceable to the words that repo
 Ingestion scripts `POST /v1/reports` (an article, its quotes and the events they support);
 dashboards read events, actors, places, articles and quotes. Errors are RFC 9457 problem
 details (`application/problem+json`).
+
+Every answer carries `Data-Version`, the data version it reflects (a write: the one it
+committed), and `X-Request-Id`, which problem bodies repeat as `request_id`. Reads may be
+answered by a read replica a moment behind the primary: send the last `Data-Version` you saw
+as a request header to get an answer at least that fresh (422 if it is not a version, or is
+newer than the database's).
 """
 
 
@@ -94,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             stop_metrics()
         read_router.dispose()
         engine.dispose()
+        worker_exits()
 
     app = ConflictApp(
         title="conflictdb",

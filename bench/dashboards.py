@@ -169,8 +169,10 @@ class Service(ManagedProcess):
         port: int,
         ready_path: str,
         workdir: Path,
+        cwd: Path = ROOT,
     ) -> None:
         self.name = name
+        self.cwd = cwd
         self.command = _pinned(command, cpus)
         self.cpus = cpus
         self.env = env
@@ -184,7 +186,7 @@ class Service(ManagedProcess):
         with self.log_path.open("wb") as log:
             self.proc = subprocess.Popen(
                 self.command,
-                cwd=ROOT,
+                cwd=self.cwd,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
@@ -1079,7 +1081,13 @@ class Systems:
         self.settings = ApiSettings.detect()
 
     def _service(
-        self, name: str, command: list[str], env: dict[str, str], port: int, ready: str
+        self,
+        name: str,
+        command: list[str],
+        env: dict[str, str],
+        port: int,
+        ready: str,
+        cwd: Path = ROOT,
     ) -> Service:
         return Service(
             name,
@@ -1089,9 +1097,14 @@ class Systems:
             port=port,
             ready_path=ready,
             workdir=self.workdir,
+            cwd=cwd,
         )
 
-    def api(self, database_url: str, extra_env: dict[str, str]) -> Service:
+    def api(
+        self, database_url: str, extra_env: dict[str, str], tree: Path | None = None
+    ) -> Service:
+        """Our API on ``database_url``; ``tree``: the source tree of another commit to run
+        instead of this one (uvicorn imports ``app`` from its working directory first)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("CONFLICTDB_")}
         env.pop("DATABASE_URL", None)
         env.update(
@@ -1120,7 +1133,52 @@ class Systems:
             "1",
             "--no-access-log",
         ]
+        if tree is not None:
+            env["PYTHONPATH"] = str(tree)
+            return self._service("our API (A/B)", command, env, port, "/healthz", cwd=tree)
         return self._service("our API", command, env, port, "/healthz")
+
+    def run_ab(
+        self, database: str, database_url: str, truth: Truth, db_pid: int | None, against: Path
+    ) -> None:
+        """Q1 on our API at another commit (``--against``) and at this one, twice each,
+        alternating (so that a machine that gets busier part-way shows as a difference
+        between the rounds, not between the commits); then this one with the access log off
+        and with the shared rate-limit store, when it has those settings."""
+        b = self.bench
+        off = self.settings.cache_off
+        rev = self.opts.against
+        fields = _setting_names()
+        for round_ in ("", " (again)"):
+            with self.api(database_url, off, tree=against) as svc:
+                self._watch(svc, db_pid)
+                b.http_cell(
+                    svc,
+                    "Q1",
+                    f"our API at {rev}{round_}",
+                    database,
+                    API_Q1,
+                    check_q1(truth),
+                    ours=True,
+                )
+            with self.api(database_url, off) as svc:
+                self._watch(svc, db_pid)
+                b.http_cell(
+                    svc, "Q1", f"our API{round_}", database, API_Q1, check_q1(truth), ours=True
+                )
+        variants = {
+            "our API, access log off": ("access_log", {"CONFLICTDB_ACCESS_LOG": "false"}),
+            "our API, shared rate limit": (
+                "rate_limit_store",
+                {"CONFLICTDB_RATE_LIMIT_STORE": "database"},
+            ),
+        }
+        for label, (setting, env) in variants.items():
+            if setting not in fields:
+                continue
+            with self.api(database_url, {**off, **env}) as svc:
+                self._watch(svc, db_pid)
+                b.http_cell(svc, "Q1", label, database, API_Q1, check_q1(truth), ours=True)
 
     def run_api(self, database: str, database_url: str, truth: Truth, db_pid: int | None) -> None:
         b = self.bench
@@ -1346,6 +1404,7 @@ class Options:
     rebuild: bool
     smoke: bool
     results_dir: Path
+    against: str | None = None
 
 
 def _pg_info(conninfo: dict[str, str]) -> dict[str, Any]:
@@ -1390,6 +1449,26 @@ def plans(
             continue
         out[name] = "\n".join(str(r[-1]) for r in rows)
     return out
+
+
+def _setting_names() -> set[str]:
+    from app.config import Settings
+
+    return set(Settings.model_fields)
+
+
+def _source_tree(rev: str, workdir: Path) -> Path:
+    """The files of git revision ``rev``, unpacked under ``workdir`` (``git archive``)."""
+    tree = workdir / f"rev-{re.sub(r'[^A-Za-z0-9_.-]', '_', rev)}"
+    tree.mkdir()
+    try:
+        archive = subprocess.run(
+            ["git", "archive", "--format=tar", rev], cwd=ROOT, capture_output=True, check=True
+        ).stdout
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
+    except (OSError, subprocess.CalledProcessError) as exc:
+        raise BenchError(f"cannot unpack revision {rev!r}: {exc}") from exc
+    return tree
 
 
 def run(opts: Options) -> dict[str, Any]:
@@ -1479,6 +1558,7 @@ def run(opts: Options) -> dict[str, Any]:
 
         bench = Bench(opts, workdir)
         systems = Systems(bench, opts, workdir)
+        against = _source_tree(opts.against, workdir) if opts.against else None
         if "postgresql" in databases:
             info = databases["postgresql"]
             execute = pg_executor(info["conninfo"])
@@ -1495,16 +1575,24 @@ def run(opts: Options) -> dict[str, Any]:
                 _has_table(execute, "event_rollup", "postgresql"),
                 db_pid,
             )
-            bench.guarded(
-                "postgresql",
-                "our API",
-                lambda: systems.run_api("postgresql", info["url"], truth, db_pid),
-            )
-            bench.guarded(
-                "postgresql",
-                "reference app",
-                lambda: systems.run_refapp(info["conninfo"], truth, db_pid),
-            )
+            if against is not None:
+                tree = against
+                bench.guarded(
+                    "postgresql",
+                    "our API",
+                    lambda: systems.run_ab("postgresql", info["url"], truth, db_pid, tree),
+                )
+            else:
+                bench.guarded(
+                    "postgresql",
+                    "our API",
+                    lambda: systems.run_api("postgresql", info["url"], truth, db_pid),
+                )
+                bench.guarded(
+                    "postgresql",
+                    "reference app",
+                    lambda: systems.run_refapp(info["conninfo"], truth, db_pid),
+                )
         if "sqlite" in databases:
             info = databases["sqlite"]
             execute = sqlite_executor(info["path"])
@@ -1522,14 +1610,24 @@ def run(opts: Options) -> dict[str, Any]:
                 _has_table(execute, "event_rollup", "sqlite"),
                 None,
             )
-            bench.guarded(
-                "sqlite", "our API", lambda: systems.run_api("sqlite", info["url"], truth, None)
-            )
-            bench.guarded(
-                "sqlite",
-                "Datasette",
-                lambda: systems.run_datasette(info["path"], truth, opts.events),
-            )
+            if against is not None:
+                tree = against
+                bench.guarded(
+                    "sqlite",
+                    "our API",
+                    lambda: systems.run_ab("sqlite", info["url"], truth, None, tree),
+                )
+            else:
+                bench.guarded(
+                    "sqlite",
+                    "our API",
+                    lambda: systems.run_api("sqlite", info["url"], truth, None),
+                )
+                bench.guarded(
+                    "sqlite",
+                    "Datasette",
+                    lambda: systems.run_datasette(info["path"], truth, opts.events),
+                )
         for info in databases.values():
             info.pop("path", None)
     cells = bench.cells
@@ -1546,6 +1644,7 @@ def run(opts: Options) -> dict[str, Any]:
             "server_cpus": opts.server_cpus,
             "client_cpus": opts.client_cpus,
             "smoke": opts.smoke,
+            "against": opts.against,
         },
         "http_client": bench.driver.http_tool,
         "pgbench": bench.driver.pgbench,
@@ -1787,6 +1886,12 @@ def parse_args(argv: list[str] | None) -> Options:
         "--smoke", action="store_true", help="CI size: 10,000 events, 2 s a cell, no warm-up"
     )
     parser.add_argument("--results-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="A/B of the request path: Q1 only, our API at git revision REV beside this "
+        "working tree (twice each, alternating), in place of the other systems",
+    )
     args = parser.parse_args(argv)
     if args.smoke:
         args.events, args.duration, args.warmup = 10_000, 2.0, 0.0
@@ -1809,6 +1914,7 @@ def parse_args(argv: list[str] | None) -> Options:
         rebuild=args.rebuild,
         smoke=args.smoke,
         results_dir=args.results_dir,
+        against=args.against,
     )
 
 

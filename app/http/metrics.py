@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -48,6 +49,33 @@ UNMATCHED_ROUTE = "<unmatched>"  # a path no route serves: one label, whatever w
 
 def multiprocess_mode() -> bool:
     return bool(os.environ.get(MULTIPROCESS_ENV))
+
+
+def prepare_workers(workers: int) -> str | None:
+    """Before a server starts ``workers`` processes: for more than one, prometheus-client's
+    multiprocess mode, in ``PROMETHEUS_MULTIPROC_DIR`` (emptied of a previous run's files) or
+    in a new temporary directory. The workers inherit the variable (it must be set before
+    prometheus-client is imported in them, which it is: they start afresh). Returns the
+    directory, or None for one worker."""
+    if workers <= 1:
+        return None
+    directory = os.environ.get(MULTIPROCESS_ENV)
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.remove(os.path.join(directory, name))
+    else:
+        directory = tempfile.mkdtemp(prefix="conflictdb-metrics-")
+        os.environ[MULTIPROCESS_ENV] = directory
+    return directory
+
+
+def worker_exits() -> None:
+    """A worker stopping: drop its share of the live gauges (in flight, pool, streams), which
+    would otherwise be added up with the living workers' until the directory is emptied."""
+    if multiprocess_mode():
+        prometheus_multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
 
 class Metrics:
