@@ -297,7 +297,10 @@ def aggregate(
         for name, descending in order:
             column = totals.c[name]
             ranking.append((column.desc() if descending else column.asc()).nulls_last())
-        ranking += [totals.c[name].asc().nulls_last() for name in names]
+        # Ties as the answer orders them: each group by its name (or value), then its id.
+        for dim in dims:
+            tied = [f"{dim}_name", f"{dim}_id"] if dim in RECORD_DIMENSIONS else [dim]
+            ranking += [totals.c[name].asc().nulls_last() for name in tied]
         rank = func.row_number().over(
             partition_by=totals.c.bucket if interval else None, order_by=ranking
         )
