@@ -11,8 +11,8 @@ from typing import Any, Literal
 import orjson
 from pydantic import BaseModel, Field, field_validator
 
-from app.core.pagination import StrictQuery, encode_cursor
-from app.events.schemas import EventRead
+from app.core.pagination import encode_cursor
+from app.events.schemas import EventFilter, EventRead
 
 # A place in the feed: after the change (version, event_id), or with event_id None after
 # every change of that version.
@@ -55,7 +55,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class ChangesQuery(StrictQuery):
+class ChangesQuery(EventFilter):
+    """The feed's position and page size, and (issue 12) the events list's filters: the
+    slice of the events a copy follows."""
+
     since: str | None = Field(
         default=None,
         max_length=200,
@@ -85,6 +88,10 @@ class ChangesQuery(StrictQuery):
     def position(self) -> Position | None:
         return parse_since(self.since) if self.since is not None else None
 
+    def filtered(self) -> bool:
+        """Whether a filter of the list was given (the feed then follows that slice)."""
+        return bool(self.model_fields_set - {"since", "limit"})
+
 
 class ChangeRead(BaseModel):
     version: int = Field(
@@ -98,6 +105,16 @@ class ChangeRead(BaseModel):
             "The event as it is NOW (not as the change left it), exactly as an item of "
             "GET /v1/events: upsert it by `id`. A retracted event has `status: retracted`."
         )
+    )
+    in_slice: bool = Field(
+        default=True,
+        description=(
+            "With the list's filters: whether the event, as it is now, is in the slice they "
+            "select (what GET /v1/events with them lists). `false`: it is not (an edit moved "
+            "it out, or it was retracted): delete it from the copy by `id` (a copy that never "
+            "had it has nothing to delete). Always `true` without filters."
+        ),
+        examples=[True],
     )
 
 
