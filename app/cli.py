@@ -886,6 +886,26 @@ def export(
     include_retracted: bool = typer.Option(
         False, "--include-retracted", help="Also export retracted events."
     ),
+    # -- issue 12
+    dimension: list[str] = typer.Option(
+        [],
+        "--dimension",
+        help="A dataset's code, scheme:code (ucdp.type_of_violence:2); repeatable.",
+    ),
+    interaction: list[str] = typer.Option(
+        [], "--interaction", help="ACLED's interaction code of the two sides (12); repeatable."
+    ),
+    actor_kind: list[str] = typer.Option(
+        [], "--actor-kind", help="An actor of this kind takes part (rebel_group); repeatable."
+    ),
+    date_precision: list[str] = typer.Option(
+        [], "--date-precision", help="day, week, month or year; repeatable."
+    ),
+    date_overlap: bool = typer.Option(
+        False,
+        "--date-overlap",
+        help="With --date-from/--date-to: events whose date range overlaps, not only starts in it.",
+    ),
 ) -> None:
     """Export events, streamed in pages (constant memory), to standard output or a file.
 
@@ -923,11 +943,18 @@ def export(
         "updated_since": updated_since,
         "q": q,
         "include_retracted": include_retracted,
+        "dimension": dimension or None,
+        "interaction": interaction or None,
+        "actor_kind": actor_kind or None,
+        "date_precision": date_precision or None,
+        "date_overlap": date_overlap or None,
     }
     try:
         # Only the options given, so the model validates exactly what the user wrote.
         query = EventListQuery(**{k: v for k, v in given.items() if v is not None}, sort=sort)
-        event_repository.filter_clauses(query)  # a bad --q is refused before any output
+        # A bad --q is refused before any output (--dimension's codes, read from the
+        # database, are checked below).
+        event_repository.filter_clauses(query.model_copy(update={"dimension": None}))
     except ValidationError as exc:
         raise CommandError(
             _option_errors((e["loc"], e["msg"]) for e in exc.errors()), EXIT_REFUSED
@@ -936,8 +963,11 @@ def export(
         raise CommandError(str(exc.detail), EXIT_REFUSED) from None
     engine = _engine()
     try:
-        # The terms (--event-type ...) against the database's vocabularies, as the API does.
+        # The terms (--event-type ...) against the database's vocabularies, as the API does;
+        # then the datasets the export holds (a --dimension code that does not exist is
+        # refused there), whose licence and citation are said at the end.
         vocabulary_service.check_filters(engine, query)
+        terms = streams.datasets(engine, query)
     except ProblemError as exc:
         engine.dispose()
         # Located as query parameters: ["query", "event_type", 0].
@@ -978,6 +1008,12 @@ def export(
     finally:
         engine.dispose()
     _line(f"exported {count:,} events as {format.value}" + (f" to {output}" if output else ""))
+    for dataset in terms:
+        # Issue 12: the terms of every dataset in the file, which its users must keep.
+        _line(
+            f"contains {dataset['name']} data; licence: {dataset['licence'] or 'not recorded'}"
+            + (f"; cite: {dataset['citation']}" if dataset["citation"] else "")
+        )
 
 
 def _option_errors(errors: Iterable[tuple[Sequence[Any], str]]) -> str:

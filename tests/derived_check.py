@@ -50,6 +50,18 @@ def _check_interactions(session: Any, ids: list[int]) -> None:
 def _check_centroids(session: Any) -> None:
     ids = list(session.scalars(select(Place.id)))
     wanted = points.centroids(session, ids)
+    # The stored sums a new point adds to are the sums of the points inside.
+    sums = points.sums(session, ids)
+    for place_id, *stored_sum in session.execute(
+        select(Place.id, Place.centroid_x, Place.centroid_y, Place.centroid_z)
+    ):
+        total = sums[place_id]
+        if total is None or wanted[place_id] is None:
+            assert stored_sum == [None, None, None], f"place {place_id} has a sum of nothing"
+        else:
+            assert all(
+                v is not None and abs(v - t) < 1e-9 for v, t in zip(stored_sum, total, strict=True)
+            ), f"place {place_id}: its sum"
     for place_id, lat, lon in session.execute(
         select(Place.id, Place.centroid_latitude, Place.centroid_longitude)
     ):

@@ -13,7 +13,18 @@ from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import PageQuery, fetch_page
 from app.db import dialect, merged
 from app.db.bulk import CHUNK
-from app.models import Actor, ActorAffiliation, ActorAlias, ActorKind, Event, EventActor, Quote
+from app.models import (
+    Actor,
+    ActorAffiliation,
+    ActorAlias,
+    ActorExternalId,
+    ActorKind,
+    Dataset,
+    Event,
+    EventActor,
+    EventProvenance,
+    Quote,
+)
 
 COLUMNS = (Actor.id, Actor.name, Actor.kind, Actor.country, Actor.created_at, Actor.updated_at)
 
@@ -89,7 +100,41 @@ def get_actor(session: Session, actor_id: int) -> dict[str, Any] | None:
     )
     actor["affiliations"] = _ties(session, actor_id, outgoing=True)
     actor["affiliates"] = _ties(session, actor_id, outgoing=False)
+    actor["external_ids"] = external_ids(session, actor_id)
+    actor["datasets"] = datasets(session, actor_id)
     return actor
+
+
+def external_ids(session: Session, actor_id: int) -> list[dict[str, Any]]:
+    """The actor's ids in the datasets it was imported from (UCDP's side ids), issue 12."""
+    return [
+        dict(r)
+        for r in session.execute(
+            select(Dataset.name.label("dataset"), ActorExternalId.external_id)
+            .join(Dataset, Dataset.id == ActorExternalId.dataset_id)
+            .where(ActorExternalId.actor_id == actor_id)
+            .order_by(Dataset.name, ActorExternalId.external_id)
+        ).mappings()
+    ]
+
+
+def datasets(session: Session, actor_id: int) -> list[str]:
+    """The datasets whose events name the actor (where it came from; reports are ``reports``)."""
+    imported = (
+        select(Dataset.name)
+        .join(EventProvenance, EventProvenance.dataset_id == Dataset.id)
+        .join(EventActor, EventActor.event_id == EventProvenance.event_id)
+        .where(EventActor.actor_id == actor_id)
+        .distinct()
+    )
+    names = sorted(set(session.scalars(imported)))
+    reported = session.execute(
+        select(EventActor.event_id)
+        .outerjoin(EventProvenance, EventProvenance.event_id == EventActor.event_id)
+        .where(EventActor.actor_id == actor_id, EventProvenance.event_id.is_(None))
+        .limit(1)
+    ).first()
+    return [*names, *(["reports"] if reported is not None else [])]
 
 
 def _ties(session: Session, actor_id: int, *, outgoing: bool) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from app import derived
 from app.actors import repository, service
 from app.actors.schemas import (
     ActorAliasCreate,
@@ -37,6 +38,10 @@ AffiliationId = Annotated[ids.PathId, Path(description="The affiliation's id.", 
 WITH_ETAG = {
     "description": "The actor; `ETag` names its version.",
     "headers": etag.response_header(),
+}
+WITH_VERSION = {
+    "description": "The actor; `ETag` names its version, `Data-Version` the data's.",
+    "headers": {**etag.response_header(), **etag.data_version_header()},
 }
 OPTIONAL_IF_MATCH = {"parameters": [etag.parameter(required=False)]}
 
@@ -74,7 +79,7 @@ def list_actors(
         "in, retracted events left out. The `ETag` header names its version, for `If-Match`. "
         "An actor merged into another answers **308** with the survivor's URL."
     ),
-    responses={200: WITH_ETAG, 308: MERGED_REDIRECT, **problem_responses(404, 422, 503)},
+    responses={200: WITH_VERSION, 308: MERGED_REDIRECT, **problem_responses(404, 422, 503)},
 )
 def get_actor(
     session: ReadSessionDep,
@@ -82,7 +87,11 @@ def get_actor(
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> Any:
-    actor = repository.get_actor(session, actor_id)
+    # Issue 12: the exact data version the detail reflects, in Data-Version.
+    actor, version = derived.at_one_version(
+        session, lambda: repository.get_actor(session, actor_id)
+    )
+    response.headers["Data-Version"] = str(version)
     if actor is None:
         raise NotFound(f"No actor with id {actor_id}.")
     if actor["merged_into_id"] is not None:

@@ -87,6 +87,11 @@ class AffiliationRead(BaseModel):
     until: date | None = Field(description="Last day the tie held, if it ended.", examples=[None])
 
 
+class ExternalIdRead(BaseModel):
+    dataset: str = Field(examples=["ucdp-ged"])
+    external_id: str = Field(examples=["4456"])
+
+
 class ActorDetail(ActorRead):
     """One actor with its other names, its ties to other actors, and how many events it is in."""
 
@@ -106,6 +111,18 @@ class ActorDetail(ActorRead):
     )
     event_count: int = Field(
         description="Events the actor takes part in (retracted events left out).", examples=[3]
+    )
+    external_ids: list[ExternalIdRead] = Field(
+        default_factory=list,
+        description="Its ids in the datasets it was imported from (UCDP's side ids).",
+    )
+    datasets: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Where it came from: the datasets whose events name it (`ucdp-ged`, `acled`), and "
+            "`reports` when a report's event does."
+        ),
+        examples=[["ucdp-ged"]],
     )
 
 

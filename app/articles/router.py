@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app import derived
 from app.articles import repository, service
 from app.articles.schemas import ArticleDetail, ArticleFilter, ArticleRead, ArticleUpdate
 from app.auth.dependencies import CurateAccess
@@ -22,6 +23,10 @@ ArticleId = Annotated[ids.PathId, Path(description="The article's id.", examples
 WITH_ETAG = {
     "description": "The article; `ETag` names its version.",
     "headers": etag.response_header(),
+}
+WITH_VERSION = {
+    "description": "The article; `ETag` names its version, `Data-Version` the data's.",
+    "headers": {**etag.response_header(), **etag.data_version_header()},
 }
 
 
@@ -55,7 +60,7 @@ def list_articles(session: ReadSessionDep, f: Annotated[ArticleFilter, Query()])
         "of the quotes cited as evidence. Retracted events are left out."
         " The `ETag` header names its version, for `If-Match`."
     ),
-    responses={200: WITH_ETAG, **problem_responses(404, 422, 503)},
+    responses={200: WITH_VERSION, **problem_responses(404, 422, 503)},
 )
 def get_article(
     session: ReadSessionDep,
@@ -63,7 +68,11 @@ def get_article(
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
-    article = repository.get_article(session, article_id)
+    # Issue 12: the exact data version the detail reflects, in Data-Version.
+    article, version = derived.at_one_version(
+        session, lambda: repository.get_article(session, article_id)
+    )
+    response.headers["Data-Version"] = str(version)
     if article is None:
         raise NotFound(f"No article with id {article_id}.")
     response.headers["ETag"] = service.tag(article)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 
 from app.changes import repository
 from app.changes.schemas import ChangePage, ChangesQuery
 from app.core.errors import problem_responses
 from app.db.session import ReadSessionDep
 from app.events import service as event_service
+from app.vocabulary.dependencies import known_terms
 
 router = APIRouter(prefix="/v1/changes", tags=["changes"])
 
@@ -32,12 +33,21 @@ router = APIRouter(prefix="/v1/changes", tags=["changes"])
         "than `limit`; `data_version` is the database's current version.\n\n"
         "A `since` that is not a cursor of this feed or a version number, or is ahead of the "
         "database's version, is a **422**. Like the lists, the answer has a weak `ETag` and "
-        "`If-None-Match` with it is a **304** while nothing was written."
+        "`If-None-Match` with it is a **304** while nothing was written.\n\n"
+        "**Following a slice**: the filters of GET /v1/events (`country`, `actor`, "
+        "`dimension`, `date_from` ...) narrow the feed to the events that list would give. "
+        "Each entry then says whether its event is in the slice now (`in_slice`): upsert "
+        "those that are, delete by `id` those that are not (an edit moved them out, or they "
+        "were retracted; without `include_retracted=true` a retracted event leaves the "
+        "slice). Changes of events created outside the slice and still outside are left "
+        "out; an entry may name an event the copy never had (deleting it does nothing)."
     ),
     responses=problem_responses(422, 503),
 )
-def list_changes(session: ReadSessionDep, q: Annotated[ChangesQuery, Query()]) -> Response:
-    page = repository.changes_page(session, q.position(), q.limit)
+def list_changes(
+    session: ReadSessionDep, q: Annotated[ChangesQuery, known_terms(ChangesQuery)]
+) -> Response:
+    page = repository.changes_page(session, q.position(), q.limit, q if q.filtered() else None)
     # Serialised as the events list is (orjson, no per-row validation), so the embedded rows
     # are byte for byte its items.
     return Response(

@@ -11,7 +11,8 @@ import orjson
 from pydantic import Field, field_validator
 
 from app.changes.shapes import ChangePage, ChangeRead
-from app.core.pagination import StrictQuery, encode_cursor
+from app.core.pagination import encode_cursor
+from app.events.schemas import EventFilter
 
 __all__ = ["ChangePage", "ChangeRead"]
 
@@ -56,7 +57,10 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-class ChangesQuery(StrictQuery):
+class ChangesQuery(EventFilter):
+    """The feed's position and page size, and (issue 12) the events list's filters: the
+    slice of the events a copy follows."""
+
     since: str | None = Field(
         default=None,
         max_length=200,
@@ -85,3 +89,7 @@ class ChangesQuery(StrictQuery):
 
     def position(self) -> Position | None:
         return parse_since(self.since) if self.since is not None else None
+
+    def filtered(self) -> bool:
+        """Whether a filter of the list was given (the feed then follows that slice)."""
+        return bool(self.model_fields_set - {"since", "limit"})

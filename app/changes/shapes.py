@@ -23,6 +23,16 @@ class ChangeRead(BaseModel):
             "GET /v1/events: upsert it by `id`. A retracted event has `status: retracted`."
         )
     )
+    in_slice: bool = Field(
+        default=True,
+        description=(
+            "With the list's filters: whether the event, as it is now, is in the slice they "
+            "select (what GET /v1/events with them lists). `false`: it is not (an edit moved "
+            "it out, or it was retracted): delete it from the copy by `id` (a copy that never "
+            "had it has nothing to delete). Always `true` without filters."
+        ),
+        examples=[True],
+    )
 
 
 class ChangePage(BaseModel):

@@ -115,3 +115,16 @@ def response_header() -> dict[str, Any]:
             "schema": {"type": "string"},
         }
     }
+
+
+def data_version_header() -> dict[str, Any]:
+    """The OpenAPI description of a record's Data-Version response header (issue 12)."""
+    return {
+        "Data-Version": {
+            "description": (
+                "The data version the record is read at, exactly: cite it with the record, "
+                "or pass it as `since` to GET /v1/changes."
+            ),
+            "schema": {"type": "string"},
+        }
+    }

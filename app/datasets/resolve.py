@@ -327,9 +327,11 @@ class BestMatchResolver:
 
         An actor with a dataset id (UCDP's side ids) is found by that id first; otherwise,
         and for actors without one (ACLED's), by normalised name or alias among actors of the
-        same kind (and country, when the row says it), the oldest first. A name match that
-        already stands for another id of the same dataset is a different actor (UCDP has two
-        "DPR"s): it is not taken, and a new actor is made.
+        same kind (and country, when the row says it), the one in the country the row implies
+        first, then the oldest. One name, kind and country is one group whatever its ids (UCDP
+        gives the "DPR" of Ukraine two side ids: both are one actor with both ids); a name
+        match that stands for another id of the dataset in another country is a different
+        group (the "UCK"s of Kosovo and of Macedonia), and a new actor is made.
 
         The groups of a coalition (``EventRecord.member_actors``) are actors of the event
         too, after the two sides, and each is linked to its coalition as 'member_of'.
@@ -394,7 +396,6 @@ class BestMatchResolver:
             session, self.dataset_id, {norm(s.name) for s in unresolved.values()}
         ):
             by_name[row["alias_norm"]].append(row)
-        claimed: set[int] = set()  # actors given a dataset id in this batch
         links: list[tuple[int, int, str]] = []
         new: list[tuple[ActorKey, ActorSpec]] = []
         for key, spec in unresolved.items():
@@ -409,7 +410,10 @@ class BestMatchResolver:
                     )
                     if r["kind"] == spec.kind
                     and (spec.country is None or r["country"] == spec.country)
-                    and not (spec.external_id and (r["has_external_id"] or r["id"] in claimed))
+                    # A side with an id of its own is one group with a namesake of the same
+                    # kind in its country (UCDP gives one group two ids: two "DPR"s in
+                    # Ukraine), not with one elsewhere (the "UCK" of Kosovo and Macedonia).
+                    and not (spec.external_id and r["has_external_id"] and r["country"] != home)
                 ),
                 None,
             )
@@ -418,44 +422,50 @@ class BestMatchResolver:
                 continue
             self.journal.put(self.actors, key, match["id"])
             if spec.external_id:
-                claimed.add(match["id"])
                 links.append((match["id"], self.dataset_id, spec.external_id))
-        # One actor per group within the batch too: a group named without an id (a member of
-        # a joint side) and a side with an id of the same name and kind are one actor, the
-        # side's (UCDP writes the same group both ways). Among namesakes with different ids
-        # (UCDP's two "DPR"s) the one in the implied country, else the first, is taken.
-        with_id: dict[tuple[str, str], list[ActorSpec]] = defaultdict(list)
-        for _, spec in new:
-            if spec.external_id:
-                with_id[(norm(spec.name), spec.kind)].append(spec)
-        twins: list[tuple[ActorKey, ActorSpec]] = []
-        creating: list[tuple[ActorKey, ActorSpec]] = []
+        # One actor per group within the batch too: sides of one name, kind and country are
+        # one actor whatever their ids; a group named without an id (a member of a joint
+        # side) joins a side of its name and kind, in its country if there is one.
+        groups: dict[tuple[str, str, str | None], list[tuple[ActorKey, ActorSpec]]] = defaultdict(
+            list
+        )
         for key, spec in new:
-            sides = with_id.get((norm(spec.name), spec.kind), [])
-            compatible = [
-                t
-                for t in sides
-                if spec.country is None or (t.country or t.implied_country) == spec.country
+            if spec.external_id:
+                groups[(norm(spec.name), spec.kind, spec.country or spec.implied_country)].append(
+                    (key, spec)
+                )
+        nameless: list[tuple[ActorKey, ActorSpec]] = []
+        for key, spec in new:
+            if spec.external_id:
+                continue
+            home = spec.country or spec.implied_country
+            candidates = [
+                g
+                for g in groups
+                if g[:2] == (norm(spec.name), spec.kind)
+                and (spec.country is None or g[2] == spec.country)
             ]
-            if not spec.external_id and compatible:
-                home = spec.country or spec.implied_country
-                twin = min(compatible, key=lambda t: (t.country or t.implied_country) != home)
-                twins.append((key, twin))
+            if candidates:
+                best = min(candidates, key=lambda g: (g[2] != home, g[2] or ""))
+                groups[best].append((key, spec))
             else:
-                creating.append((key, spec))
+                nameless.append((key, spec))
+        for key, spec in nameless:  # groups of their own, one per key
+            groups[("", "", str(len(groups)))] = [(key, spec)]
+        members = list(groups.values())
+        firsts = [next((s for _, s in m if s.external_id), m[0][1]) for m in members]
         ids = writer.create_actors(
             session,
             [
                 writer.NewActor(name=s.name, kind=s.kind, country=s.country or s.implied_country)
-                for _, s in creating
+                for s in firsts
             ],
         )
-        for (key, spec), actor_id in zip(creating, ids, strict=True):
-            self.journal.put(self.actors, key, actor_id)
-            if spec.external_id:
-                links.append((actor_id, self.dataset_id, spec.external_id))
-        for key, twin in twins:
-            self.journal.put(self.actors, key, self.actors[actor_key(twin)])
+        for group, actor_id in zip(members, ids, strict=True):
+            for key, spec in group:
+                self.journal.put(self.actors, key, actor_id)
+                if spec.external_id:
+                    links.append((actor_id, self.dataset_id, spec.external_id))
         writer.add_actor_external_ids(session, links)
 
     # -- outlets and articles ------------------------------------------------------------

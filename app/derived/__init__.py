@@ -23,10 +23,11 @@ from app.derived.marks import (
     places_moved,
     reindex,
 )
-from app.derived.version import current_version, read_version
+from app.derived.version import at_one_version, current_version, read_version
 
 __all__ = [
     "NOT_DATA",
+    "at_one_version",
     "current_version",
     "events_changed",
     "events_citing_articles",

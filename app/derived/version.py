@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from app.core.errors import ServiceUnavailable
 from app.models import DataVersion
+
+T = TypeVar("T")
 
 
 def read_version(engine: Engine) -> int:
@@ -21,3 +27,24 @@ def read_version(engine: Engine) -> int:
 def current_version(session: Session) -> int:
     """The data version readers see: it changes with every committed write of data."""
     return int(session.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar_one())
+
+
+def at_one_version(session: Session, read: Callable[[], T], attempts: int = 5) -> tuple[T, int]:
+    """``read()`` and the exact data version it reflects (a record's detail: issue 12).
+
+    The version is read before and after: every write of data advances it in the transaction
+    that writes, so when both reads agree, no write committed in between and every statement
+    of ``read`` saw the data at that version (PostgreSQL reads each statement at its own
+    snapshot; SQLite's read transaction keeps one). When writes keep landing in between, the
+    read is tried again, and after ``attempts`` a 503 says to retry rather than name a
+    version the answer may not be.
+    """
+    for _ in range(attempts):
+        before = current_version(session)
+        value = read()
+        after = current_version(session)
+        if before == after:
+            return value, after
+    raise ServiceUnavailable(
+        "Writes kept landing while the record was read; retry.", headers={"Retry-After": "1"}
+    )

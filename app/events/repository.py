@@ -689,6 +689,27 @@ def dimensions_of(
     return out
 
 
+def datasets_of(session: Session, f: EventFilter) -> list[dict[str, Any]]:
+    """The datasets with at least one of the events ``f`` matches, with their licence,
+    citation and URL, by name (issue 12: exports and stats name the terms of every dataset
+    whose events they contain). One EXISTS per dataset, each stopping at its first event."""
+    out = []
+    for dataset in session.execute(
+        select(Dataset.id, Dataset.name, Dataset.licence, Dataset.citation, Dataset.url).order_by(
+            Dataset.name
+        )
+    ).mappings():
+        hit = session.execute(
+            select(Event.id)
+            .join(EventProvenance, EventProvenance.event_id == Event.id)
+            .where(EventProvenance.dataset_id == dataset["id"], *filter_clauses(f))
+            .limit(1)
+        ).first()
+        if hit is not None:
+            out.append({k: dataset[k] for k in ("name", "licence", "citation", "url")})
+    return out
+
+
 def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
     """The dataset row an imported event came from, with the dataset's licence and citation."""
     row = (

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
+from app import derived
 from app.auth.dependencies import CurateAccess, read_access
 from app.core import bodies, etag, ids
 from app.core.errors import NotFound, problem_content, problem_responses
@@ -34,6 +36,10 @@ WITH_ETAG = {
     "description": "The event; `ETag` names its version.",
     "headers": etag.response_header(),
 }
+WITH_VERSION = {
+    "description": "The event; `ETag` names its version, `Data-Version` the data's.",
+    "headers": {**etag.response_header(), **etag.data_version_header()},
+}
 
 
 _GEOJSON_SCHEMA: dict[str, Any] = {
@@ -41,6 +47,22 @@ _GEOJSON_SCHEMA: dict[str, Any] = {
     "required": ["type", "features"],
     "properties": {
         "type": {"const": "FeatureCollection"},
+        "datasets": {
+            "type": "array",
+            "description": (
+                "The datasets whose events the collection holds, with the licence and "
+                "citation their users owe them (a foreign member, RFC 7946 6.1)."
+            ),
+            "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "licence": {"type": ["string", "null"]},
+                    "citation": {"type": ["string", "null"]},
+                    "url": {"type": ["string", "null"]},
+                },
+            },
+        },
         "features": {
             "type": "array",
             "items": {
@@ -84,8 +106,19 @@ LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
             "JSON: a page of events. CSV, GeoJSON, NDJSON: the whole filtered result (not "
             "paged), streamed in keyset pages; `Content-Disposition` names a file for CSV and "
             "GeoJSON. A failure part-way aborts the connection, so a truncated stream never "
-            "looks complete."
+            "looks complete. The licence and citation of each dataset whose events it holds "
+            'come as `Link` headers (`rel="license"`, the citation in `title*`), and in '
+            "GeoJSON's `datasets` member too."
         ),
+        "headers": {
+            "Link": {
+                "description": (
+                    'Per dataset in the export: `<terms URL>; rel="license"; '
+                    "title*=UTF-8''<name: licence. Cite: citation>` (RFC 8288, RFC 8187)."
+                ),
+                "schema": {"type": "string"},
+            }
+        },
         "content": {
             "text/csv": {
                 "schema": {"type": "string"},
@@ -145,9 +178,15 @@ async def list_events(
         max_bytes = request.app.state.settings.page_max_bytes
         body = await run_in_threadpool(_json_page, engine, f, max_bytes)
         return Response(body, media_type=LIST_MEDIA_TYPES["json"], headers=headers)
+    # Issue 12: the licence and citation of every dataset in the export, as Link headers.
+    terms = await run_in_threadpool(streams.datasets, engine, f)
+    if terms:
+        headers["Link"] = licence_links(terms)
     slots: StreamSlots = request.app.state.stream_slots
     slots.acquire()  # a 503 with Retry-After when this process already sends its most
-    chunks = streams.stream(engine, f, fmt, max_bytes=request.app.state.settings.page_max_bytes)
+    chunks = streams.stream(
+        engine, f, fmt, max_bytes=request.app.state.settings.page_max_bytes, terms=terms
+    )
     # The first chunk is read before anything is sent: a bad `q` or an unreachable database
     # is then still a problem response (422, 503), not a stream cut short.
     try:
@@ -161,6 +200,20 @@ async def list_events(
     return BoundedStream(
         first, chunks, slots=slots, media_type=LIST_MEDIA_TYPES[fmt], headers=headers
     )
+
+
+def licence_links(terms: list[dict[str, Any]]) -> str:
+    """One RFC 8288 ``Link`` per dataset: its terms' URL as ``rel="license"`` (RFC 4946), the
+    dataset's name, licence and citation in ``title*`` (RFC 8187 encoding: citations are not
+    all ASCII)."""
+    links = []
+    for dataset in terms:
+        title = f"{dataset['name']}: {dataset['licence'] or 'licence not recorded'}"
+        if dataset["citation"]:
+            title += f". Cite: {dataset['citation']}"
+        target = dataset["url"] or f"urn:conflictdb:dataset:{quote(dataset['name'], safe='')}"
+        links.append(f"<{target}>; rel=\"license\"; title*=UTF-8''{quote(title, safe='')}")
+    return ", ".join(links)
 
 
 def _json_page(engine: Engine, f: EventListQuery, max_bytes: int) -> bytes:
@@ -178,7 +231,7 @@ def _json_page(engine: Engine, f: EventListQuery, max_bytes: int) -> bytes:
         "that support the event. A retracted event is still shown, with `status: retracted` "
         "and the reason. The `ETag` header names its version, for `If-Match`."
     ),
-    responses={200: WITH_ETAG, **problem_responses(404, 422, 503)},
+    responses={200: WITH_VERSION, **problem_responses(404, 422, 503)},
 )
 def get_event(
     session: ReadSessionDep,
@@ -186,7 +239,11 @@ def get_event(
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
-    event = repository.get_event(session, event_id)
+    # Issue 12: the exact data version the detail reflects, in Data-Version.
+    event, version = derived.at_one_version(
+        session, lambda: repository.get_event(session, event_id)
+    )
+    response.headers["Data-Version"] = str(version)
     if event is None:
         raise NotFound(f"No event with id {event_id}.")
     response.headers["ETag"] = service.tag(event)

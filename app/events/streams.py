@@ -53,6 +53,13 @@ OnRows = Callable[[int], None]
 EXPORTED_FIELDS = tuple(name for name in RECORDED_FIELDS if name != "place_id")
 
 
+def datasets(engine: Engine, query: EventFilter) -> list[dict[str, Any]]:
+    """The datasets whose events ``query`` matches, each with its licence, citation and URL
+    (issue 12: an export names the terms of every dataset it contains)."""
+    with read_session(engine) as session:
+        return repository.datasets_of(session, repository.with_live_ids(session, query))
+
+
 def stream(
     engine: Engine,
     query: EventListQuery,
@@ -60,15 +67,17 @@ def stream(
     *,
     on_rows: OnRows | None = None,
     max_bytes: int | None = None,
+    terms: list[dict[str, Any]] | None = None,
 ) -> Generator[bytes]:
     """The whole result of ``query`` in ``fmt`` (csv, acled-csv, geojson or ndjson), in the
     order of ``query.sort``; ``on_rows(n)`` is told of each page's rows as it goes. With
     ``include=sources``, a page holds at most about ``max_bytes`` (it is cut short, and the
-    next page resumes after it)."""
+    next page resumes after it). GeoJSON names the datasets behind the events (``terms``,
+    read here when not given) in its ``datasets`` member."""
     if fmt == "ndjson":
         return _ndjson(engine, query, on_rows, max_bytes)
     if fmt == "geojson":
-        return _geojson(engine, query, on_rows, max_bytes)
+        return _geojson(engine, query, on_rows, max_bytes, terms)
     events = export_events(engine, query, sort=query.sort, page_size=PAGE_SIZE, on_rows=on_rows)
     writer = events_csv.iter_csv if fmt == "csv" else acled.iter_acled_csv
     return _encoded(writer(events))
@@ -103,13 +112,21 @@ def _ndjson(
 
 
 def _geojson(
-    engine: Engine, query: EventListQuery, on_rows: OnRows | None, max_bytes: int | None
+    engine: Engine,
+    query: EventListQuery,
+    on_rows: OnRows | None,
+    max_bytes: int | None,
+    terms: list[dict[str, Any]] | None,
 ) -> Generator[bytes]:
     requested = query.columns()
     dropped = [c for c in geojson.COORDINATES if c not in requested]
+    if terms is None:
+        terms = datasets(engine, query)
     if dropped:  # the geometry needs them even when the properties leave them out
         query = query.model_copy(update={"fields": [*requested, *dropped]})
-    return geojson.collection(_list_pages(engine, query, on_rows, max_bytes), drop=dropped)
+    yield from geojson.collection(
+        _list_pages(engine, query, on_rows, max_bytes), drop=dropped, datasets=terms
+    )
 
 
 def export_events(

@@ -33,10 +33,19 @@ def feature(row: dict[str, Any], *, drop: Sequence[str] = ()) -> dict[str, Any]:
 
 
 def collection(
-    pages: Iterable[list[dict[str, Any]]], *, drop: Sequence[str] = ()
+    pages: Iterable[list[dict[str, Any]]],
+    *,
+    drop: Sequence[str] = (),
+    datasets: Sequence[dict[str, Any]] | None = None,
 ) -> Generator[bytes]:
-    """The FeatureCollection of the event rows, a chunk per page."""
-    yield b'{"type":"FeatureCollection","features":[\n'
+    """The FeatureCollection of the event rows, a chunk per page. ``datasets`` (issue 12: the
+    licence and citation of each dataset whose events it holds) is a foreign member of the
+    collection (RFC 7946, 6.1), written before the features when given."""
+    if datasets is None:
+        yield b'{"type":"FeatureCollection","features":[\n'
+    else:
+        members = orjson.dumps(list(datasets), option=JSON_OPTIONS)
+        yield b'{"type":"FeatureCollection","datasets":' + members + b',"features":[\n'
     separator = b""
     for page in pages:
         features = [orjson.dumps(feature(row, drop=drop), option=JSON_OPTIONS) for row in page]

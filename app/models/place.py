@@ -55,6 +55,10 @@ class Place(TimestampMixin, Base):
     # drawn; null when nothing inside it is located.
     centroid_latitude: Mapped[float | None] = mapped_column(Float)
     centroid_longitude: Mapped[float | None] = mapped_column(Float)
+    # The sum of those places' unit vectors (x, y, z), which a new point inside adds to.
+    centroid_x: Mapped[float | None] = mapped_column(Float)
+    centroid_y: Mapped[float | None] = mapped_column(Float)
+    centroid_z: Mapped[float | None] = mapped_column(Float)
     version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
     # Set when merged into another place: the old id keeps resolving to the survivor.
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("place.id"), index=True)

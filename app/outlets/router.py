@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from app import derived
 from app.auth.dependencies import CurateAccess, IngestAccess
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted, outcome_response
@@ -31,6 +32,10 @@ OutletId = Annotated[ids.PathId, Path(description="The outlet's id.", examples=[
 WITH_ETAG = {
     "description": "The outlet; `ETag` names its version.",
     "headers": etag.response_header(),
+}
+WITH_VERSION = {
+    "description": "The outlet; `ETag` names its version, `Data-Version` the data's.",
+    "headers": {**etag.response_header(), **etag.data_version_header()},
 }
 
 
@@ -63,7 +68,7 @@ def list_outlets(
         "The outlet with the number of its articles in the database. The `ETag` header names "
         "its version, for `If-Match`."
     ),
-    responses={200: WITH_ETAG, **problem_responses(404, 422, 503)},
+    responses={200: WITH_VERSION, **problem_responses(404, 422, 503)},
 )
 def get_outlet(
     session: ReadSessionDep,
@@ -71,7 +76,11 @@ def get_outlet(
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
-    outlet = repository.get_outlet(session, outlet_id)
+    # Issue 12: the exact data version the detail reflects, in Data-Version.
+    outlet, version = derived.at_one_version(
+        session, lambda: repository.get_outlet(session, outlet_id)
+    )
+    response.headers["Data-Version"] = str(version)
     if outlet is None:
         raise NotFound(f"No outlet with id {outlet_id}.")
     response.headers["ETag"] = service.tag(outlet)

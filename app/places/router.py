@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from app import derived
 from app.auth.dependencies import CurateAccess, IngestAccess
 from app.core import bodies, etag, ids
 from app.core.edits import MERGED_REDIRECT, Deleted, MergeInto, outcome_response, redirect
@@ -25,6 +26,10 @@ PlaceId = Annotated[ids.PathId, Path(description="The place's id.", examples=[1]
 WITH_ETAG = {
     "description": "The place; `ETag` names its version.",
     "headers": etag.response_header(),
+}
+WITH_VERSION = {
+    "description": "The place; `ETag` names its version, `Data-Version` the data's.",
+    "headers": {**etag.response_header(), **etag.data_version_header()},
 }
 
 
@@ -61,7 +66,7 @@ def list_places(
         "retracted events left out. The `ETag` header names its version, for `If-Match`. A "
         "place merged into another answers **308** with the survivor's URL."
     ),
-    responses={200: WITH_ETAG, 308: MERGED_REDIRECT, **problem_responses(404, 422, 503)},
+    responses={200: WITH_VERSION, 308: MERGED_REDIRECT, **problem_responses(404, 422, 503)},
 )
 def get_place(
     session: ReadSessionDep,
@@ -69,7 +74,11 @@ def get_place(
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> Any:
-    place = repository.get_place(session, place_id)
+    # Issue 12: the exact data version the detail reflects, in Data-Version.
+    place, version = derived.at_one_version(
+        session, lambda: repository.get_place(session, place_id)
+    )
+    response.headers["Data-Version"] = str(version)
     if place is None:
         raise NotFound(f"No place with id {place_id}.")
     if place["merged_into_id"] is not None:

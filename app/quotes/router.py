@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from app import derived
 from app.auth.dependencies import CurateAccess
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted
@@ -22,6 +23,10 @@ QuoteId = Annotated[ids.PathId, Path(description="The quote's id.", examples=[1]
 WITH_ETAG = {
     "description": "The quote; `ETag` names its version.",
     "headers": etag.response_header(),
+}
+WITH_VERSION = {
+    "description": "The quote; `ETag` names its version, `Data-Version` the data's.",
+    "headers": {**etag.response_header(), **etag.data_version_header()},
 }
 
 
@@ -54,7 +59,7 @@ def list_quotes(session: ReadSessionDep, f: Annotated[QuoteFilter, Query()]) -> 
         "evidence. Retracted events are left out."
         " The `ETag` header names its version, for `If-Match`."
     ),
-    responses={200: WITH_ETAG, **problem_responses(404, 422, 503)},
+    responses={200: WITH_VERSION, **problem_responses(404, 422, 503)},
 )
 def get_quote(
     session: ReadSessionDep,
@@ -62,7 +67,11 @@ def get_quote(
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
-    quote = repository.get_quote(session, quote_id)
+    # Issue 12: the exact data version the detail reflects, in Data-Version.
+    quote, version = derived.at_one_version(
+        session, lambda: repository.get_quote(session, quote_id)
+    )
+    response.headers["Data-Version"] = str(version)
     if quote is None:
         raise NotFound(f"No quote with id {quote_id}.")
     response.headers["ETag"] = service.tag(quote)

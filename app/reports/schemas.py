@@ -150,6 +150,19 @@ class Fatalities(Strict):
     low: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     best: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     high: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
+    # -- issue 12: fatalities by whom, when the report gives the split (the event's fields)
+    deaths_a: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
+        default=None, description="Deaths on side a.", examples=[2]
+    )
+    deaths_b: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
+        default=None, description="Deaths on side b.", examples=[1]
+    )
+    deaths_civilians: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
+        default=None, description="Civilian deaths.", examples=[0]
+    )
+    deaths_unknown: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
+        default=None, description="Deaths whose side or status is not known.", examples=[None]
+    )
 
 
 class EventActorIn(Strict):

@@ -520,6 +520,10 @@ def _new_event(
         fatalities_low=ev.fatalities.low,
         fatalities_best=ev.fatalities.best,
         fatalities_high=ev.fatalities.high,
+        deaths_a=ev.fatalities.deaths_a,
+        deaths_b=ev.fatalities.deaths_b,
+        deaths_civilians=ev.fatalities.deaths_civilians,
+        deaths_unknown=ev.fatalities.deaths_unknown,
         actors=list(actors.values()),
         measures=[
             writer.NewMeasure(

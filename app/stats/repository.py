@@ -43,13 +43,11 @@ from app.events.schemas import EventFilter
 from app.models import (
     Actor,
     Article,
-    Dataset,
     DimensionCode,
     DimensionScheme,
     Event,
     EventActor,
     EventDimension,
-    EventProvenance,
     EventRollup,
     EventSource,
     InteractionCode,
@@ -297,7 +295,10 @@ def aggregate(
         for name, descending in order:
             column = totals.c[name]
             ranking.append((column.desc() if descending else column.asc()).nulls_last())
-        ranking += [totals.c[name].asc().nulls_last() for name in names]
+        # Ties as the answer orders them: each group by its name (or value), then its id.
+        for dim in dims:
+            tied = [f"{dim}_name", f"{dim}_id"] if dim in RECORD_DIMENSIONS else [dim]
+            ranking += [totals.c[name].asc().nulls_last() for name in tied]
         rank = func.row_number().over(
             partition_by=totals.c.bucket if interval else None, order_by=ranking
         )
@@ -340,23 +341,8 @@ def scheme_names(session: Session) -> set[str]:
 
 
 def datasets_of(session: Session, f: EventFilter) -> list[dict[str, Any]]:
-    """The datasets with at least one of the matching events, with their licence and
-    citation (issue 12): one EXISTS per dataset, each stopping at its first event."""
-    out = []
-    for dataset in session.execute(
-        select(Dataset.id, Dataset.name, Dataset.licence, Dataset.citation, Dataset.url).order_by(
-            Dataset.name
-        )
-    ).mappings():
-        hit = session.execute(
-            select(Event.id)
-            .join(EventProvenance, EventProvenance.event_id == Event.id)
-            .where(EventProvenance.dataset_id == dataset["id"], *event_repository.filter_clauses(f))
-            .limit(1)
-        ).first()
-        if hit is not None:
-            out.append({k: dataset[k] for k in ("name", "licence", "citation", "url")})
-    return out
+    """The datasets behind the matching events, with licence and citation (issue 12)."""
+    return event_repository.datasets_of(session, f)
 
 
 def _as_date(value: Any) -> date | None:

@@ -12,6 +12,8 @@ from app.models import (
     ActorKind,
     AffiliationRelation,
     DatePrecision,
+    DimensionCode,
+    DimensionScheme,
     EventRole,
     EventStatus,
     EventType,
@@ -64,7 +66,45 @@ def get_vocabulary(session: Session) -> dict[str, Any]:
         vocabulary[key] = _rows(
             session, select(table.c.name, table.c.description).order_by(table.c.name)
         )
+    # -- issue 12: ACLED's interaction codes, and every dataset scheme with its codes
+    vocabulary["interactions"] = _rows(
+        session,
+        select(InteractionCode.name, InteractionCode.description).order_by(InteractionCode.name),
+    )
+    vocabulary["dimensions"] = dimensions(session)
     return vocabulary
+
+
+def dimensions(session: Session) -> list[dict[str, Any]]:
+    """Every dataset scheme with its codes (and their labels), schemes by name, codes as
+    text sorted as numbers where they are numbers."""
+    codes: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for scheme, code, label in session.execute(
+        select(DimensionCode.scheme, DimensionCode.code, DimensionCode.label)
+    ):
+        codes[scheme].append({"code": code, "label": label})
+    out = []
+    for row in _rows(
+        session,
+        select(
+            DimensionScheme.name,
+            DimensionScheme.dataset,
+            DimensionScheme.column,
+            DimensionScheme.closed,
+            DimensionScheme.multiple,
+            DimensionScheme.description,
+        ).order_by(DimensionScheme.name),
+    ):
+        row["codes"] = sorted(
+            codes.get(row["name"], []),
+            key=lambda c: (not c["code"].lstrip("-").isdigit(), _number(c["code"]), c["code"]),
+        )
+        out.append(row)
+    return out
+
+
+def _number(code: str) -> int:
+    return int(code) if code.lstrip("-").isdigit() and len(code) < 18 else 0
 
 
 # Lookup table -> model, for the names alone (the filters' check, app.vocabulary.service).

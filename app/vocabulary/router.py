@@ -22,7 +22,10 @@ router = APIRouter(prefix="/v1/vocabulary", tags=["vocabulary"])
     description=(
         "Every controlled list in one response: event types with their sub-types, actor kinds "
         "(with ACLED's actor type codes), place and outlet kinds, date precisions, event roles, "
-        "affiliation relations and event statuses. Other resources and filters use the `name`s."
+        "affiliation relations, event statuses, ACLED's interaction codes, and each dataset's "
+        "coded fields (`dimensions`: UCDP's type of violence, conflicts and dyads, ACLED's "
+        "disorder types, tags ...) with their codes. Other resources and filters use the "
+        "`name`s (and `scheme:code` for `dimension=`)."
     ),
     responses=problem_responses(422, 503),
 )

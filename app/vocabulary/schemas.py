@@ -23,6 +23,32 @@ class ActorKindTerm(VocabularyTerm):
     )
 
 
+class DimensionCodeTerm(BaseModel):
+    code: str = Field(description="The value `dimension=scheme:code` takes.", examples=["1"])
+    label: str | None = Field(
+        description="What it means, or the dataset's name for it.",
+        examples=["State-based violence"],
+    )
+
+
+class DimensionSchemeTerm(BaseModel):
+    name: str = Field(
+        description="The scheme, for `dimension=` and `group_by=`.",
+        examples=["ucdp.type_of_violence"],
+    )
+    dataset: str = Field(examples=["ucdp-ged"])
+    column: str = Field(description="The dataset's column.", examples=["type_of_violence"])
+    closed: bool = Field(
+        description=(
+            "A closed scheme has exactly these codes (an import row with another is refused); "
+            "an open one grows with the imports (conflict ids, tags)."
+        )
+    )
+    multiple: bool = Field(description="Whether an event may carry several codes of it.")
+    description: str
+    codes: list[DimensionCodeTerm]
+
+
 class VocabularyRead(BaseModel):
     """Every controlled list, each ordered by name (actor kinds by ACLED code)."""
 
@@ -40,3 +66,12 @@ class VocabularyRead(BaseModel):
         description="How one actor is tied to another."
     )
     event_statuses: list[VocabularyTerm]
+    interactions: list[VocabularyTerm] = Field(
+        description=(
+            "ACLED's interaction codes: the kinds of the two sides' actors (an event's "
+            "`interaction`)."
+        )
+    )
+    dimensions: list[DimensionSchemeTerm] = Field(
+        description="Every dataset's coded fields (issue 12), with their codes."
+    )

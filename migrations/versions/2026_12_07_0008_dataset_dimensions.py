@@ -311,6 +311,8 @@ def upgrade() -> None:
     with op.batch_alter_table("place", schema=None) as batch_op:
         batch_op.add_column(sa.Column("centroid_latitude", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("centroid_longitude", sa.Float(), nullable=True))
+        for axis in "xyz":
+            batch_op.add_column(sa.Column(f"centroid_{axis}", sa.Float(), nullable=True))
 
     conn = op.get_bind()
     _derive_interactions(conn)
@@ -376,13 +378,17 @@ def _derive_centroids(conn: sa.Connection) -> None:
             {
                 "lat": math.degrees(math.atan2(z, math.hypot(x, y))),
                 "lon": math.degrees(math.atan2(y, x)),
+                "x": x,
+                "y": y,
+                "z": z,
                 "p": place_id,
             }
         )
     if rows:
         conn.execute(
             sa.text(
-                "UPDATE place SET centroid_latitude = :lat, centroid_longitude = :lon WHERE id = :p"
+                "UPDATE place SET centroid_latitude = :lat, centroid_longitude = :lon,"
+                " centroid_x = :x, centroid_y = :y, centroid_z = :z WHERE id = :p"
             ),
             rows,
         )
@@ -390,6 +396,8 @@ def _derive_centroids(conn: sa.Connection) -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("place", schema=None) as batch_op:
+        for axis in "zyx":
+            batch_op.drop_column(f"centroid_{axis}")
         batch_op.drop_column("centroid_longitude")
         batch_op.drop_column("centroid_latitude")
     with op.batch_alter_table("event", schema=None) as batch_op:

@@ -87,8 +87,9 @@ def test_geojson_is_the_json_list_as_features(client: TestClient, world: World) 
     assert response.headers["content-type"] == MEDIA["geojson"]
     assert response.headers["content-disposition"] == 'attachment; filename="events.geojson"'
     collection = json.loads(response.content)
-    assert set(collection) == {"type", "features"}
+    assert set(collection) == {"type", "datasets", "features"}
     assert collection["type"] == "FeatureCollection"
+    assert collection["datasets"] == []  # reported events only: no dataset's terms
     features = collection["features"]
     assert [f["id"] for f in features] == [e["id"] for e in events]
     without = 0
@@ -201,6 +202,7 @@ def test_streams_of_nothing_are_well_formed(client: TestClient) -> None:
     assert client.get("/v1/events?format=csv").text.startswith("id,external_id,")
     assert json.loads(client.get("/v1/events?format=geojson").content) == {
         "type": "FeatureCollection",
+        "datasets": [],
         "features": [],
     }
     assert client.get("/v1/events?format=ndjson").content == b""

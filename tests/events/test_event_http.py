@@ -136,6 +136,13 @@ def test_every_list_parameter_has_a_description_and_an_example(operation: dict[s
         "fields",
         "include",
         "format",
+        # issue 12
+        "id",
+        "actor_kind",
+        "interaction",
+        "date_precision",
+        "dimension",
+        "date_overlap",
     } == names
 
 

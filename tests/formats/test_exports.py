@@ -197,7 +197,7 @@ def test_geojson_is_a_valid_feature_collection_in_lon_lat_order(
     import_ged(engine, rows)
     text = b"".join(streams.stream(engine, EventListQuery(sort="id"), "geojson"))
     collection = json.loads(text)
-    assert set(collection) == {"type", "features"}  # RFC 7946: no "crs"
+    assert set(collection) == {"type", "datasets", "features"}  # RFC 7946: no "crs"
     assert collection["type"] == "FeatureCollection"
     assert len(collection["features"]) == 40
     with read_session(engine) as session:

@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypedDict
 
 import pytest
 from fastapi.testclient import TestClient
@@ -101,14 +102,24 @@ def _dates(rng: random.Random) -> tuple[date, date, str]:
     return start, start, "day"  # (a coarse date would start in the gap: kept precise)
 
 
-def _deaths(rng: random.Random, best: int | None) -> dict[str, int | None]:
+class Deaths(TypedDict):
+    deaths_a: int | None
+    deaths_b: int | None
+    deaths_civilians: int | None
+    deaths_unknown: int | None
+
+
+def _deaths(rng: random.Random, best: int | None) -> Deaths:
     """Fatalities by whom: for half the events with a best estimate, a split of it."""
-    names = ("deaths_a", "deaths_b", "deaths_civilians", "deaths_unknown")
     if best is None or rng.random() < 0.5:
-        return dict.fromkeys(names)
+        return Deaths(deaths_a=None, deaths_b=None, deaths_civilians=None, deaths_unknown=None)
     cuts = sorted(rng.randint(0, best) for _ in range(3))
-    parts = [cuts[0], cuts[1] - cuts[0], cuts[2] - cuts[1], best - cuts[2]]
-    return dict(zip(names, parts, strict=True))
+    return Deaths(
+        deaths_a=cuts[0],
+        deaths_b=cuts[1] - cuts[0],
+        deaths_civilians=cuts[2] - cuts[1],
+        deaths_unknown=best - cuts[2],
+    )
 
 
 # Codes of two schemes (issue 12): UCDP's closed type_of_violence (seeded), and ACLED's open
@@ -248,7 +259,7 @@ def load(engine: Engine, *, events: int = 700, seed: int = SEED) -> Dataset:
             )
         ).all()
         ds.codes = {("ucdp.type_of_violence", code): i for code, i in seeded}
-        new_codes = [("acled.tags", tag, None) for tag in TAGS]
+        new_codes: list[tuple[str, str, str | None]] = [("acled.tags", tag, None) for tag in TAGS]
         new_codes += [("ucdp.conflict", code, label) for code, label in CONFLICTS]
         for (scheme, code, _), code_id in zip(
             new_codes, writer.create_dimension_codes(session, new_codes), strict=True

@@ -1149,6 +1149,28 @@ ROWS: list[Row] = [
     ),
     Row("DELETE on reports", "DELETE", "/v1/reports", 405, "method-not-allowed"),
     Row("an unknown path", "GET", "/v1/../../etc/passwd", 404, "not-found"),
+    # -- issue 12: dataset codes, coarse dates, names where ids are asked, dashboards' stats
+    *(
+        Row(label, "GET", path, 422, "validation-error", params=params)
+        for label, path, params in [
+            ("a dataset scheme that does not exist", "/v1/events", {"dimension": "ucdp.x:1"}),
+            ("a code outside its scheme", "/v1/events", {"dimension": "ucdp.type_of_violence:9"}),
+            ("a dimension without its scheme", "/v1/events", {"dimension": "2"}),
+            ("an interaction code that does not exist", "/v1/events", {"interaction": "99"}),
+            ("a date precision that does not exist", "/v1/events", {"date_precision": "decade"}),
+            ("an actor name nobody has", "/v1/events", {"actor": "Nobody At All"}),
+            ("1,001 ids", "/v1/events", {"id": ",".join(map(str, range(1, 1002)))}),
+            ("a scheme unknown to group_by", "/v1/stats/events", {"group_by": "acled.x"}),
+            ("spread without an interval", "/v1/stats/events", {"spread": "true"}),
+            ("a sort by a metric not asked for", "/v1/stats/events", {"sort": "-deaths_a"}),
+            ("SQL as a sort of stats", "/v1/stats/events", {"sort": SQLI}),
+            (
+                "a dimension code outside its scheme on the feed",
+                "/v1/changes",
+                {"dimension": "acled.civilian_targeting:maybe"},
+            ),
+        ]
+    ),
 ]
 
 

@@ -84,6 +84,13 @@ EVENT_TYPES = (
             "unknown_sub_event_type",
         ),
         (
+            "/v1/changes",
+            {"event_type": "Riot"},
+            ["query", "event_type", 0],
+            "unknown event type 'Riot'; did you mean 'Riots'?",
+            "unknown_event_type",
+        ),
+        (
             "/v1/actors",
             {"kind": "rebels"},
             ["query", "kind"],
@@ -198,6 +205,7 @@ def test_every_list_filtering_by_a_term_checks_it() -> None:
         "/v1/events",
         "/v1/stats/events",
         "/v1/stats/places",
+        "/v1/changes",  # issue 12: the feed takes the list's filters
         "/v1/actors",
         "/v1/places",
         "/v1/outlets",
