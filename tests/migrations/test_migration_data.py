@@ -739,8 +739,15 @@ def test_upgrade_to_head_keeps_the_data(
     assert_derived_consistent(empty_database_url)
 
 
-# Tables a migration writes rows to (0005 derives them): the walk's rows must be among theirs.
-DERIVED = ("data_version", "event_change", "event_rollup", "event_rollup_member")
+# Tables a migration writes rows to (0005 derives them; 0008 seeds the dataset schemes' closed
+# codes): the walk's rows must be among theirs.
+DERIVED = (
+    "data_version",
+    "event_change",
+    "event_rollup",
+    "event_rollup_member",
+    "dimension_code",
+)
 
 
 def _assert_rows_kept(engine: Engine, stored: Stored) -> None:
