@@ -8,17 +8,24 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import Scope
 
 from app import derived
-from app.auth.dependencies import rate_limit_bucket, read_access
+from app.auth.dependencies import (
+    Principal,
+    rate_limit_bucket,
+    read_access,
+    reveals_protected,
+    sees_protected,
+)
 from app.config import Settings, get_settings
 from app.core import bodies
-from app.core.errors import add_problem_schemas, problem_responses
+from app.core.errors import ProblemError, add_problem_schemas, problem_responses
 from app.db import dialect
 from app.db.session import create_db_engine
 from app.http import caching, docs, ratelimit
@@ -96,6 +103,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         read_version=derived.read_version,
         may_read=read_access,
         private=settings.auth_reads,
+        view_of=_view,
+        is_private=_answers_curator,
     )
     ratelimit.install(app, settings.rate_limit_per_minute, bucket_of=rate_limit_bucket)
     _install_http_middleware(app, settings)
@@ -107,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.events.router import router as events_router
     from app.health.router import router as health_router
     from app.home import index as home
+    from app.incidents.router import router as incidents_router
     from app.outlets.router import router as outlets_router
     from app.places.router import router as places_router
     from app.quotes.router import router as quotes_router
@@ -119,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         ingest_router,
         events_router,
+        incidents_router,
         articles_router,
         quotes_router,
         outlets_router,
@@ -139,6 +150,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     home.install(app)
     _register_body_schemas(app)
     return app
+
+
+def _view(request: Request) -> str:
+    """What the request's credential shows beyond the public answer: protected speakers'
+    names, to a curator (``app.http.caching`` keeps the two answers' tags apart)."""
+    try:
+        return "curate" if sees_protected(request) else ""
+    except ProblemError:
+        return ""  # the route answers the 401/403 itself
+
+
+def _answers_curator(scope: Scope) -> bool:
+    """Whether the answer went to a curator's key (it may show protected speakers' names):
+    such answers are private to the key."""
+    principal = scope.get("state", {}).get("principal")
+    return isinstance(principal, Principal) and reveals_protected(principal)
 
 
 def _package_version() -> str:

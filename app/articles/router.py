@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.articles import repository, service
 from app.articles.schemas import ArticleDetail, ArticleFilter, ArticleRead, ArticleUpdate
-from app.auth.dependencies import CurateAccess
+from app.auth.dependencies import CurateAccess, sees_protected
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted
 from app.core.errors import NotFound, problem_responses
@@ -58,12 +58,13 @@ def list_articles(session: ReadSessionDep, f: Annotated[ArticleFilter, Query()])
     responses={200: WITH_ETAG, **problem_responses(404, 422, 503)},
 )
 def get_article(
+    request: Request,
     session: ReadSessionDep,
     article_id: ArticleId,
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
-    article = repository.get_article(session, article_id)
+    article = repository.get_article(session, article_id, reveal=sees_protected(request))
     if article is None:
         raise NotFound(f"No article with id {article_id}.")
     response.headers["ETag"] = service.tag(article)

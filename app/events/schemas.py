@@ -27,11 +27,13 @@ from app.core.fields import (
     Id,
     IsoDate,
     Pattern,
+    Strict,
     Text,
     dates_in_order,
     existing_country,
 )
 from app.core.pagination import PageQuery, StrictQuery
+from app.models.event import FIGURE_FIELDS
 from app.places.schemas import PlaceRef
 
 EventSort = Literal["date_start", "-date_start", "fatalities_best", "-fatalities_best", "id", "-id"]
@@ -64,10 +66,32 @@ EventField = Literal[
     "fatalities_low",
     "fatalities_best",
     "fatalities_high",
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+    "evidence",
+    "source_count",
+    "outlet_count",
+    "quote_count",
+    "first_reported_date",
+    "disputed",
+    "incident_id",
     "status",
     "created_at",
     "updated_at",
 ]
+EvidenceKind = Literal["quotes", "dataset", "none"]
+# The fields a claim may be on: the headline figures, and measures.
+CLAIM_FIELDS: Final[tuple[str, ...]] = (*FIGURE_FIELDS, "measure")
+CountUnit = Literal["events", "incidents"]
+COUNT_RULE: Final = (
+    "`count=incidents` counts records linked as one incident (POST /v1/incidents) once: as "
+    "the incident's lead record, its earliest-reported active one (the earliest "
+    "`first_reported_date`, then the lowest id), in that record's time bucket and groups, "
+    "and only if that record matches the filters; records linked to none count as "
+    "themselves."
+)
 
 # The mean Earth radius (IUGG), for great-circle distances.
 EARTH_RADIUS_KM: Final = 6371.0088
@@ -288,6 +312,50 @@ class EventFilter(StrictQuery):
         description="Also list retracted events (left out by default).",
         examples=[False],
     )
+    sources_min: Count | None = Field(
+        default=None,
+        description=(
+            "Events reported by at least this many articles (`source_count`); 0 means all."
+        ),
+        examples=[2],
+    )
+    outlets_min: Count | None = Field(
+        default=None,
+        description=(
+            "Events reported by articles of at least this many distinct outlets "
+            "(`outlet_count`); 0 means all."
+        ),
+        examples=[2],
+    )
+    disputed: bool | None = Field(
+        default=None,
+        description=(
+            "`true`: only events whose sources' figures disagree beyond the dispute threshold "
+            "(see an event's `claims`); `false`: only the others."
+        ),
+        examples=[True],
+    )
+    evidence: list[EvidenceKind] | None = Field(
+        default=None,
+        description=(
+            "What backs the event: `quotes` (quotes of its articles), `dataset` (an imported "
+            "dataset's row), `none` (older data with neither); repeat for any of several."
+        ),
+        examples=[["none"]],
+    )
+    incident: PositiveId | None = Field(
+        default=None, description="Incident id: the events linked as that incident.", examples=[1]
+    )
+    count: CountUnit = Field(
+        default="events",
+        description="`events`: every matching record. " + COUNT_RULE,
+        examples=["incidents"],
+    )
+
+    @field_validator("evidence", mode="before")
+    @classmethod
+    def _evidence_list(cls, value: Any) -> Any:
+        return split_commas(value)
 
     @field_validator("date_to")
     @classmethod
@@ -454,9 +522,17 @@ class EventActorRead(BaseModel):
 
 
 class Speaker(BaseModel):
-    name: str | None = Field(examples=["Omar al-Qalamouni"])
+    name: str | None = Field(
+        description=(
+            "`a source` when the speaker is protected and the request's key lacks the curate scope."
+        ),
+        examples=["Omar al-Qalamouni"],
+    )
     role: str | None = Field(examples=["media activist"])
     speaks_for: ActorBrief | None
+    protected: bool = Field(
+        description="A curator protects the speaker: the name is shown only to curators."
+    )
 
 
 class ActorBrief(BaseModel):
@@ -467,7 +543,10 @@ class ActorBrief(BaseModel):
 class QuoteBrief(BaseModel):
     id: int
     text: str
-    start: int = Field(description="Offset of the first code point in the article body.")
+    in_title: bool = Field(
+        description="The quote is in the article's title (the offsets count into it), not its body."
+    )
+    start: int = Field(description="Offset of the first code point in the article body (or title).")
     end: int = Field(description="Offset after the last code point (exclusive).")
     speaker: Speaker
 
@@ -510,8 +589,33 @@ class EventRead(BaseModel):
     geo_precision: int | None = Field(examples=[2])
     summary: str | None
     fatalities_low: int | None = Field(examples=[None])
-    fatalities_best: int | None = Field(examples=[None])
+    fatalities_best: int | None = Field(
+        description="The headline figure (see GET /v1/events/{id}: `claims`).", examples=[None]
+    )
     fatalities_high: int | None = Field(examples=[None])
+    deaths_a: int | None = Field(description="Deaths on side a.", examples=[None])
+    deaths_b: int | None = Field(description="Deaths on side b.", examples=[None])
+    deaths_civilians: int | None = Field(description="Civilian deaths.", examples=[None])
+    deaths_unknown: int | None = Field(description="Deaths of unknown status.", examples=[None])
+    evidence: EvidenceKind = Field(
+        description=(
+            "What backs it: `quotes` of its articles, a `dataset` row, or `none` (older data)."
+        ),
+        examples=["quotes"],
+    )
+    source_count: int = Field(description="Articles reporting it.", examples=[1])
+    outlet_count: int = Field(description="Distinct outlets of those articles.", examples=[1])
+    quote_count: int = Field(description="Distinct quotes cited for it.", examples=[2])
+    first_reported_date: date | None = Field(
+        description="The earliest publication date of its articles.", examples=["2018-04-18"]
+    )
+    disputed: bool = Field(
+        description="Its sources' figures disagree beyond the dispute threshold.",
+        examples=[False],
+    )
+    incident_id: int | None = Field(
+        description="The incident it is linked with (GET /v1/incidents/{id}).", examples=[None]
+    )
     status: str = Field(examples=["active"])
     created_at: datetime
     updated_at: datetime
@@ -533,10 +637,57 @@ EVENT_FIELDS: Final[tuple[str, ...]] = tuple(
 
 
 class MeasureRead(BaseModel):
+    """A measure a source gives (a standing measure claim: see `claims`)."""
+
     kind: str = Field(examples=["barrel bombs"])
     value: float | None = Field(examples=[75])
     qualifier: str | None = Field(examples=["over"])
     quote_id: int | None
+    article_id: int | None = Field(description="The article that gives it.", examples=[1])
+    claim_id: int = Field(examples=[1])
+
+
+ClaimStatus = Literal["standing", "superseded", "withdrawn"]
+
+
+class ClaimRead(BaseModel):
+    """One figure one source gives: an article (its outlet, maybe a quote), a dataset's row,
+    or a curator."""
+
+    id: int = Field(examples=[3])
+    field: str = Field(
+        description=(
+            "`fatalities_low`, `fatalities_best`, `fatalities_high`, `deaths_a`, `deaths_b`, "
+            "`deaths_civilians`, `deaths_unknown`, or `measure` (with its `kind`)."
+        ),
+        examples=["fatalities_best"],
+    )
+    kind: str | None = Field(description="A measure's kind.", examples=[None])
+    value: float | None = Field(examples=[12])
+    qualifier: str | None = Field(examples=["at least"])
+    origin: Literal["source", "dataset", "curator"] = Field(examples=["source"])
+    article_id: int | None = Field(examples=[1])
+    outlet: OutletBrief | None = Field(description="The article's outlet.")
+    quote_id: int | None = Field(examples=[2])
+    dataset: str | None = Field(description="The dataset's name.", examples=[None])
+    status: ClaimStatus = Field(
+        description=(
+            "`standing`; `superseded` by a later claim of the same outlet, dataset or curators "
+            "(for figures); `withdrawn` by a curator."
+        ),
+        examples=["standing"],
+    )
+    recorded_at: datetime
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+
+class IncidentBrief(BaseModel):
+    id: int = Field(examples=[1])
+    lead_event_id: int = Field(
+        description="The record the incident counts as (count=incidents).", examples=[1]
+    )
+    event_ids: list[int] = Field(description="Every record linked as it.", examples=[[1, 7]])
 
 
 class EventProvenanceRead(BaseModel):
@@ -582,8 +733,29 @@ class EventDetail(BaseModel):
     geo_precision: int | None
     summary: str | None
     fatalities_low: int | None
-    fatalities_best: int | None
+    fatalities_best: int | None = Field(
+        description=(
+            "Headline figures (this one and the other fatalities and deaths) follow the "
+            "claims: the latest curator's claim while one stands, else the median of each "
+            "outlet's and dataset's latest claim (the lower middle one of an even number)."
+        )
+    )
     fatalities_high: int | None
+    deaths_a: int | None
+    deaths_b: int | None
+    deaths_civilians: int | None
+    deaths_unknown: int | None
+    evidence: EvidenceKind = Field(
+        description="`quotes`, `dataset` (its `provenance`), or `none` (older data)."
+    )
+    source_count: int
+    outlet_count: int
+    quote_count: int
+    first_reported_date: date | None
+    disputed: bool = Field(
+        description="Its sources' latest figures for one field spread by more than the dispute "
+        "threshold of the largest."
+    )
     status: str = Field(description="`active`, or `retracted` (see the reason).")
     retraction_reason: str | None = Field(
         default=None, description="Why the event was retracted; null while active."
@@ -599,6 +771,12 @@ class EventDetail(BaseModel):
     actors: list[EventActorRead]
     sources: list[EventSourceRead]
     measures: list[MeasureRead]
+    claims: list[ClaimRead] = Field(
+        description="Every figure and measure each source gives, side by side (oldest first)."
+    )
+    incident: IncidentBrief | None = Field(
+        description="The incident it is linked with, and the records linked as it."
+    )
     provenance: EventProvenanceRead | None = Field(
         default=None,
         description="For an event imported from a dataset (UCDP GED, ACLED): where it came from.",
@@ -635,9 +813,20 @@ class EventUpdate(Patch):
     place_id: Id | None = Field(default=None, description="An existing place's id.", examples=[4])
     geo_precision: Literal[1, 2, 3] | None = Field(default=None, examples=[2])
     summary: Annotated[Text, StringConstraints(max_length=20_000)] | None = None
-    fatalities_low: Fatality | None = Field(default=None, examples=[2])
+    fatalities_low: Fatality | None = Field(
+        default=None,
+        description=(
+            "A headline figure (this and the other fatalities and deaths) given here is "
+            "recorded as a curator's claim, the headline while it stands; null: unknown."
+        ),
+        examples=[2],
+    )
     fatalities_best: Fatality | None = Field(default=None, examples=[3])
     fatalities_high: Fatality | None = Field(default=None, examples=[5])
+    deaths_a: Fatality | None = Field(default=None, examples=[1])
+    deaths_b: Fatality | None = Field(default=None, examples=[2])
+    deaths_civilians: Fatality | None = Field(default=None, examples=[0])
+    deaths_unknown: Fatality | None = Field(default=None, examples=[0])
     external_id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = Field(
         default=None, description="An id in another dataset; unique.", examples=["SYR12345"]
     )
@@ -648,6 +837,67 @@ class EventUpdate(Patch):
         if start is not None and end is not None and end < start:
             raise ValueError("date_end is before date_start")
         return self
+
+
+class ClaimCreate(Strict):
+    """POST /v1/events/{id}/claims: a figure a curator records: their own (no `article_id`),
+    or one a source gives that the curator found (`article_id`: one of the event's articles;
+    `quote_id`: one of that article's quotes)."""
+
+    field: str = Field(
+        description=(
+            "`fatalities_low`, `fatalities_best`, `fatalities_high`, `deaths_a`, `deaths_b`, "
+            "`deaths_civilians`, `deaths_unknown`, or `measure` (with `kind`)."
+        ),
+        examples=["fatalities_best"],
+    )
+    value: float | None = Field(
+        description="The figure (a whole number of deaths for the figure fields); null: unknown.",
+        allow_inf_nan=False,
+        ge=-1e15,
+        le=1e15,
+        examples=[12],
+    )
+    kind: Annotated[Text, StringConstraints(min_length=1, max_length=200), NOT_BLANK] | None = (
+        Field(default=None, description="A measure's kind.", examples=["barrel bombs"])
+    )
+    qualifier: Annotated[Text, StringConstraints(max_length=100)] | None = Field(
+        default=None, examples=["at least"]
+    )
+    article_id: Id | None = Field(default=None, examples=[1])
+    quote_id: Id | None = Field(default=None, examples=[2])
+
+    @field_validator("field")
+    @classmethod
+    def _claimable(cls, value: str) -> str:
+        if value not in CLAIM_FIELDS:
+            raise ValueError(f"{value!r} takes no claims; claims are on {', '.join(CLAIM_FIELDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> ClaimCreate:
+        if self.field == "measure":
+            if self.kind is None:
+                raise ValueError("a measure claim needs its kind")
+        else:
+            if self.kind is not None:
+                raise ValueError(f"kind applies only to measure claims, not {self.field}")
+            if self.value is not None and (self.value < 0 or self.value != int(self.value)):
+                raise ValueError(f"{self.field} is a whole number of deaths, 0 or more")
+            if self.value is not None and self.value > 10_000_000:
+                raise ValueError(f"{self.field} is at most 10,000,000")
+        if self.quote_id is not None and self.article_id is None:
+            raise ValueError("quote_id needs the article_id it is a quote of")
+        return self
+
+
+class ClaimWithdrawal(StrictQuery):
+    """DELETE /v1/events/{id}/claims/{claim_id}: a withdrawal needs its reason."""
+
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000), NOT_BLANK] = Field(
+        description="Why the claim is withdrawn (kept with it and in the event's history).",
+        examples=["The outlet corrected its toll: it counted the same victims twice."],
+    )
 
 
 class EventRetraction(StrictQuery):
@@ -671,8 +921,9 @@ class EventRevisionRead(BaseModel):
     event_id: int = Field(examples=[1])
     action: str = Field(
         description=(
-            "create, update, retract, add_source, remove_source, remove_quote, actor_merge or "
-            "place_merge."
+            "create, update, retract, add_source, remove_source, remove_quote, actor_merge, "
+            "place_merge, import_update, source_update, add_claim, withdraw_claim, link, unlink "
+            "or protect_speaker."
         ),
         examples=["update"],
     )

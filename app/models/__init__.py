@@ -3,8 +3,10 @@
 from app.models.access import ApiKey, AuditEntry, EventRevision, IdempotencyRecord
 from app.models.actor import Actor, ActorAffiliation, ActorAlias
 from app.models.article import Article, Outlet, Report
+from app.models.claim import Claim
 from app.models.derived import DataVersion, EventChange, EventRollup, EventRollupMember
-from app.models.event import Event, EventActor, EventMeasure, EventSource, EventSourceQuote
+from app.models.event import Event, EventActor, EventSource, EventSourceQuote
+from app.models.incident import Incident
 from app.models.place import Place, PlaceAlias, PlaceAncestor
 from app.models.provenance import ActorExternalId, Dataset, EventProvenance
 from app.models.quote import Quote
@@ -30,13 +32,13 @@ __all__ = [
     "ApiKey",
     "Article",
     "AuditEntry",
+    "Claim",
     "DataVersion",
     "Dataset",
     "DatePrecision",
     "Event",
     "EventActor",
     "EventChange",
-    "EventMeasure",
     "EventProvenance",
     "EventRevision",
     "EventRole",
@@ -47,6 +49,7 @@ __all__ = [
     "EventStatus",
     "EventType",
     "IdempotencyRecord",
+    "Incident",
     "Outlet",
     "OutletKind",
     "Place",

@@ -21,11 +21,13 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Float,
     FromClause,
     Integer,
     Select,
     SQLColumnExpression,
     and_,
+    case,
     cast,
     exists,
     func,
@@ -51,7 +53,7 @@ from app.models import (
 )
 from app.models.derived import NO_COUNTRY, NO_SUB_EVENT_TYPE
 from app.places import repository as place_repository
-from app.stats.schemas import RECORD_DIMENSIONS, Dimension, Interval, Level, Metric
+from app.stats.schemas import MEAN_METRICS, RECORD_DIMENSIONS, Dimension, Interval, Level, Metric
 
 # Each metric's per-event input (the sums treat an unknown fatality as 0) and rollup column.
 _EVENT_INPUTS: dict[Metric, Any] = {
@@ -59,6 +61,9 @@ _EVENT_INPUTS: dict[Metric, Any] = {
     "fatalities": Event.fatalities_best,
     "fatalities_low": Event.fatalities_low,
     "fatalities_high": Event.fatalities_high,
+    "disputed": case((Event.disputed, 1), else_=0),
+    "sources_mean": Event.source_count,
+    "outlets_mean": Event.outlet_count,
 }
 _ROLLUP_INPUTS: dict[Metric, Any] = {
     "count": EventRollup.events,
@@ -175,14 +180,26 @@ def event_rows(
 
 def _event_inputs(metrics: Sequence[Metric]) -> list[ColumnElement[Any]]:
     return [
-        (_EVENT_INPUTS[m] if m == "count" else func.coalesce(_EVENT_INPUTS[m], 0)).label(m)
+        (
+            _EVENT_INPUTS[m]
+            if m in ("count", *MEAN_METRICS)
+            else func.coalesce(_EVENT_INPUTS[m], 0)
+        ).label(m)
         for m in metrics
     ]
 
 
 def _totals(rows: FromClause, metrics: Sequence[Metric]) -> list[ColumnElement[Any]]:
-    # PostgreSQL sums bigints (the rollups') as numeric: cast back, so rows hold ints.
-    return [cast(func.coalesce(func.sum(rows.c[m]), 0), BigInteger).label(m) for m in metrics]
+    # PostgreSQL sums bigints (the rollups') as numeric: cast back, so rows hold ints; and
+    # averages integers as numeric: as a float (rounded by the service).
+    return [
+        (
+            cast(func.avg(rows.c[m]), Float)
+            if m in MEAN_METRICS
+            else cast(func.coalesce(func.sum(rows.c[m]), 0), BigInteger)
+        ).label(m)
+        for m in metrics
+    ]
 
 
 def aggregate(
@@ -357,6 +374,9 @@ class MetricTotals(TypedDict, total=False):
     fatalities: int
     fatalities_low: int
     fatalities_high: int
+    disputed: int
+    sources_mean: float | None
+    outlets_mean: float | None
 
 
 class LocatedPlaceTotals(MetricTotals):

@@ -18,7 +18,9 @@ from app.formats import csvfile
 from app.models.derived import NO_SUB_EVENT_TYPE
 from app.stats import repository
 from app.stats.schemas import (
+    MEAN_METRICS,
     RECORD_DIMENSIONS,
+    ROLLUP_METRICS,
     Dimension,
     EventStatsQuery,
     Interval,
@@ -154,6 +156,8 @@ def event_stats(
     dims: list[Dimension] = list(q.group_by or [])
     metrics = q.chosen_metrics()
     interval = q.interval
+    # The rollups hold counts and fatality sums only.
+    use_rollups = use_rollups and set(metrics) <= ROLLUP_METRICS
     source = (rollup_source(session, q, interval, dims) if use_rollups else None) or (
         _event_source(session, q)
     )
@@ -203,6 +207,7 @@ def event_stats(
             raise _too_many(max_rows)
     if starts:
         rows = _zero_filled(rows, starts, dims, metrics)
+    _round_means(rows, metrics)
     rows.sort(key=_sort_key(dims))
     return {
         "interval": interval,
@@ -224,7 +229,8 @@ def _zero_filled(
     names = repository.group_columns(dims)
     found = {(row["bucket"], tuple(row[n] for n in names)): row for row in rows}
     groups = list(dict.fromkeys(group for _, group in found)) if dims else [()]
-    zeros: dict[str, int] = dict.fromkeys(metrics, 0)
+    # A bucket without events: no event to count or sum (0), none to average (null).
+    zeros: dict[str, int | None] = {m: None if m in MEAN_METRICS else 0 for m in metrics}
     out = []
     for group in groups:
         for start in starts:
@@ -233,6 +239,14 @@ def _zero_filled(
                 row = {"bucket": start, **dict(zip(names, group, strict=True)), **zeros}
             out.append(row)
     return out
+
+
+def _round_means(rows: list[dict[str, Any]], metrics: Sequence[Metric]) -> None:
+    means = [m for m in metrics if m in MEAN_METRICS]
+    for row in rows:
+        for m in means:
+            if row[m] is not None:
+                row[m] = round(float(row[m]), 2)
 
 
 def _event_source(session: Session, q: EventFilter) -> Source:
@@ -331,6 +345,7 @@ def place_stats(session: Session, q: PlaceStatsQuery, *, max_rows: int) -> dict[
     if len(places) > max_rows:
         raise _too_many(max_rows)
     unlocated = repository.unlocated_totals(session, q, level=q.level, metrics=metrics)
+    _round_means([*places, unlocated], metrics)  # type: ignore[list-item]
     features: list[dict[str, Any]] = [
         {
             "type": "Feature",
