@@ -265,3 +265,36 @@ def test_a_protected_speaker_is_a_source_to_all_but_curators(
     listed = anon_client.get("/v1/events", params={"include": "sources"}).json()["data"]
     assert "Dr. Hasan" not in str(listed)
     assert "Dr. Hasan" not in anon_client.get("/v1/events", params={"format": "csv"}).text
+
+
+def test_protecting_a_speaker_later_is_in_the_history(
+    client: TestClient, anon_client: TestClient, engine: Engine
+) -> None:
+    named = report(
+        10,
+        "Wire A",
+        [new_event()],
+        quotes=[
+            {
+                "key": "q",
+                "text": "Shelling killed people in Saraqib",
+                "speaker": {"name": "Dr. Hasan", "role": "doctor"},
+            }
+        ],
+    )
+    response = client.post("/v1/reports", json=named)
+    assert response.status_code == 201, response.text
+    event_id = response.json()["events"]["strike"]
+    quote_id = response.json()["quotes"]["q"]
+    assert anon_client.get(f"/v1/quotes/{quote_id}").json()["speaker"]["name"] == "Dr. Hasan"
+    path = f"/v1/quotes/{quote_id}"
+    patched = client.patch(
+        path, json={"speaker_protected": True}, headers={"If-Match": etag_of(client, path)}
+    )
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["speaker"]["name"] == "Dr. Hasan"  # the curator who protected it
+    assert anon_client.get(path).json()["speaker"]["name"] == "a source"
+    event = anon_client.get(f"/v1/events/{event_id}").json()
+    assert event["sources"][0]["quotes"][0]["speaker"]["name"] == "a source"
+    changes = revisions(engine, event_id)[-1]["changes"]
+    assert changes == {f"quotes.{quote_id}.speaker_protected": [False, True]}
