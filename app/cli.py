@@ -977,7 +977,7 @@ def reconcile(
     km: float = typer.Option(50.0, "--km", help="Candidates within this many km (0-500]."),
     days: int = typer.Option(7, "--days", help="Candidates within this many days (0-60)."),
     threshold: float = typer.Option(
-        0.6,
+        matching.DEFAULT_THRESHOLD,
         "--threshold",
         help="Propose (and with --apply, link) pairs scoring at least this (0-1).",
     ),
