@@ -685,8 +685,15 @@ def test_openapi_documents_the_stats(client: TestClient) -> None:
 def test_buckets_reach_the_ends_of_the_calendar(client: TestClient) -> None:
     report = {
         "article": {"title": "Far dates", "outlet": {"name": "Wire", "kind": "agency"}},
+        "quotes": [{"key": "t", "text": "Far dates", "in_title": True}],
         "events": [
-            {"key": k, "event_type": "Protests", "date_start": d, "fatalities": {"best": 1}}
+            {
+                "key": k,
+                "event_type": "Protests",
+                "date_start": d,
+                "fatalities": {"best": 1},
+                "quotes": ["t"],
+            }
             for k, d in (("first", "0001-01-01"), ("last", "9999-12-31"))
         ],
     }
