@@ -152,9 +152,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# Answers that never name a speaker (aggregates): one answer for every reader, curators too.
+NAMELESS_PREFIXES = ("/v1/stats/",)
+
+
 def _view(request: Request) -> str:
     """What the request's credential shows beyond the public answer: protected speakers'
     names, to a curator (``app.http.caching`` keeps the two answers' tags apart)."""
+    if request.url.path.startswith(NAMELESS_PREFIXES):
+        return ""
     try:
         return "curate" if sees_protected(request) else ""
     except ProblemError:
@@ -164,6 +170,8 @@ def _view(request: Request) -> str:
 def _answers_curator(scope: Scope) -> bool:
     """Whether the answer went to a curator's key (it may show protected speakers' names):
     such answers are private to the key."""
+    if str(scope.get("path", "")).startswith(NAMELESS_PREFIXES):
+        return False
     principal = scope.get("state", {}).get("principal")
     return isinstance(principal, Principal) and reveals_protected(principal)
 

@@ -298,3 +298,31 @@ def test_protecting_a_speaker_later_is_in_the_history(
     assert event["sources"][0]["quotes"][0]["speaker"]["name"] == "a source"
     changes = revisions(engine, event_id)[-1]["changes"]
     assert changes == {f"quotes.{quote_id}.speaker_protected": [False, True]}
+
+
+def test_a_curators_answer_is_never_served_to_others(
+    client: TestClient, anon_client: TestClient
+) -> None:
+    named = report(
+        11,
+        "Wire A",
+        [new_event()],
+        quotes=[
+            {
+                "key": "q",
+                "text": "Shelling killed people in Saraqib",
+                "speaker": {"name": "Dr. Hasan", "protected": True},
+            }
+        ],
+    )
+    assert client.post("/v1/reports", json=named).status_code == 201
+    params = {"include": "sources"}
+    curator = client.get("/v1/events", params=params)
+    assert "Dr. Hasan" in curator.text
+    assert "private" in curator.headers["cache-control"]
+    public = anon_client.get(
+        "/v1/events", params=params, headers={"If-None-Match": curator.headers["etag"]}
+    )
+    assert public.status_code == 200 and "Dr. Hasan" not in public.text
+    assert public.headers["etag"] != curator.headers["etag"]
+    assert "private" not in public.headers["cache-control"]
