@@ -1,9 +1,11 @@
-"""`conflictdb reconcile`: proposals between two outlets, --apply, refused options (issue 13)."""
+"""`conflictdb reconcile` (proposals, --apply, refused options) and `conflictdb export` with the
+evidence filters (issue 13)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from fastapi.testclient import TestClient
@@ -55,3 +57,36 @@ def test_reconcile_refuses_bad_options_in_one_line(
     result = run_cli(database_url, "reconcile", *sides, *args)
     assert result.exit_code != 0
     assert fragment in result.stderr, result.stderr
+
+
+def test_export_takes_the_corroboration_filters_and_counts_incidents(
+    client: TestClient, database_url: str
+) -> None:
+    a, b = post_events(client, 2, "Wire A")
+    (c,) = post_events(client, 1, "Wire B")
+    # A second outlet reports a: two articles, two outlets.
+    attach = {
+        "article": {
+            "url": "https://wire.example/late/a",
+            "title": "Saraqib again",
+            "outlet": {"name": "Wire C"},
+        },
+        "quotes": [{"key": "t", "text": "Saraqib again", "in_title": True}],
+        "events": [{"id": a, "quotes": ["t"]}],
+    }
+    assert client.post("/v1/reports", json=attach).status_code == 201
+    assert client.post("/v1/incidents", json={"events": [b, c]}).status_code == 201
+
+    def ids(*options: str) -> list[int]:
+        result = run_cli(database_url, "export", "-f", "ndjson", "--sort", "id", *options)
+        assert result.exit_code == 0, result.output
+        return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+    assert ids("--sources-min", "2") == [a]
+    assert ids("--outlets-min", "2") == [a]
+    assert ids("--sources-min", "0") == [a, b, c]
+    assert ids("--count", "incidents") == [a, b]  # b leads: reported as early, lower id
+    assert ids("--incident", str(incident_of(client, b))) == [b, c]
+    assert ids("--undisputed", "--evidence", "quotes") == [a, b, c]
+    refused = run_cli(database_url, "export", "--sources-min", "-1")
+    assert refused.exit_code != 0 and "sources-min" in refused.stderr, refused.stderr
