@@ -14,6 +14,7 @@ that line and the exit status: 2 for what the user can fix in the command or its
 from __future__ import annotations
 
 import io
+import itertools
 import os
 import sys
 import time
@@ -36,6 +37,7 @@ from typer.exceptions import Abort, TyperException
 from app.config import get_settings
 from app.db import migrate as db_migrate
 from app.db.session import create_db_engine
+from app.incidents import matching
 
 # Markdown: docstrings wrapped at 100 columns read as paragraphs, not as broken lines.
 MARKUP: Final = "markdown"
@@ -215,8 +217,10 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
 
 @db_cli.command("rebuild-derived")
 def db_rebuild_derived() -> None:
-    """Recompute all derived state from the stored data: rollups, search documents, and one
-    change-feed entry per event under a new data version (after a fix made outside the API).
+    """Recompute all derived state from the stored data: what events keep from their evidence
+    and claims (counts, headline figures, disputed: after a change of
+    CONFLICTDB_DISPUTE_THRESHOLD too), rollups, search documents, and one change-feed entry
+    per event under a new data version (after a fix made outside the API).
 
     Example: conflictdb db rebuild-derived
     """
@@ -231,14 +235,34 @@ def db_rebuild_derived() -> None:
 def rebuild_derived(engine: Engine) -> int:
     """Derive everything again, in one write transaction, with the app's derived-state code
     (``app.derived.hooks.rebuild``), recorded in the audit log. Returns the number of events."""
+    from sqlalchemy import select
+
     from app import writer
     from app.auth import service as auth_service
     from app.derived import hooks
+    from app.models import Event
+    from app.writer.revisions import record_revisions
+    from app.writer.versions import bump
 
     def work(session: Session) -> int:
-        events = hooks.rebuild(session)
         principal = auth_service.local_principal(session)
-        writer.audit(session, "derived.rebuild", api_key_id=principal, detail={"events": events})
+        # What the writer keeps on events from their evidence and claims (a changed dispute
+        # threshold re-marks every event): headline figures that move get a revision.
+        ids = list(session.scalars(select(Event.id).order_by(Event.id)))
+        figures = writer.refresh_evidence(session, ids)
+        bump(session, Event, figures)
+        record_revisions(
+            session,
+            [(eid, "rebuild", changes) for eid, changes in sorted(figures.items())],
+            principal,
+        )
+        events = hooks.rebuild(session)
+        writer.audit(
+            session,
+            "derived.rebuild",
+            api_key_id=principal,
+            detail={"events": events, "figures_changed": sorted(figures)},
+        )
         return events
 
     return writer.write_transaction(engine, work)
@@ -906,6 +930,24 @@ def export(
         "--date-overlap",
         help="With --date-from/--date-to: events whose date range overlaps, not only starts in it.",
     ),
+    sources_min: int | None = typer.Option(
+        None, "--sources-min", help="Events reported by at least this many articles (0: all)."
+    ),
+    outlets_min: int | None = typer.Option(
+        None, "--outlets-min", help="Events reported by at least this many distinct outlets."
+    ),
+    disputed: bool | None = typer.Option(
+        None, "--disputed/--undisputed", help="Only events whose sources disagree (or not)."
+    ),
+    evidence: list[str] = typer.Option(
+        [], "--evidence", help="quotes, dataset or none; repeat for any of several."
+    ),
+    incident: int | None = typer.Option(
+        None, "--incident", min=1, help="Incident id: the events linked as that incident."
+    ),
+    count_unit: str | None = typer.Option(
+        None, "--count", help="events (default) or incidents: an incident once, as its lead record."
+    ),
 ) -> None:
     """Export events, streamed in pages (constant memory), to standard output or a file.
 
@@ -948,6 +990,12 @@ def export(
         "actor_kind": actor_kind or None,
         "date_precision": date_precision or None,
         "date_overlap": date_overlap or None,
+        "sources_min": sources_min,
+        "outlets_min": outlets_min,
+        "disputed": disputed,
+        "evidence": evidence or None,
+        "incident": incident,
+        "count": count_unit,
     }
     try:
         # Only the options given, so the model validates exactly what the user wrote.
@@ -1014,6 +1062,111 @@ def export(
             f"contains {dataset['name']} data; licence: {dataset['licence'] or 'not recorded'}"
             + (f"; cite: {dataset['citation']}" if dataset["citation"] else "")
         )
+
+
+# -- incidents ---------------------------------------------------------------------------------
+
+
+class ReportFormat(StrEnum):
+    csv = "csv"
+    ndjson = "ndjson"
+
+
+@cli.command("reconcile")
+def reconcile(
+    side_a: str = typer.Argument(..., help="One side: dataset:<name> or outlet:<id or name>."),
+    side_b: str = typer.Argument(..., help="The other side, likewise."),
+    km: float = typer.Option(50.0, "--km", help="Candidates within this many km (0-500]."),
+    days: int = typer.Option(7, "--days", help="Candidates within this many days (0-60)."),
+    threshold: float = typer.Option(
+        matching.DEFAULT_THRESHOLD,
+        "--threshold",
+        help="Propose (and with --apply, link) pairs scoring at least this (0-1).",
+    ),
+    apply: bool = typer.Option(False, "--apply", help="Link the proposed pairs as incidents."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the proposals here (default: standard output)."
+    ),
+    format: ReportFormat = typer.Option(ReportFormat.csv, "--format", help="csv or ndjson."),
+) -> None:
+    """Propose links between the events of two datasets or outlets that likely describe the
+    same incidents, one to one, most confident first, each with its reasons.
+
+    Each candidate pair has GET /v1/events/{id}/similar's score (distance, days, type,
+    actors however spelled, fatalities); its confidence weighs it against the other
+    candidates of either event (an event describes at most one incident of the other side).
+    Pairs linked already are left out. With --apply the proposed pairs are linked (POST
+    /v1/incidents's writer), in transactions of 500 pairs, as the command line's principal.
+
+    Example: conflictdb reconcile dataset:acled dataset:ucdp-ged --threshold 0.5 -o links.csv
+    """
+    import orjson
+
+    from app.db.session import read_session
+    from app.incidents import service as incident_service
+
+    if not 0 < km <= matching.MAX_KM:
+        raise CommandError(
+            f"--km {km:g}: more than 0 and at most {matching.MAX_KM:g}", EXIT_REFUSED
+        )
+    if not 0 <= days <= matching.MAX_DAYS:
+        raise CommandError(f"--days {days}: 0 to {matching.MAX_DAYS}", EXIT_REFUSED)
+    if not 0 <= threshold <= 1:
+        raise CommandError(f"--threshold {threshold:g}: 0 to 1", EXIT_REFUSED)
+    engine = _engine()
+    started = time.monotonic()
+    try:
+        with read_session(engine) as session:
+            try:
+                a = incident_service.side(session, side_a)
+                b = incident_service.side(session, side_b)
+                matches, count_a, count_b = incident_service.proposals(
+                    session, a, b, matching.Settings(km=km, days=days), threshold
+                )
+            except incident_service.BadSide as exc:
+                raise CommandError(str(exc), EXIT_REFUSED) from None
+        elapsed = time.monotonic() - started
+
+        def write(out: IO[str]) -> None:
+            if format is ReportFormat.csv:
+                from app.formats.csvfile import write_rows
+
+                header = [side_a, side_b, "score", "km", "days", "reasons"]
+                rows = ([m.a, m.b, m.score, m.km, m.days, "; ".join(m.reasons)] for m in matches)
+                for chunk in write_rows(itertools.chain([header], rows)):
+                    out.write(chunk)
+                return
+            for m in matches:
+                out.write(
+                    orjson.dumps(
+                        {
+                            "a": m.a,
+                            "b": m.b,
+                            "confidence": m.confidence,
+                            "score": m.score,
+                            "km": m.km,
+                            "days": m.days,
+                            "reasons": list(m.reasons),
+                        }
+                    ).decode()
+                    + "\n"
+                )
+
+        if output is None:
+            write(sys.stdout)
+            sys.stdout.flush()
+        else:
+            with output.open("w", encoding="utf-8", newline="") as out:
+                write(out)
+        _line(
+            f"{len(matches):,} pairs proposed between {side_a} ({count_a:,} events) and "
+            f"{side_b} ({count_b:,} events) at threshold {threshold:g} in {elapsed:,.1f} s"
+        )
+        if apply:
+            linked, skipped = incident_service.apply_links(engine, matches, _principal(engine))
+            _line(f"linked {linked:,} pairs as incidents; skipped {skipped:,} (linked meanwhile)")
+    finally:
+        engine.dispose()
 
 
 def _option_errors(errors: Iterable[tuple[Sequence[Any], str]]) -> str:

@@ -115,6 +115,14 @@ class Settings(BaseSettings):
         description="Answer the stats queries the monthly rollups can answer from them; "
         "false reads the events every time.",
     )
+    dispute_threshold: float = Field(
+        default=0.25,
+        ge=0,
+        lt=1,
+        description="An event is disputed when its sources' latest figures for one field "
+        "spread by more than this share of the largest ((max - min) / max). Applied as events "
+        "change; `conflictdb db rebuild-derived` re-marks every event after a change.",
+    )
     cache_control: str = Field(
         default="no-cache",
         pattern=r"^[!-~]([ -~]*[!-~])?$",

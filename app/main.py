@@ -9,19 +9,25 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import Depends, FastAPI
+from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.gzip import GZipMiddleware
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from app import derived
-from app.auth.dependencies import rate_limit_bucket, read_access
+from app.auth.dependencies import (
+    Principal,
+    rate_limit_bucket,
+    read_access,
+    reveals_protected,
+    sees_protected,
+)
 from app.config import Settings, get_settings
 from app.core import bodies
-from app.core.errors import add_problem_schemas, problem_responses
+from app.core.errors import ProblemError, add_problem_schemas, problem_responses
 from app.db import dialect
 from app.db.replicas import ReadRouter
 from app.db.session import create_db_engine
@@ -136,6 +142,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         read_version=routing.version_reader(read_router),
         may_read=read_access,
         private=settings.auth_reads,
+        view_of=_view,
+        is_private=_answers_curator,
     )
     # Inside the rate limiter (a read retried on the primary takes one token), outside the
     # caching middleware (whose ETag is the answering database's version).
@@ -157,6 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from app.events.router import router as events_router
     from app.health.router import router as health_router
     from app.home import index as home
+    from app.incidents.router import router as incidents_router
     from app.outlets.router import router as outlets_router
     from app.places.router import router as places_router
     from app.quotes.router import router as quotes_router
@@ -170,6 +179,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ingest_router,
         drafts_router,
         events_router,
+        incidents_router,
         articles_router,
         quotes_router,
         outlets_router,
@@ -223,6 +233,30 @@ def _rate_limit_store(settings: Settings, engine: Engine) -> Buckets | None:
     from app.writer.ratelimits import DatabaseBuckets
 
     return DatabaseBuckets(engine, settings.rate_limit_per_minute)
+
+
+# Answers that never name a speaker (aggregates): one answer for every reader, curators too.
+NAMELESS_PREFIXES = ("/v1/stats/",)
+
+
+def _view(request: Request) -> str:
+    """What the request's credential shows beyond the public answer: protected speakers'
+    names, to a curator (``app.http.caching`` keeps the two answers' tags apart)."""
+    if request.url.path.startswith(NAMELESS_PREFIXES):
+        return ""
+    try:
+        return "curate" if sees_protected(request) else ""
+    except ProblemError:
+        return ""  # the route answers the 401/403 itself
+
+
+def _answers_curator(scope: Scope) -> bool:
+    """Whether the answer went to a curator's key (it may show protected speakers' names):
+    such answers are private to the key."""
+    if str(scope.get("path", "")).startswith(NAMELESS_PREFIXES):
+        return False
+    principal = scope.get("state", {}).get("principal")
+    return isinstance(principal, Principal) and reveals_protected(principal)
 
 
 def _package_version() -> str:

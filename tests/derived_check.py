@@ -1,4 +1,6 @@
-"""The writer's derived state, checked against the data it derives from.
+"""The writer's derived state, checked against the data it derives from: the rollups, search
+documents and change feed, and what it keeps on events from their evidence (corroboration,
+evidence kind, headline figures by the claims rule, disputed) and each incident's lead.
 
 Run after every test that used a database (the ``database_url`` fixture's teardown), so each
 write path the suite exercises — reports, imports, edits, retractions, merges, place moves —
@@ -10,11 +12,20 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 
 from app.db.session import create_db_engine, read_session
 from app.derived import interaction, points, rollups, search
-from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember, Place
+from app.models import (
+    DataVersion,
+    Event,
+    EventChange,
+    EventRollup,
+    EventRollupMember,
+    Incident,
+    Place,
+)
+from app.writer import evidence, incidents
 
 
 def assert_derived_consistent(database: str | Engine) -> None:
@@ -31,6 +42,8 @@ def assert_derived_consistent(database: str | Engine) -> None:
             if "interaction" in _columns(session, "event"):  # from 0008 on
                 _check_interactions(session, ids)
                 _check_centroids(session)
+            if inspect(session.get_bind()).has_table("claim"):  # from 0009 on
+                _check_evidence(session, ids)
     finally:
         if engine is not database:
             engine.dispose()
@@ -152,3 +165,29 @@ def _check_feed(session: Any, ids: list[int]) -> None:
     for event_id, action in last.items():
         if action == "retracted":
             assert statuses[event_id] == "retracted", f"event {event_id}"
+
+
+def _check_evidence(session: Any, ids: list[int]) -> None:
+    wanted = evidence.expected(session, ids)
+    kept = {
+        row["id"]: {c: row[c] for c in evidence.KEPT}
+        for row in session.execute(
+            select(Event.id, *(getattr(Event, c) for c in evidence.KEPT))
+        ).mappings()
+    }
+    for event_id in ids:
+        differs = {
+            c: (kept[event_id][c], wanted[event_id][c])
+            for c in evidence.KEPT
+            if kept[event_id][c] != wanted[event_id][c]
+        }
+        assert not differs, f"event {event_id}: kept != derived {differs}"
+    stored = dict(session.execute(select(Incident.id, Incident.lead_event_id)).all())
+    members: dict[int, int] = defaultdict(int)
+    for (incident_id,) in session.execute(
+        select(Event.incident_id).where(Event.incident_id.is_not(None))
+    ):
+        members[incident_id] += 1
+    assert set(members) == set(stored), "an incident without records, or a dangling link"
+    assert all(n >= 2 for n in members.values()), "an incident of one record"
+    assert incidents.leads(session, stored) == stored, "an incident's lead is not its earliest"

@@ -58,7 +58,9 @@ def count_articles(session: Session, f: ArticleFilter) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def get_article(session: Session, article_id: int) -> dict[str, Any] | None:
+def get_article(
+    session: Session, article_id: int, *, reveal: bool = False
+) -> dict[str, Any] | None:
     row = (
         session.execute(
             select(*LIST_COLUMNS, Article.body, Article.content_sha256, Article.version)
@@ -71,29 +73,26 @@ def get_article(session: Session, article_id: int) -> dict[str, Any] | None:
     if row is None:
         return None
     article = _with_outlet(row)
-    article["quotes"] = _quotes(session, article_id)
+    article["quotes"] = _quotes(session, article_id, reveal=reveal)
     article["events"] = _events(session, article_id)
     return article
 
 
-def _quotes(session: Session, article_id: int) -> list[dict[str, Any]]:
+def _quotes(session: Session, article_id: int, *, reveal: bool) -> list[dict[str, Any]]:
     speaks_for = aliased(Actor)
     stmt = (
         select(
-            Quote.id,
-            Quote.text,
-            Quote.start_offset,
-            Quote.end_offset,
-            Quote.speaker_name,
-            Quote.speaker_role,
+            *event_repository.QUOTE_COLUMNS,
             speaks_for.id.label("speaks_for_id"),
             speaks_for.name.label("speaks_for_name"),
         )
         .outerjoin(speaks_for, speaks_for.id == Quote.speaks_for_actor_id)
         .where(Quote.article_id == article_id)
-        .order_by(Quote.start_offset, Quote.id)
+        .order_by(Quote.in_title.desc(), Quote.start_offset, Quote.id)
     )
-    return [event_repository.quote_brief(q) for q in session.execute(stmt).mappings()]
+    return [
+        event_repository.quote_brief(q, reveal=reveal) for q in session.execute(stmt).mappings()
+    ]
 
 
 def _events(session: Session, article_id: int) -> list[dict[str, Any]]:
@@ -128,6 +127,7 @@ class ArticleForEdit(TypedDict):
     outlet_id: int
     url_norm: str | None
     content_sha256: str | None
+    title: str | None
 
 
 def article_for_edit(session: Session, article_id: int) -> ArticleForEdit | None:
@@ -139,6 +139,7 @@ def article_for_edit(session: Session, article_id: int) -> ArticleForEdit | None
                 Article.outlet_id,
                 Article.url_norm,
                 Article.content_sha256,
+                Article.title,
             ).where(Article.id == article_id)
         )
         .mappings()
@@ -162,6 +163,11 @@ def article_by_content(session: Session, outlet_id: int, content_sha256: str) ->
     ).scalar()
 
 
-def quote_ids(session: Session, article_id: int) -> list[int]:
-    stmt = select(Quote.id).where(Quote.article_id == article_id).order_by(Quote.id)
+def quote_ids(session: Session, article_id: int, *, in_title: bool = False) -> list[int]:
+    """The article's quotes of its body (``in_title``: of its title)."""
+    stmt = (
+        select(Quote.id)
+        .where(Quote.article_id == article_id, Quote.in_title == in_title)
+        .order_by(Quote.id)
+    )
     return list(session.scalars(stmt))

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from app import derived
 from app.articles import repository, service
 from app.articles.schemas import ArticleDetail, ArticleFilter, ArticleRead, ArticleUpdate
-from app.auth.dependencies import CurateAccess
+from app.auth.dependencies import CurateAccess, sees_protected
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted
 from app.core.errors import NotFound, problem_responses
@@ -63,14 +63,16 @@ def list_articles(session: ReadSessionDep, f: Annotated[ArticleFilter, Query()])
     responses={200: WITH_VERSION, **problem_responses(404, 422, 503)},
 )
 def get_article(
+    request: Request,
     session: ReadSessionDep,
     article_id: ArticleId,
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
     # Issue 12: the exact data version the detail reflects, in Data-Version.
+    reveal = sees_protected(request)
     article, version = derived.at_one_version(
-        session, lambda: repository.get_article(session, article_id)
+        session, lambda: repository.get_article(session, article_id, reveal=reveal)
     )
     response.headers["Data-Version"] = str(version)
     if article is None:

@@ -80,6 +80,17 @@ def update_article(
                     "leave the body as it is.",
                     "body_quoted",
                 )
+        if "title" in values:
+            titled = repository.quote_ids(session, article_id, in_title=True)
+            if titled and values["title"] != current["title"]:
+                shown = ", ".join(map(str, titled[:9])) + (", ..." if len(titled) > 9 else "")
+                raise invalid(
+                    "title",
+                    f"quotes {shown} are spans of this title (by offset); changing it would "
+                    "cut them loose from the words they quote. Delete those quotes first, or "
+                    "leave the title as it is.",
+                    "title_quoted",
+                )
         if url_norm is None and content is not None:
             # Without a URL an article is identified by its outlet and body hash.
             holder = repository.article_by_content(session, current["outlet_id"], content)
@@ -95,7 +106,8 @@ def update_article(
 
     write_transaction(engine, work)
     with read_session(engine) as session:
-        article = repository.get_article(session, article_id)
+        # For the curator who changed it: protected names shown.
+        article = repository.get_article(session, article_id, reveal=True)
     assert article is not None
     return article
 

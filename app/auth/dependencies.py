@@ -160,6 +160,18 @@ def read_access(request: Request) -> Principal:
     return authenticate(request, get_engine(request))
 
 
+def reveals_protected(principal: Principal) -> bool:
+    """Whether answers to this principal show protected speakers' names: keys with the curate
+    scope (write and admin have it) do; anonymous and read-scope clients see "a source"."""
+    return "curate" in principal.scopes
+
+
+def sees_protected(request: Request) -> bool:
+    """``reveals_protected`` for the request's principal (already authenticated by the route's
+    read check, which keeps it on the request)."""
+    return reveals_protected(read_access(request))
+
+
 ReadAccess = Annotated[Principal, Depends(read_access)]
 # Ingestion scripts post reports and create entities; curators edit, retract, merge and
 # delete (and link incidents and claims). A key with "write" has both.

@@ -31,16 +31,17 @@ from app.models import (
     Actor,
     ActorAffiliation,
     Article,
+    Claim,
     Dataset,
     DimensionCode,
     Event,
     EventActor,
     EventDimension,
-    EventMeasure,
     EventProvenance,
     EventRevision,
     EventSource,
     EventSourceQuote,
+    Incident,
     Outlet,
     Place,
     PlaceAncestor,
@@ -48,8 +49,9 @@ from app.models import (
     SubEventType,
 )
 from app.models import EventType as EventTypeRow
-from app.models.event import RECORDED_FIELDS
+from app.models.event import DERIVED_FIELDS, RECORDED_FIELDS
 from app.places import repository as place_repository
+from app.writer.claims import ClaimRow, latest_by_voice
 
 # A list row's columns by field name (EventRead's fields, in its order): the event's own
 # columns, and its place's.
@@ -257,6 +259,19 @@ def filter_clauses(
         clauses.append(Event.updated_at >= f.updated_since)
     if f.q is not None:
         clauses.append(Event.id.in_(search_repository.matching_event_ids(f.q)))
+    # 0 means all: no clause, so the rollups can still answer such a stats query.
+    if f.sources_min:
+        clauses.append(Event.source_count >= f.sources_min)
+    if f.outlets_min:
+        clauses.append(Event.outlet_count >= f.outlets_min)
+    if f.disputed is not None:
+        clauses.append(Event.disputed == f.disputed)
+    if f.evidence:
+        clauses.append(Event.evidence.in_(f.evidence))
+    if f.incident is not None:
+        clauses.append(Event.incident_id == f.incident)
+    if f.count == "incidents":
+        clauses.append(incident_leads())
     clauses += _issue_12_clauses(f)
     return clauses
 
@@ -289,6 +304,12 @@ def _issue_12_clauses(f: EventFilter) -> list[ColumnElement[bool]]:
     if f.date_precision:
         clauses.append(Event.date_precision.in_(f.date_precision))
     return clauses
+
+
+def incident_leads() -> ColumnElement[bool]:
+    """Events that count as themselves under count=incidents: those linked to no incident, and
+    each incident's lead record (``app.writer.incidents``)."""
+    return or_(Event.incident_id.is_(None), Event.id.in_(select(Incident.lead_event_id)))
 
 
 def _actor_clause(
@@ -502,9 +523,10 @@ def event_page(
     limit: int,
     *,
     max_bytes: int | None = None,
+    reveal: bool = False,
 ) -> tuple[list[dict[str, Any]], list[Any] | None]:
     """One keyset page of the whole result, in the list's shape (``fields`` and ``include``
-    applied): the rows after ``after`` (a row's sort keys, None for the first page), and the
+    applied; ``reveal``: protected speakers' names shown): the rows after ``after`` (a row's sort keys, None for the first page), and the
     sort keys of its last row (None when it was the last page).
 
     A stream reads its pages one statement each, each in its own short read transaction
@@ -520,7 +542,7 @@ def event_page(
         rows = rows[:kept]
         last = order.values(rows[-1])
     page = _only(rows, columns)
-    attach(session, page, f.include or ())
+    attach(session, page, f.include or (), reveal=reveal)
     return page, last
 
 
@@ -543,8 +565,11 @@ def count_events(session: Session, f: EventFilter) -> int:
 # -- embedded relations: one query per relation for a whole page --------------------------------
 
 
-def attach(session: Session, rows: list[dict[str, Any]], include: Iterable[str]) -> None:
-    """Embed the relations named in ``include`` in each row (by its ``id``)."""
+def attach(
+    session: Session, rows: list[dict[str, Any]], include: Iterable[str], *, reveal: bool = False
+) -> None:
+    """Embed the relations named in ``include`` in each row (by its ``id``); ``reveal``: show
+    protected speakers' names (a curator's key)."""
     include = set(include)
     if not rows or not include:
         return
@@ -554,7 +579,7 @@ def attach(session: Session, rows: list[dict[str, Any]], include: Iterable[str])
         for row in rows:
             row["actors"] = actors.get(row["id"], [])
     if "sources" in include:
-        sources = sources_of(session, ids)
+        sources = sources_of(session, ids, reveal=reveal)
         for row in rows:
             row["sources"] = sources.get(row["id"], [])
 
@@ -583,9 +608,11 @@ def actors_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dict
 _ACTOR_KEYS = ("id", "name", "kind", "country", "side", "role")
 
 
-def sources_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+def sources_of(
+    session: Session, event_ids: Sequence[int], *, reveal: bool = False
+) -> dict[int, list[dict[str, Any]]]:
     """Each event's sources (article, outlet) with the quotes supporting it, in one query:
-    sources by publication date, quotes by position in the article."""
+    sources by publication date, quotes by position in the article (its title's first)."""
     speaks_for = aliased(Actor)
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     current: dict[str, Any] | None = None
@@ -600,12 +627,7 @@ def sources_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dic
             Article.published_date,
             Outlet.id.label("outlet_id"),
             Outlet.name.label("outlet_name"),
-            Quote.id,
-            Quote.text,
-            Quote.start_offset,
-            Quote.end_offset,
-            Quote.speaker_name,
-            Quote.speaker_role,
+            *QUOTE_COLUMNS,
             speaks_for.id.label("speaks_for_id"),
             speaks_for.name.label("speaks_for_name"),
         )
@@ -619,6 +641,7 @@ def sources_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dic
             EventSource.event_id,
             Article.published_date.nulls_last(),
             Article.id,
+            Quote.in_title.desc(),
             Quote.start_offset,
             Quote.id,
         )
@@ -635,37 +658,138 @@ def sources_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dic
             }
             out[r["event_id"]].append(current)
         if r["id"] is not None and current is not None:
-            current["quotes"].append(quote_brief(r))
+            current["quotes"].append(quote_brief(r, reveal=reveal))
     return out
 
 
 # -- the detail --------------------------------------------------------------------------------
 
 
-def get_event(session: Session, event_id: int) -> dict[str, Any] | None:
+def get_event(session: Session, event_id: int, *, reveal: bool = False) -> dict[str, Any] | None:
     row = session.execute(select(Event.__table__).where(Event.id == event_id)).mappings().first()
     if row is None:
         return None
     event = dict(row)
     event["place"] = place_repository.place_with_ancestors(session, event.pop("place_id"))
     event["actors"] = actors_of(session, [event_id]).get(event_id, [])
-    event["sources"] = sources_of(session, [event_id]).get(event_id, [])
+    event["sources"] = sources_of(session, [event_id], reveal=reveal).get(event_id, [])
+    event["claims"] = claims_of(session, event_id)
     event["measures"] = [
-        dict(r)
-        for r in session.execute(
-            select(
-                EventMeasure.kind, EventMeasure.value, EventMeasure.qualifier, EventMeasure.quote_id
-            )
-            .where(EventMeasure.event_id == event_id)
-            .order_by(EventMeasure.id)
-        ).mappings()
+        {
+            "kind": c["kind"],
+            "value": c["value"],
+            "qualifier": c["qualifier"],
+            "quote_id": c["quote_id"],
+            "article_id": c["article_id"],
+            "claim_id": c["id"],
+        }
+        for c in event["claims"]
+        if c["field"] == "measure" and c["status"] == "standing"
     ]
+    event["incident"] = incident_of(session, event.pop("incident_id"))
     event["provenance"] = _provenance(session, event_id)
     event["dimensions"] = [
         {"scheme": scheme, "code": code, "label": label}
         for scheme, code, label in dimensions_of(session, [event_id]).get(event_id, [])
     ]
     return event
+
+
+def claims_of(session: Session, event_id: int) -> list[dict[str, Any]]:
+    """The event's claims, oldest first, each with its status: withdrawn; superseded (a
+    figure claim whose outlet, dataset or curators have a later one: ``app.writer.claims``);
+    or standing."""
+    rows = [
+        dict(r)
+        for r in session.execute(
+            select(
+                Claim.id,
+                Claim.field,
+                Claim.kind,
+                Claim.value,
+                Claim.qualifier,
+                Claim.origin,
+                Claim.article_id,
+                Outlet.id.label("outlet_id"),
+                Outlet.name.label("outlet_name"),
+                Claim.quote_id,
+                Claim.dataset_id,
+                Dataset.name.label("dataset"),
+                Article.published_date,
+                Claim.created_at.label("recorded_at"),
+                Claim.withdrawn_at,
+                Claim.withdrawn_reason,
+            )
+            .outerjoin(Article, Article.id == Claim.article_id)
+            .outerjoin(Outlet, Outlet.id == Article.outlet_id)
+            .outerjoin(Dataset, Dataset.id == Claim.dataset_id)
+            .where(Claim.event_id == event_id)
+            .order_by(Claim.id)
+        ).mappings()
+    ]
+    standing = [r for r in rows if r["withdrawn_at"] is None and r["field"] != "measure"]
+    latest: set[int] = set()
+    by_field: dict[str, list[ClaimRow]] = defaultdict(list)
+    for r in standing:
+        by_field[r["field"]].append(
+            ClaimRow(
+                r["id"],
+                r["field"],
+                r["value"],
+                r["origin"],
+                r["outlet_id"],
+                r["dataset_id"],
+                r["published_date"],
+            )
+        )
+    for claims in by_field.values():
+        latest.update(c.id for c in latest_by_voice(claims).values())
+    out = []
+    for r in rows:
+        if r["withdrawn_at"] is not None:
+            status = "withdrawn"
+        elif r["field"] == "measure" or r["id"] in latest:
+            status = "standing"
+        else:
+            status = "superseded"
+        out.append(
+            {
+                "id": r["id"],
+                "field": r["field"],
+                "kind": r["kind"],
+                "value": r["value"],
+                "qualifier": r["qualifier"],
+                "origin": r["origin"],
+                "article_id": r["article_id"],
+                "outlet": (
+                    {"id": r["outlet_id"], "name": r["outlet_name"]}
+                    if r["outlet_id"] is not None
+                    else None
+                ),
+                "quote_id": r["quote_id"],
+                "dataset": r["dataset"],
+                "status": status,
+                "recorded_at": r["recorded_at"],
+                "withdrawn_at": r["withdrawn_at"],
+                "withdrawn_reason": r["withdrawn_reason"],
+            }
+        )
+    return out
+
+
+def incident_of(session: Session, incident_id: int | None) -> dict[str, Any] | None:
+    """An incident with its lead record and every record linked as it."""
+    if incident_id is None:
+        return None
+    lead = session.execute(
+        select(Incident.lead_event_id).where(Incident.id == incident_id)
+    ).scalar_one_or_none()
+    if lead is None:
+        return None
+    members = list(
+        session.scalars(select(Event.id).where(Event.incident_id == incident_id).order_by(Event.id))
+    )
+    return {"id": incident_id, "lead_event_id": lead, "event_ids": members}
 
 
 def dimensions_of(
@@ -740,23 +864,47 @@ def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
     return provenance
 
 
-def quote_brief(q: Any) -> dict[str, Any]:
-    """A quote row (with speaks_for_id / speaks_for_name) in its API shape."""
+# What anonymous and read-scope answers show for a protected speaker's name.
+PROTECTED_SPEAKER = "a source"
+
+
+def quote_brief(q: Any, *, reveal: bool = False) -> dict[str, Any]:
+    """A quote row (with speaks_for_id / speaks_for_name, in_title and speaker_protected) in
+    its API shape; a protected speaker's name is shown only when ``reveal`` (a curator's key)."""
+    protected = bool(q["speaker_protected"])
+    name = q["speaker_name"]
+    if protected and not reveal and name is not None:
+        name = PROTECTED_SPEAKER
     return {
         "id": q["id"],
         "text": q["text"],
+        "in_title": bool(q["in_title"]),
         "start": q["start_offset"],
         "end": q["end_offset"],
         "speaker": {
-            "name": q["speaker_name"],
+            "name": name,
             "role": q["speaker_role"],
             "speaks_for": (
                 {"id": q["speaks_for_id"], "name": q["speaks_for_name"]}
                 if q["speaks_for_id"] is not None
                 else None
             ),
+            "protected": protected,
         },
     }
+
+
+# The quote columns ``quote_brief`` reads (with the organisation spoken for, aliased).
+QUOTE_COLUMNS = (
+    Quote.id,
+    Quote.text,
+    Quote.in_title,
+    Quote.start_offset,
+    Quote.end_offset,
+    Quote.speaker_name,
+    Quote.speaker_role,
+    Quote.speaker_protected,
+)
 
 
 # -- edits -------------------------------------------------------------------------------------
@@ -805,6 +953,48 @@ def sub_event_types(session: Session, event_type: str) -> set[str] | None:
             session.scalars(select(SubEventType.name).where(SubEventType.event_type == event_type))
         )
     return None
+
+
+def is_source(session: Session, event_id: int, article_id: int) -> bool:
+    return (
+        session.execute(
+            select(EventSource.id).where(
+                EventSource.event_id == event_id, EventSource.article_id == article_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def is_quote_of(session: Session, quote_id: int, article_id: int | None) -> bool:
+    return (
+        session.execute(
+            select(Quote.id).where(Quote.id == quote_id, Quote.article_id == article_id)
+        ).first()
+        is not None
+    )
+
+
+def claim_for_edit(session: Session, claim_id: int) -> dict[str, Any] | None:
+    row = (
+        session.execute(
+            select(
+                Claim.id,
+                Claim.event_id,
+                Claim.field,
+                Claim.kind,
+                Claim.value,
+                Claim.qualifier,
+                Claim.origin,
+                Claim.article_id,
+                Claim.withdrawn_at,
+                Claim.withdrawn_reason,
+            ).where(Claim.id == claim_id)
+        )
+        .mappings()
+        .first()
+    )
+    return dict(row) if row else None
 
 
 def event_by_external_id(session: Session, external_id: str) -> int | None:
@@ -939,6 +1129,7 @@ def export_page(
             Event.id,
             *(getattr(Event, name) for name in RECORDED_FIELDS),
             Event.interaction,
+            *(getattr(Event, name) for name in DERIVED_FIELDS),
             Dataset.name.label("dataset"),
             EventProvenance.dataset_version,
             EventProvenance.external_id.label("dataset_event_id"),

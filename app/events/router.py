@@ -10,13 +10,15 @@ from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 
 from app import derived
-from app.auth.dependencies import CurateAccess, read_access
+from app.auth.dependencies import CurateAccess, read_access, sees_protected
 from app.core import bodies, etag, ids
 from app.core.errors import NotFound, problem_content, problem_responses
 from app.core.pagination import NoQuery, Page, PageQuery
 from app.db.session import EngineDep, ReadEngineDep, ReadSessionDep, read_session
 from app.events import repository, service, streams
 from app.events.schemas import (
+    ClaimCreate,
+    ClaimWithdrawal,
     EventDetail,
     EventListQuery,
     EventRead,
@@ -174,9 +176,10 @@ async def list_events(
     service.check_format_parameters(f, fmt)
     # The answer depends on Accept (when format= is absent): caches must key on it.
     headers = {"Vary": "Accept"}
+    reveal = sees_protected(request)
     if fmt == "json":
         max_bytes = request.app.state.settings.page_max_bytes
-        body = await run_in_threadpool(_json_page, engine, f, max_bytes)
+        body = await run_in_threadpool(_json_page, engine, f, max_bytes, reveal)
         return Response(body, media_type=LIST_MEDIA_TYPES["json"], headers=headers)
     # Issue 12: the licence and citation of every dataset in the export, as Link headers.
     terms = await run_in_threadpool(streams.datasets, engine, f)
@@ -185,7 +188,12 @@ async def list_events(
     slots: StreamSlots = request.app.state.stream_slots
     slots.acquire()  # a 503 with Retry-After when this process already sends its most
     chunks = streams.stream(
-        engine, f, fmt, max_bytes=request.app.state.settings.page_max_bytes, terms=terms
+        engine,
+        f,
+        fmt,
+        max_bytes=request.app.state.settings.page_max_bytes,
+        terms=terms,
+        reveal=reveal,
     )
     # The first chunk is read before anything is sent: a bad `q` or an unreachable database
     # is then still a problem response (422, 503), not a stream cut short.
@@ -216,9 +224,9 @@ def licence_links(terms: list[dict[str, Any]]) -> str:
     return ", ".join(links)
 
 
-def _json_page(engine: Engine, f: EventListQuery, max_bytes: int) -> bytes:
+def _json_page(engine: Engine, f: EventListQuery, max_bytes: int, reveal: bool) -> bytes:
     with read_session(engine) as session:
-        return service.list_page(session, f, max_bytes=max_bytes)
+        return service.list_page(session, f, max_bytes=max_bytes, reveal=reveal)
 
 
 @router.get(
@@ -234,14 +242,16 @@ def _json_page(engine: Engine, f: EventListQuery, max_bytes: int) -> bytes:
     responses={200: WITH_VERSION, **problem_responses(404, 422, 503)},
 )
 def get_event(
+    request: Request,
     session: ReadSessionDep,
     event_id: EventId,
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
     # Issue 12: the exact data version the detail reflects, in Data-Version.
+    reveal = sees_protected(request)
     event, version = derived.at_one_version(
-        session, lambda: repository.get_event(session, event_id)
+        session, lambda: repository.get_event(session, event_id, reveal=reveal)
     )
     response.headers["Data-Version"] = str(version)
     if event is None:
@@ -317,6 +327,87 @@ def retract_event(
 ) -> dict[str, Any]:
     event = service.retract_event(
         engine, event_id, q.reason, request.headers.get(etag.HEADER), principal.api_key_id
+    )
+    response.headers["ETag"] = service.tag(event)
+    return event
+
+
+ClaimId = Annotated[ids.PathId, Path(description="Claim id.", examples=[3])]
+
+
+@router.post(
+    "/{event_id}/claims",
+    response_model=EventDetail,
+    status_code=201,
+    summary="Record a claim on an event",
+    description=(
+        "Record a figure beside the event's other claims: a curator's own (no `article_id`), "
+        "the headline while it stands; or one a source gives that the curator found "
+        "(`article_id`: one of the event's articles, `quote_id`: one of its quotes), which "
+        "counts as that outlet's. The headline figures follow the rule (see the event's "
+        "`fatalities_best`), and the history gets an `add_claim` revision. A field that "
+        "takes no claims (`summary`, `event_type` ...) is a **422** naming it; a retracted "
+        "event is a **409**. `If-Match` is optional; when given and stale, **412**. Answers "
+        "with the event."
+    ),
+    responses={
+        201: WITH_ETAG,
+        **problem_responses(400, 401, 403, 404, 409, 412, 413, 415, 422, 503),
+    },
+    openapi_extra={
+        **bodies.openapi_body(ClaimCreate),
+        "parameters": [etag.parameter(required=False)],
+    },
+)
+async def add_claim(
+    request: Request,
+    engine: EngineDep,
+    principal: CurateAccess,
+    event_id: EventId,
+    response: Response,
+) -> dict[str, Any]:
+    body = await bodies.parse_body(request, ClaimCreate)
+    event = await run_in_threadpool(
+        service.add_claim,
+        engine,
+        event_id,
+        body,
+        request.headers.get(etag.HEADER),
+        principal.api_key_id,
+    )
+    response.headers["ETag"] = service.tag(event)
+    return event
+
+
+@router.delete(
+    "/{event_id}/claims/{claim_id}",
+    response_model=EventDetail,
+    summary="Withdraw a claim",
+    description=(
+        "Withdraw one of the event's claims, with the `reason` (kept with it, shown as "
+        "`withdrawn`, and in the history as a `withdraw_claim` revision); the headline "
+        "figures follow the claims left. Withdrawing it again is a **409**. `If-Match` is "
+        "optional; when given and stale, **412**. Answers with the event."
+    ),
+    responses={200: WITH_ETAG, **problem_responses(401, 403, 404, 409, 412, 422, 503)},
+    openapi_extra={"parameters": [etag.parameter(required=False)]},
+)
+def withdraw_claim(
+    request: Request,
+    engine: EngineDep,
+    principal: CurateAccess,
+    event_id: EventId,
+    claim_id: ClaimId,
+    q: Annotated[ClaimWithdrawal, Query()],
+    response: Response,
+) -> dict[str, Any]:
+    event = service.withdraw_claim(
+        engine,
+        event_id,
+        claim_id,
+        q.reason,
+        request.headers.get(etag.HEADER),
+        principal.api_key_id,
     )
     response.headers["ETag"] = service.tag(event)
     return event

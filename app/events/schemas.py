@@ -29,6 +29,7 @@ from app.core.fields import (
     Id,
     IsoDate,
     Pattern,
+    Strict,
     Text,
     dates_in_order,
     existing_country,
@@ -39,10 +40,12 @@ from app.events.shapes import (
     EventActorRead,
     EventRead,
     EventSourceRead,
+    EvidenceKind,
     OutletBrief,
     QuoteBrief,
     Speaker,
 )
+from app.models.event import FIGURE_FIELDS
 from app.places.schemas import PlaceRef
 
 __all__ = [
@@ -90,10 +93,27 @@ EventField = Literal[
     "deaths_civilians",
     "deaths_unknown",
     "interaction",
+    "evidence",
+    "source_count",
+    "outlet_count",
+    "quote_count",
+    "first_reported_date",
+    "disputed",
+    "incident_id",
     "status",
     "created_at",
     "updated_at",
 ]
+# The fields a claim may be on: the headline figures, and measures.
+CLAIM_FIELDS: Final[tuple[str, ...]] = (*FIGURE_FIELDS, "measure")
+CountUnit = Literal["events", "incidents"]
+COUNT_RULE: Final = (
+    "`count=incidents` counts records linked as one incident (POST /v1/incidents) once: as "
+    "the incident's lead record, its earliest-reported active one (the earliest "
+    "`first_reported_date`, then the lowest id), in that record's time bucket and groups, "
+    "and only if that record matches the filters; records linked to none count as "
+    "themselves."
+)
 
 # The mean Earth radius (IUGG), for great-circle distances.
 EARTH_RADIUS_KM: Final = 6371.0088
@@ -395,10 +415,49 @@ class EventFilter(StrictQuery):
         examples=[True],
     )
     # -- end issue 12
+    sources_min: Count | None = Field(
+        default=None,
+        description=(
+            "Events reported by at least this many articles (`source_count`); 0 means all."
+        ),
+        examples=[2],
+    )
+    outlets_min: Count | None = Field(
+        default=None,
+        description=(
+            "Events reported by articles of at least this many distinct outlets "
+            "(`outlet_count`); 0 means all."
+        ),
+        examples=[2],
+    )
+    disputed: bool | None = Field(
+        default=None,
+        description=(
+            "`true`: only events whose sources' figures disagree beyond the dispute threshold "
+            "(see an event's `claims`); `false`: only the others."
+        ),
+        examples=[True],
+    )
+    evidence: list[EvidenceKind] | None = Field(
+        default=None,
+        description=(
+            "What backs the event: `quotes` (quotes of its articles), `dataset` (an imported "
+            "dataset's row), `none` (older data with neither); repeat for any of several."
+        ),
+        examples=[["none"]],
+    )
+    incident: PositiveId | None = Field(
+        default=None, description="Incident id: the events linked as that incident.", examples=[1]
+    )
+    count: CountUnit = Field(
+        default="events",
+        description="`events`: every matching record. " + COUNT_RULE,
+        examples=["incidents"],
+    )
 
-    @field_validator("id", mode="before")
+    @field_validator("id", "evidence", mode="before")
     @classmethod
-    def _ids(cls, value: Any) -> Any:
+    def _lists(cls, value: Any) -> Any:
         return split_commas(value)
 
     @field_validator("date_to")
@@ -575,10 +634,57 @@ EVENT_FIELDS: Final[tuple[str, ...]] = tuple(
 
 
 class MeasureRead(BaseModel):
+    """A measure a source gives (a standing measure claim: see `claims`)."""
+
     kind: str = Field(examples=["barrel bombs"])
     value: float | None = Field(examples=[75])
     qualifier: str | None = Field(examples=["over"])
     quote_id: int | None
+    article_id: int | None = Field(description="The article that gives it.", examples=[1])
+    claim_id: int = Field(examples=[1])
+
+
+ClaimStatus = Literal["standing", "superseded", "withdrawn"]
+
+
+class ClaimRead(BaseModel):
+    """One figure one source gives: an article (its outlet, maybe a quote), a dataset's row,
+    or a curator."""
+
+    id: int = Field(examples=[3])
+    field: str = Field(
+        description=(
+            "`fatalities_low`, `fatalities_best`, `fatalities_high`, `deaths_a`, `deaths_b`, "
+            "`deaths_civilians`, `deaths_unknown`, or `measure` (with its `kind`)."
+        ),
+        examples=["fatalities_best"],
+    )
+    kind: str | None = Field(description="A measure's kind.", examples=[None])
+    value: float | None = Field(examples=[12])
+    qualifier: str | None = Field(examples=["at least"])
+    origin: Literal["source", "dataset", "curator"] = Field(examples=["source"])
+    article_id: int | None = Field(examples=[1])
+    outlet: OutletBrief | None = Field(description="The article's outlet.")
+    quote_id: int | None = Field(examples=[2])
+    dataset: str | None = Field(description="The dataset's name.", examples=[None])
+    status: ClaimStatus = Field(
+        description=(
+            "`standing`; `superseded` by a later claim of the same outlet, dataset or curators "
+            "(for figures); `withdrawn` by a curator."
+        ),
+        examples=["standing"],
+    )
+    recorded_at: datetime
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str | None = None
+
+
+class IncidentBrief(BaseModel):
+    id: int = Field(examples=[1])
+    lead_event_id: int = Field(
+        description="The record the incident counts as (count=incidents).", examples=[1]
+    )
+    event_ids: list[int] = Field(description="Every record linked as it.", examples=[[1, 7]])
 
 
 class EventProvenanceRead(BaseModel):
@@ -632,19 +738,36 @@ class EventDetail(BaseModel):
     geo_precision: int | None
     summary: str | None
     fatalities_low: int | None
-    fatalities_best: int | None
+    fatalities_best: int | None = Field(
+        description=(
+            "Headline figures (this one and the other fatalities and deaths) follow the "
+            "claims: the latest curator's claim while one stands, else the median of each "
+            "outlet's and dataset's latest claim (the lower middle one of an even number)."
+        )
+    )
     fatalities_high: int | None
     # -- issue 12
-    deaths_a: int | None = None
-    deaths_b: int | None = None
-    deaths_civilians: int | None = None
-    deaths_unknown: int | None = None
+    deaths_a: int | None
+    deaths_b: int | None
+    deaths_civilians: int | None
+    deaths_unknown: int | None
     interaction: str | None = Field(default=None, examples=["12"])
     dimensions: list[DimensionRead] = Field(
         default_factory=list,
         description="The codes of the datasets' schemes the event carries (GET /v1/vocabulary).",
     )
     # -- end issue 12
+    evidence: EvidenceKind = Field(
+        description="`quotes`, `dataset` (its `provenance`), or `none` (older data)."
+    )
+    source_count: int
+    outlet_count: int
+    quote_count: int
+    first_reported_date: date | None
+    disputed: bool = Field(
+        description="Its sources' latest figures for one field spread by more than the dispute "
+        "threshold of the largest."
+    )
     status: str = Field(description="`active`, or `retracted` (see the reason).")
     retraction_reason: str | None = Field(
         default=None, description="Why the event was retracted; null while active."
@@ -660,6 +783,12 @@ class EventDetail(BaseModel):
     actors: list[EventActorRead]
     sources: list[EventSourceRead]
     measures: list[MeasureRead]
+    claims: list[ClaimRead] = Field(
+        description="Every figure and measure each source gives, side by side (oldest first)."
+    )
+    incident: IncidentBrief | None = Field(
+        description="The incident it is linked with, and the records linked as it."
+    )
     provenance: EventProvenanceRead | None = Field(
         default=None,
         description="For an event imported from a dataset (UCDP GED, ACLED): where it came from.",
@@ -696,7 +825,14 @@ class EventUpdate(Patch):
     place_id: Id | None = Field(default=None, description="An existing place's id.", examples=[4])
     geo_precision: Literal[1, 2, 3] | None = Field(default=None, examples=[2])
     summary: Annotated[Text, StringConstraints(max_length=20_000)] | None = None
-    fatalities_low: Fatality | None = Field(default=None, examples=[2])
+    fatalities_low: Fatality | None = Field(
+        default=None,
+        description=(
+            "A headline figure (this and the other fatalities and deaths) given here is "
+            "recorded as a curator's claim, the headline while it stands; null: unknown."
+        ),
+        examples=[2],
+    )
     fatalities_best: Fatality | None = Field(default=None, examples=[3])
     fatalities_high: Fatality | None = Field(default=None, examples=[5])
     deaths_a: Fatality | None = Field(default=None, examples=[1])
@@ -713,6 +849,67 @@ class EventUpdate(Patch):
         if start is not None and end is not None and end < start:
             raise ValueError("date_end is before date_start")
         return self
+
+
+class ClaimCreate(Strict):
+    """POST /v1/events/{id}/claims: a figure a curator records: their own (no `article_id`),
+    or one a source gives that the curator found (`article_id`: one of the event's articles;
+    `quote_id`: one of that article's quotes)."""
+
+    field: str = Field(
+        description=(
+            "`fatalities_low`, `fatalities_best`, `fatalities_high`, `deaths_a`, `deaths_b`, "
+            "`deaths_civilians`, `deaths_unknown`, or `measure` (with `kind`)."
+        ),
+        examples=["fatalities_best"],
+    )
+    value: float | None = Field(
+        description="The figure (a whole number of deaths for the figure fields); null: unknown.",
+        allow_inf_nan=False,
+        ge=-1e15,
+        le=1e15,
+        examples=[12],
+    )
+    kind: Annotated[Text, StringConstraints(min_length=1, max_length=200), NOT_BLANK] | None = (
+        Field(default=None, description="A measure's kind.", examples=["barrel bombs"])
+    )
+    qualifier: Annotated[Text, StringConstraints(max_length=100)] | None = Field(
+        default=None, examples=["at least"]
+    )
+    article_id: Id | None = Field(default=None, examples=[1])
+    quote_id: Id | None = Field(default=None, examples=[2])
+
+    @field_validator("field")
+    @classmethod
+    def _claimable(cls, value: str) -> str:
+        if value not in CLAIM_FIELDS:
+            raise ValueError(f"{value!r} takes no claims; claims are on {', '.join(CLAIM_FIELDS)}")
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> ClaimCreate:
+        if self.field == "measure":
+            if self.kind is None:
+                raise ValueError("a measure claim needs its kind")
+        else:
+            if self.kind is not None:
+                raise ValueError(f"kind applies only to measure claims, not {self.field}")
+            if self.value is not None and (self.value < 0 or self.value != int(self.value)):
+                raise ValueError(f"{self.field} is a whole number of deaths, 0 or more")
+            if self.value is not None and self.value > 10_000_000:
+                raise ValueError(f"{self.field} is at most 10,000,000")
+        if self.quote_id is not None and self.article_id is None:
+            raise ValueError("quote_id needs the article_id it is a quote of")
+        return self
+
+
+class ClaimWithdrawal(StrictQuery):
+    """DELETE /v1/events/{id}/claims/{claim_id}: a withdrawal needs its reason."""
+
+    reason: Annotated[Text, StringConstraints(min_length=1, max_length=2000), NOT_BLANK] = Field(
+        description="Why the claim is withdrawn (kept with it and in the event's history).",
+        examples=["The outlet corrected its toll: it counted the same victims twice."],
+    )
 
 
 class EventRetraction(StrictQuery):
@@ -736,8 +933,9 @@ class EventRevisionRead(BaseModel):
     event_id: int = Field(examples=[1])
     action: str = Field(
         description=(
-            "create, update, retract, add_source, remove_source, remove_quote, actor_merge or "
-            "place_merge."
+            "create, update, retract, add_source, remove_source, remove_quote, actor_merge, "
+            "place_merge, import_update, source_update, add_claim, withdraw_claim, link, unlink "
+            "or protect_speaker."
         ),
         examples=["update"],
     )

@@ -22,7 +22,7 @@ from app.core.outcomes import Outcome
 from app.core.pagination import PageQuery
 from app.db.session import read_session
 from app.events import repository
-from app.events.schemas import EventListQuery, EventUpdate
+from app.events.schemas import ClaimCreate, EventListQuery, EventUpdate
 from app.places import repository as place_repository
 from app.writer.transaction import write_transaction
 
@@ -56,11 +56,14 @@ def check_format_parameters(f: EventListQuery, fmt: str) -> None:
         )
 
 
-def list_page(session: Session, f: EventListQuery, *, max_bytes: int | None = None) -> bytes:
+def list_page(
+    session: Session, f: EventListQuery, *, max_bytes: int | None = None, reveal: bool = False
+) -> bytes:
     """A JSON page of events, serialised straight from Core rows (no per-row validation);
-    with ``include=sources``, cut short before ``max_bytes`` (``repository.list_events``)."""
+    with ``include=sources``, cut short before ``max_bytes`` (``repository.list_events``);
+    ``reveal``: protected speakers' names shown (a curator's key)."""
     rows, next_cursor = repository.list_events(session, f, max_bytes=max_bytes)
-    repository.attach(session, rows, f.include or ())
+    repository.attach(session, rows, f.include or (), reveal=reveal)
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:
         page["total"] = repository.count_events(session, f)
@@ -84,8 +87,9 @@ def _current(session: Session, event_id: int, if_match: str | None) -> repositor
 
 
 def _read_back(engine: Engine, event_id: int) -> dict[str, Any]:
+    """The event as committed, for the curator who changed it (protected names shown)."""
     with read_session(engine) as session:
-        event = repository.get_event(session, event_id)
+        event = repository.get_event(session, event_id, reveal=True)
     if event is None:  # pragma: no cover - events are never deleted
         raise NotFound(f"No event with id {event_id}.")
     return event
@@ -171,6 +175,89 @@ def retract_event(
                 f"Event {event_id} is already retracted: {current['retraction_reason']}"
             )
         writer.retract_event(session, event_id, current["version"], reason, api_key_id=api_key_id)
+        return Outcome(200, None)
+
+    write_transaction(engine, work)
+    return _read_back(engine, event_id)
+
+
+# -- claims -------------------------------------------------------------------------------------
+
+
+def add_claim(
+    engine: Engine, event_id: int, body: ClaimCreate, if_match: str | None, api_key_id: int | None
+) -> dict[str, Any]:
+    """Record a claim on an event: a curator's own, or one a source article of the event gives
+    (and maybe one of its quotes); the headline figures follow. Returns the event."""
+
+    def work(session: Session) -> Outcome:
+        current = _current(session, event_id, if_match)
+        if current["status"] != "active":
+            raise EventRetracted(
+                f"Event {event_id} is retracted ({current['retraction_reason']}); it is kept "
+                "as it was and takes no claims."
+            )
+        if body.article_id is not None and not repository.is_source(
+            session, event_id, body.article_id
+        ):
+            raise invalid(
+                "article_id",
+                f"article {body.article_id} is not a source of event {event_id}; add it as "
+                "evidence first (a report referring to the event)",
+                "not_a_source",
+            )
+        if body.quote_id is not None and not repository.is_quote_of(
+            session, body.quote_id, body.article_id
+        ):
+            raise invalid(
+                "quote_id",
+                f"quote {body.quote_id} is not a quote of article {body.article_id}",
+                "unknown_quote",
+            )
+        claim = writer.NewClaim(
+            field=body.field,
+            value=body.value,
+            origin="source" if body.article_id is not None else "curator",
+            kind=body.kind,
+            qualifier=body.qualifier,
+            article_id=body.article_id,
+            quote_id=body.quote_id,
+        )
+        writer.add_claims(session, event_id, current["version"], [claim], api_key_id=api_key_id)
+        return Outcome(201, None)
+
+    write_transaction(engine, work)
+    return _read_back(engine, event_id)
+
+
+def withdraw_claim(
+    engine: Engine,
+    event_id: int,
+    claim_id: int,
+    reason: str,
+    if_match: str | None,
+    api_key_id: int | None,
+) -> dict[str, Any]:
+    """Withdraw one of an event's claims (kept, with the reason); returns the event."""
+
+    def work(session: Session) -> Outcome:
+        current = _current(session, event_id, if_match)
+        claim = repository.claim_for_edit(session, claim_id)
+        if claim is None or claim["event_id"] != event_id:
+            raise NotFound(f"Event {event_id} has no claim {claim_id}.")
+        if current["status"] != "active":
+            raise EventRetracted(
+                f"Event {event_id} is retracted ({current['retraction_reason']}); its claims "
+                "are kept as they were."
+            )
+        if claim["withdrawn_at"] is not None:
+            raise Conflict(
+                f"Claim {claim_id} was withdrawn already: {claim['withdrawn_reason']}",
+                claim_id=claim_id,
+            )
+        writer.withdraw_claim(
+            session, event_id, current["version"], claim, reason, api_key_id=api_key_id
+        )
         return Outcome(200, None)
 
     write_transaction(engine, work)

@@ -4,9 +4,12 @@ client (``app.client``) reads answers with the very models the server writes the
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# What backs an event: quotes of its articles, a dataset's row, or nothing (older data).
+EvidenceKind = Literal["quotes", "dataset", "none"]
 
 
 def _only_id_required(schema: dict[str, Any]) -> None:
@@ -24,9 +27,17 @@ class EventActorRead(BaseModel):
 
 
 class Speaker(BaseModel):
-    name: str | None = Field(examples=["Omar al-Qalamouni"])
+    name: str | None = Field(
+        description=(
+            "`a source` when the speaker is protected and the request's key lacks the curate scope."
+        ),
+        examples=["Omar al-Qalamouni"],
+    )
     role: str | None = Field(examples=["media activist"])
     speaks_for: ActorBrief | None
+    protected: bool = Field(
+        description="A curator protects the speaker: the name is shown only to curators."
+    )
 
 
 class ActorBrief(BaseModel):
@@ -37,7 +48,10 @@ class ActorBrief(BaseModel):
 class QuoteBrief(BaseModel):
     id: int
     text: str
-    start: int = Field(description="Offset of the first code point in the article body.")
+    in_title: bool = Field(
+        description="The quote is in the article's title (the offsets count into it), not its body."
+    )
+    start: int = Field(description="Offset of the first code point in the article body (or title).")
     end: int = Field(description="Offset after the last code point (exclusive).")
     speaker: Speaker
 
@@ -80,7 +94,9 @@ class EventRead(BaseModel):
     geo_precision: int | None = Field(examples=[2])
     summary: str | None
     fatalities_low: int | None = Field(examples=[None])
-    fatalities_best: int | None = Field(examples=[None])
+    fatalities_best: int | None = Field(
+        description="The headline figure (see GET /v1/events/{id}: `claims`).", examples=[None]
+    )
     fatalities_high: int | None = Field(examples=[None])
     # -- issue 12: fatalities by whom, and the sides' interaction
     deaths_a: int | None = Field(
@@ -105,6 +121,26 @@ class EventRead(BaseModel):
         examples=["12"],
     )
     # -- end issue 12
+    # -- issue 13: what backs it, and how well
+    evidence: EvidenceKind = Field(
+        description=(
+            "What backs it: `quotes` of its articles, a `dataset` row, or `none` (older data)."
+        ),
+        examples=["quotes"],
+    )
+    source_count: int = Field(description="Articles reporting it.", examples=[1])
+    outlet_count: int = Field(description="Distinct outlets of those articles.", examples=[1])
+    quote_count: int = Field(description="Distinct quotes cited for it.", examples=[2])
+    first_reported_date: date | None = Field(
+        description="The earliest publication date of its articles.", examples=["2018-04-18"]
+    )
+    disputed: bool = Field(
+        description="Its sources' figures disagree beyond the dispute threshold.",
+        examples=[False],
+    )
+    incident_id: int | None = Field(
+        description="The incident it is linked with (GET /v1/incidents/{id}).", examples=[None]
+    )
     status: str = Field(examples=["active"])
     created_at: datetime
     updated_at: datetime

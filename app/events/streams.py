@@ -29,7 +29,7 @@ from app.events import repository
 from app.events.schemas import EventFilter, EventListQuery
 from app.formats import acled, events_csv, geojson, ndjson
 from app.formats.records import ExportEvent
-from app.models.event import RECORDED_FIELDS
+from app.models.event import DERIVED_FIELDS, RECORDED_FIELDS
 
 CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
 # Every format an events query can be written in, by name, with its media type.
@@ -49,8 +49,9 @@ PAGE_SIZE = 1000
 CHUNK_BYTES = 64 * 1024
 
 OnRows = Callable[[int], None]
-# An ExportEvent's own fields: the event's recorded fields (its place is the chain).
-EXPORTED_FIELDS = tuple(name for name in RECORDED_FIELDS if name != "place_id")
+# An ExportEvent's own fields: the event's recorded fields (its place is the chain), and what
+# the writer keeps from its evidence.
+EXPORTED_FIELDS = (*(name for name in RECORDED_FIELDS if name != "place_id"), *DERIVED_FIELDS)
 
 
 def datasets(engine: Engine, query: EventFilter) -> list[dict[str, Any]]:
@@ -68,23 +69,29 @@ def stream(
     on_rows: OnRows | None = None,
     max_bytes: int | None = None,
     terms: list[dict[str, Any]] | None = None,
+    reveal: bool = False,
 ) -> Generator[bytes]:
     """The whole result of ``query`` in ``fmt`` (csv, acled-csv, geojson or ndjson), in the
     order of ``query.sort``; ``on_rows(n)`` is told of each page's rows as it goes. With
     ``include=sources``, a page holds at most about ``max_bytes`` (it is cut short, and the
-    next page resumes after it). GeoJSON names the datasets behind the events (``terms``,
-    read here when not given) in its ``datasets`` member."""
+    next page resumes after it); ``reveal``: protected speakers' names shown. GeoJSON names
+    the datasets behind the events (``terms``, read here when not given) in its ``datasets``
+    member."""
     if fmt == "ndjson":
-        return _ndjson(engine, query, on_rows, max_bytes)
+        return _ndjson(engine, query, on_rows, max_bytes, reveal)
     if fmt == "geojson":
-        return _geojson(engine, query, on_rows, max_bytes, terms)
+        return _geojson(engine, query, on_rows, max_bytes, terms, reveal)
     events = export_events(engine, query, sort=query.sort, page_size=PAGE_SIZE, on_rows=on_rows)
     writer = events_csv.iter_csv if fmt == "csv" else acled.iter_acled_csv
     return _encoded(writer(events))
 
 
 def _list_pages(
-    engine: Engine, query: EventListQuery, on_rows: OnRows | None, max_bytes: int | None
+    engine: Engine,
+    query: EventListQuery,
+    on_rows: OnRows | None,
+    max_bytes: int | None,
+    reveal: bool,
 ) -> Iterator[list[dict[str, Any]]]:
     """The whole result in the list's shape, a page at a time, each page read in a session
     closed before the page is handed on."""
@@ -94,7 +101,7 @@ def _list_pages(
     while True:
         with read_session(engine) as session:
             page, after = repository.event_page(
-                session, query, after, PAGE_SIZE, max_bytes=max_bytes
+                session, query, after, PAGE_SIZE, max_bytes=max_bytes, reveal=reveal
             )
         if on_rows is not None:
             on_rows(len(page))
@@ -105,9 +112,13 @@ def _list_pages(
 
 
 def _ndjson(
-    engine: Engine, query: EventListQuery, on_rows: OnRows | None, max_bytes: int | None
+    engine: Engine,
+    query: EventListQuery,
+    on_rows: OnRows | None,
+    max_bytes: int | None,
+    reveal: bool,
 ) -> Generator[bytes]:
-    for page in _list_pages(engine, query, on_rows, max_bytes):
+    for page in _list_pages(engine, query, on_rows, max_bytes, reveal):
         yield ndjson.lines(page)
 
 
@@ -117,6 +128,7 @@ def _geojson(
     on_rows: OnRows | None,
     max_bytes: int | None,
     terms: list[dict[str, Any]] | None,
+    reveal: bool,
 ) -> Generator[bytes]:
     requested = query.columns()
     dropped = [c for c in geojson.COORDINATES if c not in requested]
@@ -125,7 +137,7 @@ def _geojson(
     if dropped:  # the geometry needs them even when the properties leave them out
         query = query.model_copy(update={"fields": [*requested, *dropped]})
     yield from geojson.collection(
-        _list_pages(engine, query, on_rows, max_bytes), drop=dropped, datasets=terms
+        _list_pages(engine, query, on_rows, max_bytes, reveal), drop=dropped, datasets=terms
     )
 
 

@@ -52,10 +52,21 @@ FLAT_COLUMNS: Final = (
     "fatalities",
     "fatalities_low",
     "fatalities_high",
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
     "status",
     "dataset",
     "dataset_version",
     "dataset_event_id",
+    "evidence",
+    "source_count",
+    "outlet_count",
+    "quote_count",
+    "first_reported_date",
+    "disputed",
+    "incident_id",
     # -- issue 12
     "deaths_a",
     "deaths_b",
@@ -110,7 +121,21 @@ def flat_row(event: ExportEvent) -> dict[str, Any]:
         fatalities=event.fatalities_best,
         fatalities_low=event.fatalities_low,
         fatalities_high=event.fatalities_high,
+        deaths_a=event.deaths_a,
+        deaths_b=event.deaths_b,
+        deaths_civilians=event.deaths_civilians,
+        deaths_unknown=event.deaths_unknown,
         status=event.status,
+        evidence=event.evidence,
+        source_count=event.source_count,
+        outlet_count=event.outlet_count,
+        quote_count=event.quote_count,
+        first_reported_date=(
+            event.first_reported_date.isoformat() if event.first_reported_date else None
+        ),
+        # As the JSON list says it, so a spreadsheet filter reads the same word.
+        disputed="true" if event.disputed else "false",
+        incident_id=event.incident_id,
     )
     for place in event.places:
         if place["kind"] == "country":

@@ -266,12 +266,12 @@ class ExportEvent:
     fatalities_low: int | None
     fatalities_best: int | None
     fatalities_high: int | None
+    deaths_a: int | None
+    deaths_b: int | None
+    deaths_civilians: int | None
+    deaths_unknown: int | None
     status: str
     retraction_reason: str | None
-    deaths_a: int | None = None
-    deaths_b: int | None = None
-    deaths_civilians: int | None = None
-    deaths_unknown: int | None = None
     interaction: str | None = None
     # (scheme, code, label) of each dataset code the event carries.
     dimensions: list[tuple[str, str, str | None]] = field(default_factory=list)
@@ -281,3 +281,11 @@ class ExportEvent:
     sources: list[dict[str, Any]] = field(default_factory=list)
     # {dataset, version, external_id, original, flags} for an imported event.
     provenance: dict[str, Any] | None = None
+    # What the writer keeps from the evidence (``app.models.event.DERIVED_FIELDS``).
+    evidence: str = "none"
+    source_count: int = 0
+    outlet_count: int = 0
+    quote_count: int = 0
+    first_reported_date: date | None = None
+    disputed: bool = False
+    incident_id: int | None = None

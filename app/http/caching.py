@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 COLLECTION_PATHS = frozenset(
     {
         "/v1/events",
+        "/v1/incidents",
         "/v1/actors",
         "/v1/places",
         "/v1/articles",
@@ -59,16 +60,26 @@ CACHEABLE_MEDIA_TYPES = frozenset({"application/json", "application/geo+json", "
 VARY = ("Accept", "Accept-Encoding")
 
 Headers = list[tuple[bytes, bytes]]
-CacheKey = tuple[int, str, bytes, str]  # data version, path, query string, Accept
+CacheKey = tuple[int, str, bytes, str, str]  # data version, path, query string, Accept, view
 
 
 def covered(path: str) -> bool:
     return path in COLLECTION_PATHS or path.startswith(COLLECTION_PREFIXES)
 
 
-def make_etag(version: int, salt: str, path: str, query_string: bytes, accept: str) -> str:
+def make_etag(
+    version: int, salt: str, path: str, query_string: bytes, accept: str, view: str = ""
+) -> str:
+    """``view``: what the request's credential lets it see beyond the public answer (a
+    curator sees protected speakers' names), so the two answers never share a tag."""
     selector = b"\n".join(
-        [salt.encode(), path.encode("utf-8", "surrogatepass"), query_string, accept.encode()]
+        [
+            salt.encode(),
+            path.encode("utf-8", "surrogatepass"),
+            query_string,
+            accept.encode(),
+            view.encode(),
+        ]
     )
     return f'W/"{version}-{hashlib.sha256(selector).hexdigest()[:16]}"'
 
@@ -162,14 +173,18 @@ class CachingMiddleware:
         salt: str,
         read_version: Callable[[Request], int],
         may_read: Callable[[Request], object],
+        view_of: Callable[[Request], str] = lambda _request: "",
     ) -> None:
         """``read_version``: the data version of the database answering the request, read on
-        its own (``app.http.routing.version_reader``); ``may_read``: the routes' own
-        read check (raising a problem when the request may not read). Both are given by the
-        app factory, so this layer knows neither the derived state nor authentication."""
+        its own (``app.http.routing.version_reader``); ``may_read``: the routes' own read
+        check (raising a problem when the request may not read); ``view_of``: what the
+        request's credential lets it see beyond the public answer ("" for the public). All
+        are given by the app factory, so this layer knows neither the derived state nor
+        authentication."""
         self.app = app
         self.read_version = read_version
         self.may_read = may_read
+        self.view_of = view_of
         self.cache_control = cache_control.encode()
         self.stats_cache = stats_cache
         self.salt = salt
@@ -214,9 +229,10 @@ class CachingMiddleware:
         path = request.scope["path"]
         query = request.scope.get("query_string", b"")
         accept = request.headers.get("accept", "")
-        plan = _Plan(version, make_etag(version, self.salt, path, query, accept))
+        view = self.view_of(request)
+        plan = _Plan(version, make_etag(version, self.salt, path, query, accept, view))
         if self.stats_cache is not None and path.startswith(CACHED_PREFIXES):
-            plan.cache_key = (version, path, query, accept)
+            plan.cache_key = (version, path, query, accept, view)
         if_none_match = ", ".join(request.headers.getlist("if-none-match"))
         if if_none_match and matches(if_none_match, plan.etag):
             plan.not_modified = self._may_read(request)
@@ -299,12 +315,21 @@ def _cacheable(headers: Headers) -> bool:
 
 
 class PrivateAnswersMiddleware:
-    """When reads need a key, every answer is private to its key: ``Cache-Control`` gains
-    ``private`` (a shared cache must not hand one key's answer to another client) and ``Vary``
-    names the credential headers."""
+    """An answer private to its key: ``Cache-Control`` gains ``private`` (a shared cache must
+    not hand one key's answer to another client) and ``Vary`` names the credential headers.
+    Every answer when reads need a key; otherwise those ``is_private`` says (a curator's,
+    which may show protected speakers' names), decided once the route has run."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        always: bool = True,
+        is_private: Callable[[Scope], bool] | None = None,
+    ) -> None:
         self.app = app
+        self.always = always
+        self.is_private = is_private
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -312,7 +337,9 @@ class PrivateAnswersMiddleware:
             return
 
         async def sender(message: Message) -> None:
-            if message["type"] == "http.response.start":
+            if message["type"] == "http.response.start" and (
+                self.always or (self.is_private is not None and self.is_private(scope))
+            ):
                 message = {**message, "headers": _private(list(message.get("headers", [])))}
             await send(message)
 
@@ -352,9 +379,12 @@ def install(
     read_version: Callable[[Request], int],
     may_read: Callable[[Request], object],
     private: bool = False,
+    view_of: Callable[[Request], str] = lambda _request: "",
+    is_private: Callable[[Scope], bool] | None = None,
 ) -> None:
     """Add the middleware; ``app.state.stats_cache`` is the stats cache (None when off).
-    ``private`` (reads need a key): every answer is marked private to its key."""
+    ``private`` (reads need a key): every answer is marked private to its key; otherwise
+    those ``is_private`` says. ``view_of``: see ``CachingMiddleware``."""
     cache = ResponseCache(stats_cache_size) if stats_cache_size > 0 else None
     app.state.stats_cache = cache
     app.add_middleware(
@@ -364,6 +394,7 @@ def install(
         salt=str(app.version),
         read_version=read_version,
         may_read=may_read,
+        view_of=view_of,
     )
-    if private:
-        app.add_middleware(PrivateAnswersMiddleware)
+    if private or is_private is not None:
+        app.add_middleware(PrivateAnswersMiddleware, always=private, is_private=is_private)

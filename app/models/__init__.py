@@ -9,9 +9,11 @@ from app.models.access import (
 )
 from app.models.actor import Actor, ActorAffiliation, ActorAlias
 from app.models.article import Article, Outlet, Report
+from app.models.claim import Claim
 from app.models.derived import DataVersion, EventChange, EventRollup, EventRollupMember
 from app.models.dimension import DimensionCode, DimensionScheme, EventDimension, InteractionCode
-from app.models.event import Event, EventActor, EventMeasure, EventSource, EventSourceQuote
+from app.models.event import Event, EventActor, EventSource, EventSourceQuote
+from app.models.incident import Incident
 from app.models.place import Place, PlaceAlias, PlaceAncestor
 from app.models.provenance import ActorExternalId, Dataset, EventProvenance
 from app.models.quote import Quote
@@ -37,6 +39,7 @@ __all__ = [
     "ApiKey",
     "Article",
     "AuditEntry",
+    "Claim",
     "DataVersion",
     "Dataset",
     "DatePrecision",
@@ -46,7 +49,6 @@ __all__ = [
     "EventActor",
     "EventChange",
     "EventDimension",
-    "EventMeasure",
     "EventProvenance",
     "EventRevision",
     "EventRole",
@@ -57,6 +59,7 @@ __all__ = [
     "EventStatus",
     "EventType",
     "IdempotencyRecord",
+    "Incident",
     "InteractionCode",
     "Outlet",
     "OutletKind",

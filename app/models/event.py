@@ -1,4 +1,5 @@
-"""Events and what ties them to actors, measures and their evidence (articles and quotes)."""
+"""Events and what ties them to actors and their evidence (articles and quotes); their claims
+(figures and measures) are ``app.models.claim``."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ from datetime import date, datetime
 from typing import Final
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
-    Float,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -16,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,11 +44,20 @@ class Event(TimestampMixin, Base):
         CheckConstraint("deaths_b >= 0", name="deaths_b_non_negative"),
         CheckConstraint("deaths_civilians >= 0", name="deaths_civilians_non_negative"),
         CheckConstraint("deaths_unknown >= 0", name="deaths_unknown_non_negative"),
+        CheckConstraint("evidence IN ('quotes', 'dataset', 'none')", name="evidence"),
         Index("ix_event_date_start_id", "date_start", "id"),
         Index("ix_event_event_type_date_start", "event_type", "date_start"),
         # Place, country, bbox and near filters with a date range and the date sort.
         Index("ix_event_place_id_date_start_id", "place_id", "date_start", "id"),
         Index("ix_event_updated_at_id", "updated_at", "id"),
+        # Disputed events are few: a partial index serves `disputed=true` in the date order.
+        Index(
+            "ix_event_disputed_date_start_id",
+            "date_start",
+            "id",
+            sqlite_where=text("disputed"),
+            postgresql_where=text("disputed"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(200), unique=True)
@@ -75,6 +87,46 @@ class Event(TimestampMixin, Base):
     retraction_reason: Mapped[str | None] = mapped_column(Text)
     retracted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(nullable=False, default=1, server_default="1")
+    # -- kept by the writer from the evidence (app.writer.evidence), never given ----------------
+    # How many articles report it, from how many outlets, citing how many quotes; the
+    # earliest publication date among them.
+    source_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    outlet_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    quote_count: Mapped[int] = mapped_column(nullable=False, default=0, server_default="0")
+    first_reported_date: Mapped[date | None] = mapped_column(Date)
+    # What backs it: quotes of its articles, else a dataset's row, else nothing (older data).
+    evidence: Mapped[str] = mapped_column(
+        String(10), nullable=False, default="none", server_default="none"
+    )
+    # Its sources' figures disagree beyond the dispute threshold (app.writer.claims).
+    disputed: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    # The real-world incident it is linked with (app.writer.incidents), if any.
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+
+
+# The columns the writer derives from an event's evidence, claims and links: shown in lists
+# and details, filtered on, never given by a client nor recorded field by field.
+DERIVED_FIELDS: Final[tuple[str, ...]] = (
+    "source_count",
+    "outlet_count",
+    "quote_count",
+    "first_reported_date",
+    "evidence",
+    "disputed",
+    "incident_id",
+)
+# The headline figures: each follows its claims (app.writer.claims).
+FIGURE_FIELDS: Final[tuple[str, ...]] = (
+    "fatalities_low",
+    "fatalities_best",
+    "fatalities_high",
+    "deaths_a",
+    "deaths_b",
+    "deaths_civilians",
+    "deaths_unknown",
+)
 
 
 # The event's own recorded fields, in column order: what a revision records the before and
@@ -86,6 +138,7 @@ RECORDED_FIELDS: Final[tuple[str, ...]] = tuple(
     for column in Event.__table__.columns
     if column.name
     not in {"id", "version", "created_at", "updated_at", "retracted_at", "interaction"}
+    and column.name not in DERIVED_FIELDS
 )
 
 
@@ -123,20 +176,4 @@ class EventSourceQuote(Base):
     )
     quote_id: Mapped[int] = mapped_column(
         ForeignKey("quote.id", ondelete="CASCADE"), primary_key=True, index=True
-    )
-
-
-class EventMeasure(Base):
-    """A quantity an event reports ("over 75 barrel bombs"), optionally tied to its quote."""
-
-    __tablename__ = "event_measure"
-    id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("event.id", ondelete="CASCADE"), nullable=False, index=True
-    )
-    kind: Mapped[str] = mapped_column(String(200), nullable=False)
-    value: Mapped[float | None] = mapped_column(Float)
-    qualifier: Mapped[str | None] = mapped_column(String(100))
-    quote_id: Mapped[int | None] = mapped_column(
-        ForeignKey("quote.id", ondelete="SET NULL"), index=True
     )

@@ -18,12 +18,7 @@ def _select_quotes(*extra: SortColumn) -> Select[*tuple[Any, ...]]:
     """Quote rows in the shape ``quote_brief`` reads, with the organisation spoken for."""
     speaks_for = aliased(Actor)
     return select(
-        Quote.id,
-        Quote.text,
-        Quote.start_offset,
-        Quote.end_offset,
-        Quote.speaker_name,
-        Quote.speaker_role,
+        *event_repository.QUOTE_COLUMNS,
         speaks_for.id.label("speaks_for_id"),
         speaks_for.name.label("speaks_for_name"),
         Quote.article_id,
@@ -31,8 +26,8 @@ def _select_quotes(*extra: SortColumn) -> Select[*tuple[Any, ...]]:
     ).outerjoin(speaks_for, speaks_for.id == Quote.speaks_for_actor_id)
 
 
-def _quote(row: Any) -> dict[str, Any]:
-    return {**event_repository.quote_brief(row), "article_id": row["article_id"]}
+def _quote(row: Any, *, reveal: bool = False) -> dict[str, Any]:
+    return {**event_repository.quote_brief(row, reveal=reveal), "article_id": row["article_id"]}
 
 
 def filter_clauses(f: QuoteFilter) -> list[ColumnElement[bool]]:
@@ -45,9 +40,12 @@ def filter_clauses(f: QuoteFilter) -> list[ColumnElement[bool]]:
     return clauses
 
 
-def list_quotes(session: Session, f: QuoteFilter) -> tuple[list[dict[str, Any]], str | None]:
+def list_quotes(
+    session: Session, f: QuoteFilter, *, reveal: bool = False
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of quotes; ``reveal``: protected speakers' names shown (a curator's key)."""
     stmt = _select_quotes().where(*filter_clauses(f))
-    return fetch_page(session, stmt, f, columns=(Quote.id,), row=_quote)
+    return fetch_page(session, stmt, f, columns=(Quote.id,), row=lambda r: _quote(r, reveal=reveal))
 
 
 def count_quotes(session: Session, f: QuoteFilter) -> int:
@@ -55,7 +53,7 @@ def count_quotes(session: Session, f: QuoteFilter) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def get_quote(session: Session, quote_id: int) -> dict[str, Any] | None:
+def get_quote(session: Session, quote_id: int, *, reveal: bool = False) -> dict[str, Any] | None:
     stmt = (
         _select_quotes(
             Quote.version,
@@ -72,7 +70,7 @@ def get_quote(session: Session, quote_id: int) -> dict[str, Any] | None:
     row = session.execute(stmt).mappings().first()
     if row is None:
         return None
-    quote = _quote(row)
+    quote = _quote(row, reveal=reveal)
     quote["version"] = row["version"]
     quote["article"] = {
         "id": row["article_id"],

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from app import derived
-from app.auth.dependencies import CurateAccess
+from app.auth.dependencies import CurateAccess, sees_protected
 from app.core import bodies, etag, ids
 from app.core.edits import Deleted
 from app.core.errors import NotFound, problem_responses
@@ -42,8 +42,10 @@ WITH_VERSION = {
     ),
     responses=problem_responses(422, 503),
 )
-def list_quotes(session: ReadSessionDep, f: Annotated[QuoteFilter, Query()]) -> dict[str, Any]:
-    rows, next_cursor = repository.list_quotes(session, f)
+def list_quotes(
+    request: Request, session: ReadSessionDep, f: Annotated[QuoteFilter, Query()]
+) -> dict[str, Any]:
+    rows, next_cursor = repository.list_quotes(session, f, reveal=sees_protected(request))
     page: dict[str, Any] = {"data": rows, "next_cursor": next_cursor}
     if f.total:
         page["total"] = repository.count_quotes(session, f)
@@ -62,14 +64,16 @@ def list_quotes(session: ReadSessionDep, f: Annotated[QuoteFilter, Query()]) -> 
     responses={200: WITH_VERSION, **problem_responses(404, 422, 503)},
 )
 def get_quote(
+    request: Request,
     session: ReadSessionDep,
     quote_id: QuoteId,
     _: Annotated[NoQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
     # Issue 12: the exact data version the detail reflects, in Data-Version.
+    reveal = sees_protected(request)
     quote, version = derived.at_one_version(
-        session, lambda: repository.get_quote(session, quote_id)
+        session, lambda: repository.get_quote(session, quote_id, reveal=reveal)
     )
     response.headers["Data-Version"] = str(version)
     if quote is None:
@@ -84,8 +88,11 @@ def get_quote(
     summary="Edit a quote",
     description=(
         "Correct who said it: speaker name and role, and the actor spoken for (which must exist "
-        "and not be merged). The text and offsets are the article's words and cannot change. Needs"
-        " `If-Match` with the quote's ETag (**428** without, **412** when stale)."
+        "and not be merged); protect the speaker (`speaker_protected: true`: anonymous and "
+        "read-scope answers then say `a source` for the name, wherever the quote is shown; "
+        "recorded in the history of the events citing it). The text and offsets are the "
+        "article's words and cannot change. Needs `If-Match` with the quote's ETag (**428** "
+        "without, **412** when stale)."
     ),
     responses={
         200: WITH_ETAG,

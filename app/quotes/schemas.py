@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints
 
 from app.articles import schemas as article_schemas
-from app.core.edits import Patch
+from app.core.edits import Patch, absent
 from app.core.fields import Id, Name, Text
 from app.core.pagination import PageQuery
 from app.events import schemas as event_schemas
@@ -37,7 +37,7 @@ class QuoteRead(event_schemas.QuoteBrief):
 
     id: int = Field(examples=[13])
     text: str = Field(
-        description="Exactly `body[start:end]` of its article.",
+        description="Exactly `body[start:end]` of its article (`title[start:end]` when `in_title`).",
         examples=["The Russians negotiate, and the regime bombs."],
     )
     start: int = Field(
@@ -79,4 +79,11 @@ class QuoteUpdate(Patch):
         default=None,
         description="The actor (an organisation) the speaker speaks for; null for none.",
         examples=[5],
+    )
+    speaker_protected: bool = absent(
+        description=(
+            "Protect the speaker: the name is shown only to keys with the curate scope "
+            '(others see "a source"; the text stays public).'
+        ),
+        examples=[True],
     )

@@ -69,7 +69,8 @@ def update_quote(
 
     write_transaction(engine, work)
     with read_session(engine) as session:
-        quote = repository.get_quote(session, quote_id)
+        # For the curator who changed it: protected names shown.
+        quote = repository.get_quote(session, quote_id, reveal=True)
     assert quote is not None
     return quote
 

@@ -131,13 +131,28 @@ class SpeakerIn(Strict):
     role: Annotated[Text, StringConstraints(max_length=300)] | None = Field(
         default=None, examples=["media activist"]
     )
+    protected: bool = Field(
+        default=False,
+        description=(
+            "Show the name only to keys with the curate scope (anonymous and read-scope "
+            "answers say `a source`); the quote's text stays public. Curators can change it "
+            "later (PATCH /v1/quotes/{id})."
+        ),
+    )
 
 
 class QuoteIn(Strict):
     key: Key = Field(description="Client key, unique in the report; events refer to quotes by it.")
     text: Annotated[Text, StringConstraints(min_length=1, max_length=100_000)]
+    in_title: bool = Field(
+        default=False,
+        description=(
+            "The text is in the article's title, not its body (an article without a body, "
+            "such as a dataset's citation, is quoted in its title); offsets count into the title."
+        ),
+    )
     start: Annotated[int, Field(ge=0, le=1_000_000)] | None = Field(
-        default=None, description="Offset in Unicode code points into the body."
+        default=None, description="Offset in Unicode code points into the body (or title)."
     )
     end: Annotated[int, Field(ge=1, le=1_000_000)] | None = Field(
         default=None, description="Exclusive end offset in code points."
@@ -146,22 +161,29 @@ class QuoteIn(Strict):
     speaks_for: ActorRef | None = None
 
 
+Figure = Annotated[int, Field(ge=0, le=10_000_000)]
+
+
 class Fatalities(Strict):
-    low: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
-    best: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
-    high: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
-    # -- issue 12: fatalities by whom, when the report gives the split (the event's fields)
-    deaths_a: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
-        default=None, description="Deaths on side a.", examples=[2]
+    """The article's death toll: each figure given is a claim of the article (its outlet)."""
+
+    low: Figure | None = None
+    best: Figure | None = None
+    high: Figure | None = None
+    quote: Key | None = Field(
+        default=None, description="Key of the quote that gives the figures, where one does."
     )
-    deaths_b: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
-        default=None, description="Deaths on side b.", examples=[1]
-    )
-    deaths_civilians: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
-        default=None, description="Civilian deaths.", examples=[0]
-    )
-    deaths_unknown: Annotated[int, Field(ge=0, le=10_000_000)] | None = Field(
-        default=None, description="Deaths whose side or status is not known.", examples=[None]
+
+
+class Deaths(Strict):
+    """Deaths by whom (as UCDP splits them), each a claim of the article."""
+
+    side_a: Figure | None = Field(default=None, examples=[3])
+    side_b: Figure | None = Field(default=None, examples=[5])
+    civilians: Figure | None = Field(default=None, examples=[2])
+    unknown: Figure | None = Field(default=None, examples=[0])
+    quote: Key | None = Field(
+        default=None, description="Key of the quote that gives the figures, where one does."
     )
 
 
@@ -192,8 +214,13 @@ class NewEventIn(Strict):
     geo_precision: Literal[1, 2, 3] | None = None
     summary: Annotated[Text, StringConstraints(max_length=20_000)] | None = None
     fatalities: Fatalities = Field(default_factory=Fatalities)
+    deaths: Deaths = Field(default_factory=Deaths)
     actors: list[EventActorIn] = Field(default_factory=list, max_length=MAX_ACTORS_PER_EVENT)
-    quotes: list[Key] = Field(default_factory=list, max_length=MAX_QUOTES_PER_EVENT)
+    quotes: list[Key] = Field(
+        default_factory=list,
+        max_length=MAX_QUOTES_PER_EVENT,
+        description="Keys of the quotes that support the event: at least one.",
+    )
     measures: list[MeasureIn] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
@@ -204,18 +231,50 @@ class NewEventIn(Strict):
 
 
 class EventReferenceIn(Strict):
-    """An existing event this article reports too: by ``id`` or by ``external_id``."""
+    """An existing event this article reports too: by ``id`` or by ``external_id``, with the
+    quotes that support it (at least one) and the figures it gives (claims beside the other
+    sources', never overwriting them)."""
 
     key: Key | None = None
     id: Id | None = None
     external_id: Annotated[Text, StringConstraints(min_length=1, max_length=200)] | None = None
-    quotes: list[Key] = Field(default_factory=list, max_length=MAX_QUOTES_PER_EVENT)
+    quotes: list[Key] = Field(
+        default_factory=list,
+        max_length=MAX_QUOTES_PER_EVENT,
+        description="Keys of the quotes that support the event: at least one.",
+    )
+    fatalities: Fatalities = Field(default_factory=Fatalities)
+    deaths: Deaths = Field(default_factory=Deaths)
+    measures: list[MeasureIn] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _one_identifier(self) -> EventReferenceIn:
         if (self.id is None) == (self.external_id is None):
             raise ValueError("reference an existing event by exactly one of id or external_id")
         return self
+
+
+# Fields added to the document after reports were first stored, with their defaults: left out
+# of a report's hash while at their default, so re-posting a report stored before they
+# existed is still recognised (a 200 replay, not a 409).
+LATER_DEFAULTS: dict[str, dict[str, Any]] = {
+    "quote": {"in_title": False},
+    "speaker": {"protected": False},
+    "fatalities": {"quote": None},
+    "event": {
+        "deaths": {
+            "side_a": None,
+            "side_b": None,
+            "civilians": None,
+            "unknown": None,
+            "quote": None,
+        }
+    },
+    "reference": {
+        "fatalities": {"low": None, "best": None, "high": None, "quote": None},
+        "measures": [],
+    },
+}
 
 
 def _event_tag(value: Any) -> str:

@@ -31,9 +31,13 @@ from app.idempotency import service as idempotency
 from app.reports import repository
 from app.reports.resolve import Loc, StrictResolver, unprocessable
 from app.reports.schemas import (
+    LATER_DEFAULTS,
     ActorDescription,
     ById,
+    Deaths,
     EventReferenceIn,
+    Fatalities,
+    MeasureIn,
     NewEventIn,
     OutletDescription,
     PlaceDescription,
@@ -47,9 +51,29 @@ def parse_report(raw: bytes) -> ReportCreate:
 
 
 def payload_sha256(report: ReportCreate) -> str:
-    """Hash of the canonical JSON: the same report, however its keys are ordered or spaced."""
-    canonical = orjson.dumps(report.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    """Hash of the canonical JSON: the same report, however its keys are ordered or spaced.
+
+    Fields the document gained later are left out while at their default
+    (``schemas.LATER_DEFAULTS``), so a report stored before them hashes as it did then."""
+    document = report.model_dump(mode="json")
+    for quote in document["quotes"]:
+        _drop_defaults(quote, LATER_DEFAULTS["quote"])
+        if quote.get("speaker") is not None:
+            _drop_defaults(quote["speaker"], LATER_DEFAULTS["speaker"])
+    for event in document["events"]:
+        if "event_type" not in event:
+            _drop_defaults(event, LATER_DEFAULTS["reference"])
+        if "fatalities" in event:
+            _drop_defaults(event["fatalities"], LATER_DEFAULTS["fatalities"])
+        _drop_defaults(event, LATER_DEFAULTS["event"])
+    canonical = orjson.dumps(document, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(canonical).hexdigest()
+
+
+def _drop_defaults(document: dict[str, Any], defaults: dict[str, Any]) -> None:
+    for name, default in defaults.items():
+        if name in document and document[name] == default:
+            del document[name]
 
 
 @dataclass(frozen=True)
@@ -161,46 +185,65 @@ def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:
     def err(loc: Loc, msg: str, type_: str) -> None:
         errors.append({"loc": ["body", *loc], "msg": msg, "type": type_})
 
-    body = report.article.body
+    body, title = report.article.body, report.article.title
     spans: dict[str, tuple[int, int]] = {}
     for i, q in enumerate(report.quotes):
         loc: Loc = ["quotes", i]
         if q.key in spans:
             err([*loc, "key"], f"duplicate quote key {q.key!r}", "duplicate_key")
             continue
-        if body is None:
-            err(
-                loc, f"quote {q.key!r}: the article has no body to quote from", "quote_without_body"
-            )
+        text = title if q.in_title else body
+        where = "title" if q.in_title else "body"
+        if text is None:
+            if q.in_title:
+                err(
+                    loc,
+                    f"quote {q.key!r}: the article has no title to quote from",
+                    "quote_without_title",
+                )
+            else:
+                err(
+                    loc,
+                    f"quote {q.key!r}: the article has no body to quote from (a quote of its "
+                    'title says "in_title": true)',
+                    "quote_without_body",
+                )
             continue
         if (q.start is None) != (q.end is None):
             err(loc, f"quote {q.key!r}: give both start and end, or neither", "quote_offsets")
             continue
         if q.start is not None and q.end is not None:
-            if body[q.start : q.end] != q.text:
+            if text[q.start : q.end] != q.text:
                 err(
                     loc,
-                    f"quote {q.key!r}: the body at [{q.start}:{q.end}] is not the quote text "
+                    f"quote {q.key!r}: the {where} at [{q.start}:{q.end}] is not the quote text "
                     "(offsets count Unicode code points)",
                     "quote_mismatch",
                 )
                 continue
             spans[q.key] = (q.start, q.end)
         else:
-            first = body.find(q.text)
+            first = text.find(q.text)
             if first < 0:
-                err(loc, f"quote {q.key!r}: the text does not occur in the body", "quote_not_found")
-                continue
-            if body.find(q.text, first + 1) >= 0:
                 err(
                     loc,
-                    f"quote {q.key!r}: the text occurs more than once in the body; give start and end",
+                    f"quote {q.key!r}: the text does not occur in the {where}",
+                    "quote_not_found",
+                )
+                continue
+            if text.find(q.text, first + 1) >= 0:
+                err(
+                    loc,
+                    f"quote {q.key!r}: the text occurs more than once in the {where}; give "
+                    "start and end",
                     "quote_ambiguous",
                 )
                 continue
             spans[q.key] = (first, first + len(q.text))
-    seen_spans: dict[tuple[int, int], str] = {}
-    for key, span in spans.items():
+    in_title = {q.key: q.in_title for q in report.quotes}
+    seen_spans: dict[tuple[bool, int, int], str] = {}
+    for key, (start, end) in spans.items():
+        span = (in_title[key], start, end)
         if span in seen_spans:
             err(
                 ["quotes"],
@@ -224,6 +267,26 @@ def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:
                 err(
                     [*loc, "quotes", j], f"no quote with key {qk!r} in this report", "unknown_quote"
                 )
+        if not ev.quotes:
+            # The evidence rule: every event a report adds to is backed by its words.
+            err(
+                [*loc, "quotes"],
+                f"{_event_name(ev)} cites no quote: every event a report creates or adds "
+                "evidence to must cite at least one quote of the report (a quote of the title "
+                'for an article without a body: "in_title": true)',
+                "no_evidence",
+            )
+        for name in ("fatalities", "deaths"):
+            figures: Fatalities | Deaths = getattr(ev, name)
+            if figures.quote is not None and figures.quote not in quote_keys:
+                err([*loc, name, "quote"], f"no quote with key {figures.quote!r}", "unknown_quote")
+        for j, m in enumerate(ev.measures):
+            if m.quote is not None and m.quote not in quote_keys:
+                err(
+                    [*loc, "measures", j, "quote"],
+                    f"no quote with key {m.quote!r}",
+                    "unknown_quote",
+                )
         if isinstance(ev, EventReferenceIn):
             ident = ("id", ev.id) if ev.id is not None else ("external_id", ev.external_id)
             if ident in referenced:
@@ -240,19 +303,22 @@ def check_document(report: ReportCreate) -> dict[str, tuple[int, int]]:
                     "duplicate_key",
                 )
             external_ids.add(ev.external_id)
-        for j, m in enumerate(ev.measures):
-            if m.quote is not None and m.quote not in quote_keys:
-                err(
-                    [*loc, "measures", j, "quote"],
-                    f"no quote with key {m.quote!r}",
-                    "unknown_quote",
-                )
     if errors:
         raise ValidationProblem(
             "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors[:5]),
             errors=errors,
         )
     return spans
+
+
+def _event_name(ev: NewEventIn | EventReferenceIn) -> str:
+    """How a message names an event of the report: its key, else its id or external id."""
+    if ev.key is not None:
+        return f"event {ev.key!r}"
+    if isinstance(ev, EventReferenceIn) and ev.id is not None:
+        return f"the reference to event {ev.id}"
+    assert isinstance(ev, EventReferenceIn)
+    return f"the reference to event external_id={ev.external_id!r}"
 
 
 def _resolve_outlet(
@@ -361,6 +427,8 @@ def _write_report(
                         speaker_name=q.speaker.name if q.speaker else None,
                         speaker_role=q.speaker.role if q.speaker else None,
                         speaks_for_actor_id=speaks_for[q.key],
+                        in_title=q.in_title,
+                        speaker_protected=bool(q.speaker and q.speaker.protected),
                     )
                     for q in report.quotes
                 ],
@@ -371,6 +439,7 @@ def _write_report(
 
     new_events: list[tuple[str, writer.NewEvent]] = []
     evidence: list[tuple[str | None, int, writer.NewSource]] = []
+    claims: list[tuple[int, writer.NewClaim]] = []
     for i, ev in enumerate(report.events):
         loc: Loc = ["events", i]
         source = writer.NewSource(article_id, [quote_ids[k] for k in ev.quotes])
@@ -389,6 +458,7 @@ def _write_report(
                         "unknown_event",
                     )
             evidence.append((ev.key, event_id, source))
+            claims += ((event_id, c) for c in _claims_of(ev, article_id, quote_ids))
             continue
         new_events.append((ev.key, _new_event(session, resolver, ev, loc, source, quote_ids)))
 
@@ -399,7 +469,10 @@ def _write_report(
 
     event_ids = writer.create_events(session, [e for _, e in new_events], api_key_id=api_key_id)
     writer.add_sources(
-        session, [(event_id, src) for _, event_id, src in evidence], api_key_id=api_key_id
+        session,
+        [(event_id, src) for _, event_id, src in evidence],
+        claims=claims,
+        api_key_id=api_key_id,
     )
     # Answer in the order the client listed its events.
     ids_by_key = {key: eid for (key, _), eid in zip(new_events, event_ids, strict=True)}
@@ -507,6 +580,7 @@ def _new_event(
                 [*loc, "actors", j], "this actor is already listed for the event", "duplicate_actor"
             )
         actors[actor_id] = writer.NewEventActor(actor_id=actor_id, role=ea.role, side=ea.side)
+    figures = {name: value for name, value, _ in _figures(ev.fatalities, ev.deaths)}
     return writer.NewEvent(
         event_type=ev.event_type,
         sub_event_type=ev.sub_event_type,
@@ -517,13 +591,16 @@ def _new_event(
         place_id=place_id,
         geo_precision=ev.geo_precision,
         summary=ev.summary,
-        fatalities_low=ev.fatalities.low,
-        fatalities_best=ev.fatalities.best,
-        fatalities_high=ev.fatalities.high,
-        deaths_a=ev.fatalities.deaths_a,
-        deaths_b=ev.fatalities.deaths_b,
-        deaths_civilians=ev.fatalities.deaths_civilians,
-        deaths_unknown=ev.fatalities.deaths_unknown,
+        fatalities_low=figures.get("fatalities_low"),
+        fatalities_best=figures.get("fatalities_best"),
+        fatalities_high=figures.get("fatalities_high"),
+        deaths_a=figures.get("deaths_a"),
+        deaths_b=figures.get("deaths_b"),
+        deaths_civilians=figures.get("deaths_civilians"),
+        deaths_unknown=figures.get("deaths_unknown"),
+        figure_quote_ids={
+            name: quote_ids[quote] for name, _, quote in _figures(ev.fatalities, ev.deaths) if quote
+        },
         actors=list(actors.values()),
         measures=[
             writer.NewMeasure(
@@ -535,4 +612,46 @@ def _new_event(
             for m in ev.measures
         ],
         sources=[source],
+    )
+
+
+def _figures(fatalities: Fatalities, deaths: Deaths) -> list[tuple[str, int | None, str | None]]:
+    """(event field, value, quote key) of each figure a report's event gives."""
+    return [
+        ("fatalities_low", fatalities.low, fatalities.quote),
+        ("fatalities_best", fatalities.best, fatalities.quote),
+        ("fatalities_high", fatalities.high, fatalities.quote),
+        ("deaths_a", deaths.side_a, deaths.quote),
+        ("deaths_b", deaths.side_b, deaths.quote),
+        ("deaths_civilians", deaths.civilians, deaths.quote),
+        ("deaths_unknown", deaths.unknown, deaths.quote),
+    ]
+
+
+def _claims_of(
+    ev: EventReferenceIn, article_id: int, quote_ids: dict[str, int]
+) -> list[writer.NewClaim]:
+    """The claims an article makes about an existing event it reports."""
+    out = [
+        writer.NewClaim(
+            field=name,
+            value=value,
+            article_id=article_id,
+            quote_id=quote_ids[quote] if quote else None,
+        )
+        for name, value, quote in _figures(ev.fatalities, ev.deaths)
+        if value is not None
+    ]
+    out += [_measure_claim(m, article_id, quote_ids) for m in ev.measures]
+    return out
+
+
+def _measure_claim(m: MeasureIn, article_id: int, quote_ids: dict[str, int]) -> writer.NewClaim:
+    return writer.NewClaim(
+        field=writer.MEASURE,
+        value=m.value,
+        kind=m.kind,
+        qualifier=m.qualifier,
+        article_id=article_id,
+        quote_id=quote_ids[m.quote] if m.quote else None,
     )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     ColumnElement,
     Date,
     DateTime,
+    Float,
     FromClause,
     Integer,
     Select,
@@ -59,6 +60,7 @@ from app.models.derived import NO_COUNTRY, NO_SUB_EVENT_TYPE
 from app.places import repository as place_repository
 from app.stats.schemas import (
     LABELLED_DIMENSIONS,
+    MEAN_METRICS,
     RECORD_DIMENSIONS,
     Interval,
     Level,
@@ -76,6 +78,9 @@ _EVENT_INPUTS: dict[Metric, Any] = {
     "deaths_b": Event.deaths_b,
     "deaths_civilians": Event.deaths_civilians,
     "deaths_unknown": Event.deaths_unknown,
+    "disputed": case((Event.disputed, 1), else_=0),
+    "sources_mean": Event.source_count,
+    "outlets_mean": Event.outlet_count,
 }
 # The label of the bucket of events above admin1 (at a country, or a place outside any
 # admin1): they have no admin1, but they have a place (issue 12).
@@ -252,14 +257,26 @@ def event_rows(
 
 def _event_inputs(metrics: Sequence[Metric]) -> list[ColumnElement[Any]]:
     return [
-        (_EVENT_INPUTS[m] if m == "count" else func.coalesce(_EVENT_INPUTS[m], 0)).label(m)
+        (
+            _EVENT_INPUTS[m]
+            if m in ("count", *MEAN_METRICS)
+            else func.coalesce(_EVENT_INPUTS[m], 0)
+        ).label(m)
         for m in metrics
     ]
 
 
 def _totals(rows: FromClause, metrics: Sequence[Metric]) -> list[ColumnElement[Any]]:
-    # PostgreSQL sums bigints (the rollups') as numeric: cast back, so rows hold ints.
-    return [cast(func.coalesce(func.sum(rows.c[m]), 0), BigInteger).label(m) for m in metrics]
+    # PostgreSQL sums bigints (the rollups') as numeric: cast back, so rows hold ints; and
+    # averages integers as numeric: as a float (rounded by the service).
+    return [
+        (
+            cast(func.avg(rows.c[m]), Float)
+            if m in MEAN_METRICS
+            else cast(func.coalesce(func.sum(rows.c[m]), 0), BigInteger)
+        ).label(m)
+        for m in metrics
+    ]
 
 
 # A sort: (row key, descending), in order.
@@ -487,13 +504,17 @@ def _place_rows(f: EventFilter, level: Level, metrics: Sequence[Metric]) -> Sele
     table per row) took over 30 s for 100,000 events on SQLite, the map's first request.
     """
     per_place = (
-        select(Event.place_id.label("place_id"), *_totals_of(_event_inputs(metrics), metrics))
+        select(
+            Event.place_id.label("place_id"),
+            *_totals_of(_event_inputs(metrics), metrics),
+            func.count().label(EVENTS),
+        )
         .select_from(Event)
         .where(*event_repository.filter_clauses(f))
         .group_by(Event.place_id)
         .subquery("per_place")
     )
-    sums = [per_place.c[m] for m in metrics]
+    sums = [per_place.c[m] for m in (*metrics, EVENTS)]
     if level == "place":
         return select(per_place.c.place_id.label("at_id"), *sums)
     ancestor_of, root_of = _ancestor_of_kind(level), _root_of()
@@ -506,7 +527,28 @@ def _place_rows(f: EventFilter, level: Level, metrics: Sequence[Metric]) -> Sele
 
 
 def _totals_of(inputs: Sequence[ColumnElement[Any]], metrics: Sequence[Metric]) -> list[Any]:
+    # A mean metric's input is summed too: the service divides by the events (``EVENTS``).
     return [func.sum(column).label(m) for column, m in zip(inputs, metrics, strict=True)]
+
+
+# The number of events behind a place's totals, beside the metrics: a mean metric's row holds
+# its input's sum, which ``place_means`` turns into the mean over these events.
+EVENTS = "_events"
+
+
+def _place_sums(rows: FromClause, metrics: Sequence[Metric]) -> list[ColumnElement[Any]]:
+    return [
+        cast(func.coalesce(func.sum(rows.c[m]), 0), BigInteger).label(m) for m in (*metrics, EVENTS)
+    ]
+
+
+def place_means(totals: dict[str, Any], metrics: Sequence[Metric]) -> None:
+    """A place's (or the unlocated events') mean metrics from their sums and ``EVENTS``,
+    rounded to two decimals (null without events); ``EVENTS`` is then dropped."""
+    events = totals.pop(EVENTS, None)
+    for m in metrics:
+        if m in MEAN_METRICS:
+            totals[m] = round(totals[m] / events, 2) if events else None
 
 
 class MetricTotals(TypedDict, total=False):
@@ -520,16 +562,20 @@ class MetricTotals(TypedDict, total=False):
     deaths_b: int
     deaths_civilians: int
     deaths_unknown: int
+    disputed: int
+    sources_mean: float | None
+    outlets_mean: float | None
 
 
 def place_totals(
     session: Session, f: EventFilter, *, level: Level, metrics: Sequence[Metric], limit: int
 ) -> list[dict[str, Any]]:
     """The metric totals per place events count at on the level (``at_id``; None for the
-    events without a place), at most ``limit`` places."""
+    events without a place), at most ``limit`` places; a mean metric as its sum, beside the
+    events behind it (``EVENTS``: see ``place_means``)."""
     rows = _place_rows(f, level, metrics).subquery("rows")
     stmt = (
-        select(rows.c.at_id, *_totals(rows, metrics))
+        select(rows.c.at_id, *_place_sums(rows, metrics))
         .group_by(rows.c.at_id)
         .order_by(rows.c.at_id.nulls_first())
         .limit(limit)

@@ -44,12 +44,18 @@ Metric = Literal[
     "deaths_b",
     "deaths_civilians",
     "deaths_unknown",
+    # -- issue 13: evidence
+    "disputed",
+    "sources_mean",
+    "outlets_mean",
 ]
 Level = Literal["place", "admin1", "country"]
 
 METRICS: tuple[Metric, ...] = typing.get_args(Metric)
 DEFAULT_METRICS: tuple[Metric, ...] = ("count", "fatalities", "fatalities_low", "fatalities_high")
 DIMENSIONS: tuple[str, ...] = typing.get_args(Dimension)
+# Metrics that are means over a row's events, not sums (null for a row without events).
+MEAN_METRICS: frozenset[str] = frozenset({"sources_mean", "outlets_mean"})
 # Dimensions that are records: their rows carry `<dim>_id` and `<dim>_name`.
 RECORD_DIMENSIONS: frozenset[str] = frozenset({"admin1", "place", "actor", "outlet"})
 MULTI_VALUED: frozenset[str] = frozenset({"actor", "outlet", "actor_kind"})
@@ -75,11 +81,14 @@ class MetricsQuery(EventFilter):
     metrics: list[Metric] | None = Field(
         default=None,
         description=(
-            "What to compute per row, repeated or comma-separated; the first four by default. "
-            "`count`: events; `fatalities`: sum of `fatalities_best`; `fatalities_low`, "
-            "`fatalities_high`: sums of those estimates; `deaths_a`, `deaths_b`, "
-            "`deaths_civilians`, `deaths_unknown`: sums of the fatalities by whom (UCDP's "
-            "split). An unknown figure counts as 0."
+            "What to compute per row, repeated or comma-separated; `count` and the three "
+            "fatality sums by default. `count`: events (incidents with `count=incidents`); "
+            "`fatalities`: sum of `fatalities_best`; `fatalities_low`, `fatalities_high`: sums "
+            "of those estimates; `deaths_a`, `deaths_b`, `deaths_civilians`, `deaths_unknown`: "
+            "sums of the fatalities by whom (UCDP's split); an unknown figure counts as 0. "
+            "`disputed`: events whose sources disagree; `sources_mean`, `outlets_mean`: the "
+            "mean number of articles and of distinct outlets reporting an event (two "
+            "decimals; null for a row without events)."
         ),
         examples=[["count", "fatalities"]],
     )
@@ -250,7 +259,16 @@ class EventStatsRow(BaseModel):
     actor_name: str | None = Field(default=None, examples=["Unified Command"])
     outlet_id: int | None = Field(default=None, examples=[1])
     outlet_name: str | None = Field(default=None, examples=["Syria Direct"])
-    count: int | None = Field(default=None, description="Events.", examples=[3])
+    count: int | None = Field(
+        default=None, description="Events (incidents with `count=incidents`).", examples=[3]
+    )
+    disputed: int | None = Field(default=None, description="Disputed events.", examples=[1])
+    sources_mean: float | None = Field(
+        default=None, description="Mean articles per event.", examples=[1.5]
+    )
+    outlets_mean: float | None = Field(
+        default=None, description="Mean distinct outlets per event.", examples=[1.25]
+    )
     fatalities: int | None = Field(
         default=None, description="Sum of fatalities_best.", examples=[10]
     )

@@ -20,6 +20,7 @@ from app.stats import repository
 from app.stats.schemas import (
     DEFAULT_METRICS,
     DIMENSIONS,
+    MEAN_METRICS,
     RECORD_DIMENSIONS,
     EventStatsQuery,
     Interval,
@@ -274,6 +275,7 @@ def event_stats(
             raise _too_many(max_rows)
     if starts:
         rows = _zero_filled(rows, starts, dims, metrics, groups_everywhere=top is None)
+    _round_means(rows, metrics)
     _ordered(rows, dims, order)
     return {
         "interval": interval,
@@ -357,7 +359,8 @@ def _zero_filled(
     if not groups_everywhere and dims:
         return list(found.values())
     groups = list(dict.fromkeys(group for _, group in found)) if dims else [()]
-    zeros: dict[str, int] = dict.fromkeys(metrics, 0)
+    # A bucket without events: no event to count or sum (0), none to average (null).
+    zeros: dict[str, int | None] = {m: None if m in MEAN_METRICS else 0 for m in metrics}
     out = []
     for group in groups:
         for start in starts:
@@ -366,6 +369,14 @@ def _zero_filled(
                 row = {"bucket": start, **dict(zip(names, group, strict=True)), **zeros}
             out.append(row)
     return out
+
+
+def _round_means(rows: list[dict[str, Any]], metrics: Sequence[Metric]) -> None:
+    means = [m for m in metrics if m in MEAN_METRICS]
+    for row in rows:
+        for m in means:
+            if row[m] is not None:
+                row[m] = round(float(row[m]), 2)
 
 
 def _event_source(session: Session, q: EventFilter, *, spread: bool = False) -> Source:
@@ -396,7 +407,7 @@ def rollup_source(
     """
     if interval not in ROLLUP_INTERVALS or not set(dims) <= ROLLUP_DIMENSIONS:
         return None
-    if not set(metrics) <= ROLLUP_METRICS:  # fatalities by whom are not rolled up
+    if not set(metrics) <= ROLLUP_METRICS:  # by whom and evidence metrics are not rolled up
         return None
     if q.include_retracted:
         return None
@@ -495,12 +506,14 @@ def place_stats(
         session, [t["at_id"] for t in totals if t["at_id"] is not None]
     )
     features: list[dict[str, Any]] = []
-    unlocated: dict[str, Any] = {"places": 0, **dict.fromkeys(metrics, 0), "place_list": []}
+    summed = [*metrics, repository.EVENTS]
+    unlocated: dict[str, Any] = {"places": 0, **dict.fromkeys(summed, 0), "place_list": []}
     for t in totals:
         place = points.get(t["at_id"]) if t["at_id"] is not None else None
         if place is None or place["point"] is None:
-            for m in metrics:
-                unlocated[m] += t[m]
+            for m in summed:
+                unlocated[m] += t.get(m) or 0
+            repository.place_means(t, metrics)
             if place is not None:
                 unlocated["places"] += 1
                 if len(unlocated["place_list"]) < UNLOCATED_LISTED:
@@ -513,6 +526,7 @@ def place_stats(
                     }
                     unlocated["place_list"].append(listed)
             continue
+        repository.place_means(t, metrics)
         properties: dict[str, Any] = {
             "place_id": place["id"],
             "name": place["name"],
@@ -539,9 +553,14 @@ def place_stats(
         "level": q.level,
         "metrics": metrics,
         "features": features,
-        "unlocated": unlocated,
+        "unlocated": _unlocated_means(unlocated, metrics),
         "datasets": repository.datasets_of(session, q),
     }
+
+
+def _unlocated_means(unlocated: dict[str, Any], metrics: Sequence[Metric]) -> dict[str, Any]:
+    repository.place_means(unlocated, metrics)
+    return unlocated
 
 
 # The places without a point that ``unlocated`` names (it counts them all).

@@ -1,8 +1,10 @@
 """The one writer: every write of conflict data goes through this package, inserts in batches.
 
 A module per thing written — ``outlets``, ``actors``, ``places``, ``articles`` (and their quotes),
-``events``, ``datasets`` (imported rows and their provenance), ``revisions`` (event revisions and
-the audit log) — over ``versions`` (the compare-and-set every edit goes through) and
+``events``, ``claims`` (figures side by side, and the headline rule), ``incidents`` (events
+linked as one incident), ``datasets`` (imported rows and their provenance), ``revisions``
+(event revisions and the audit log) — over ``evidence`` (the columns kept from an event's
+evidence, claims and links), ``versions`` (the compare-and-set every edit goes through) and
 ``transaction`` (where write sessions are made and committed, with the derived-state hooks).
 The public batch API is re-exported here: ``writer.create_events(session, [...])``.
 
@@ -42,6 +44,7 @@ from app.writer.articles import (
     update_article,
     update_quote,
 )
+from app.writer.claims import CLAIM_FIELDS, FIGURE_FIELDS, MEASURE, NewClaim
 from app.writer.datasets import (
     ImportedEventUpdate,
     NewProvenance,
@@ -60,11 +63,15 @@ from app.writer.events import (
     NewEventActor,
     NewMeasure,
     NewSource,
+    add_claims,
     add_sources,
     create_events,
     retract_event,
     update_event,
+    withdraw_claim,
 )
+from app.writer.evidence import refresh as refresh_evidence
+from app.writer.incidents import link_events, unlink_event
 from app.writer.outlets import (
     NewOutlet,
     create_outlet,
@@ -86,10 +93,14 @@ from app.writer.transaction import bulk_session, write_session, write_transactio
 from app.writer.versions import compare_and_set
 
 __all__ = [
+    "CLAIM_FIELDS",
+    "FIGURE_FIELDS",
+    "MEASURE",
     "ImportedEventUpdate",
     "NewActor",
     "NewAffiliation",
     "NewArticle",
+    "NewClaim",
     "NewEvent",
     "NewEventActor",
     "NewMeasure",
@@ -103,6 +114,7 @@ __all__ = [
     "add_actor_external_ids",
     "add_affiliation",
     "add_affiliations",
+    "add_claims",
     "add_place_aliases",
     "add_sources",
     "audit",
@@ -128,14 +140,17 @@ __all__ = [
     "fill_place_coordinates",
     "import_events",
     "label_dimension_codes",
+    "link_events",
     "merge_actors",
     "merge_places",
     "record_report",
     "record_revisions",
+    "refresh_evidence",
     "remove_actor_alias",
     "remove_affiliation",
     "retract_event",
     "retract_imported_events",
+    "unlink_event",
     "update_actor",
     "update_article",
     "update_dataset",
@@ -144,6 +159,7 @@ __all__ = [
     "update_outlet",
     "update_place",
     "update_quote",
+    "withdraw_claim",
     "write_session",
     "write_transaction",
 ]

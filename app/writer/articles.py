@@ -14,7 +14,8 @@ from app import derived
 from app.core.normalize import normalize_url, sha256_text
 from app.db.base import utcnow
 from app.db.bulk import insert_returning_ids
-from app.models import Article, Event, EventMeasure, EventSource, EventSourceQuote, Quote, Report
+from app.models import Article, Claim, Event, EventSource, EventSourceQuote, Quote, Report
+from app.writer import evidence
 from app.writer.revisions import audit, event_evidence, evidence_changes, record_revisions
 from app.writer.versions import bump, changes_json, delete_versioned, edit
 
@@ -45,6 +46,9 @@ class NewQuote:
     speaker_name: str | None = None
     speaker_role: str | None = None
     speaks_for_actor_id: int | None = None
+    # The offsets are into the article's title, not its body.
+    in_title: bool = False
+    speaker_protected: bool = False
 
 
 def _article_row(article: NewArticle, now: Any) -> dict[str, Any]:
@@ -94,6 +98,10 @@ def update_article(
     version, changes = edit(session, Article, article_id, expected_version, values)
     if "title" in changes:
         derived.reindex(session, derived.events_citing_articles(session, [article_id]))
+    if {"published_date", "outlet_id"} & set(changes):
+        # The events it reports: when they were first reported, from how many outlets, and
+        # whose claim is an outlet's latest.
+        _source_changed(session, _events_of_article(session, article_id), api_key_id)
     if changes:
         # The audit log keeps the body's hash, not the text.
         logged = {k: v for k, v in changes.items() if k != "body"}
@@ -108,32 +116,57 @@ def update_article(
     return version
 
 
+def _events_of_article(session: Session, article_id: int) -> list[int]:
+    """Events citing the article, or holding a claim of it."""
+    cited = session.scalars(
+        select(EventSource.event_id).where(EventSource.article_id == article_id)
+    )
+    claimed = session.scalars(select(Claim.event_id).where(Claim.article_id == article_id))
+    return sorted(set(cited) | set(claimed))
+
+
+def _source_changed(session: Session, event_ids: list[int], api_key_id: int | None) -> None:
+    """Events whose source article changed: their kept columns follow, and those whose
+    headline figures moved get a revision."""
+    figures = evidence.refresh(session, event_ids)
+    bump(session, Event, event_ids)
+    record_revisions(
+        session,
+        [(eid, "source_update", changes) for eid, changes in sorted(figures.items())],
+        api_key_id,
+    )
+
+
 def delete_article(
     session: Session, article_id: int, expected_version: int, *, api_key_id: int | None
 ) -> list[int]:
-    """Delete an article with its quotes and its place among events' sources; the events it
-    was a source for get a revision. The caller has checked none is left without a source.
-    Returns those events' ids."""
+    """Delete an article with its quotes, its claims and its place among events' sources; the
+    events it was a source for get a revision (with their headline figures, which may move).
+    The caller has checked none is left without a source. Returns those events' ids."""
     event_ids = list(
         session.scalars(select(EventSource.event_id).where(EventSource.article_id == article_id))
     )
+    touched = _events_of_article(session, article_id)
     before = event_evidence(session, event_ids)
     quote_ids = list(session.scalars(select(Quote.id).where(Quote.article_id == article_id)))
-    measured = list(
-        session.scalars(
-            select(EventMeasure.event_id).where(EventMeasure.quote_id.in_(quote_ids)).distinct()
-        )
-    )
-    # Dependent rows go by their foreign keys' ON DELETE (sources, quotes, the report; a
-    # measure keeps its figure and loses its quote), in this one statement.
+    # Dependent rows go by their foreign keys' ON DELETE (sources, quotes, claims, the
+    # report), in this one statement.
     delete_versioned(session, Article, article_id, expected_version)
     after = event_evidence(session, event_ids)
-    bump(session, Event, set(event_ids) | set(measured))
+    figures = evidence.refresh(session, touched)
+    bump(session, Event, touched)
     record_revisions(
         session,
         [
-            (eid, "remove_source", evidence_changes(before[eid], after[eid]))
-            for eid in sorted(event_ids)
+            (
+                eid,
+                "remove_source",
+                {
+                    **(evidence_changes(before[eid], after[eid]) if eid in before else {}),
+                    **figures.get(eid, {}),
+                },
+            )
+            for eid in sorted(set(event_ids) | set(figures))
         ],
         api_key_id,
     )
@@ -162,6 +195,8 @@ def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
                 "speaker_name": q.speaker_name,
                 "speaker_role": q.speaker_role,
                 "speaks_for_actor_id": q.speaks_for_actor_id,
+                "in_title": q.in_title,
+                "speaker_protected": q.speaker_protected,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -181,6 +216,23 @@ def update_quote(
     version, changes = edit(session, Quote, quote_id, expected_version, values)
     if "text" in changes:
         derived.reindex(session, derived.events_citing_quote(session, quote_id))
+    if "speaker_protected" in changes:
+        # Who may read the speaker's name changed: the events citing the quote show it (or
+        # not), so each gets a revision (without the name) and a new version.
+        citing = derived.events_citing_quote(session, quote_id)
+        bump(session, Event, citing)
+        record_revisions(
+            session,
+            [
+                (
+                    eid,
+                    "protect_speaker",
+                    {f"quotes.{quote_id}.speaker_protected": changes["speaker_protected"]},
+                )
+                for eid in citing
+            ],
+            api_key_id,
+        )
     if changes:
         audit(
             session,
@@ -196,7 +248,8 @@ def update_quote(
 def delete_quote(
     session: Session, quote_id: int, expected_version: int, *, api_key_id: int | None
 ) -> list[int]:
-    """Delete a quote; the events citing it get a revision. Returns their ids."""
+    """Delete a quote; the events citing it get a revision. Returns their ids. Claims made
+    through it keep their figure and lose the quote."""
     event_ids = list(
         session.scalars(
             select(EventSource.event_id)
@@ -204,13 +257,12 @@ def delete_quote(
             .where(EventSourceQuote.quote_id == quote_id)
         )
     )
-    measured = list(
-        session.scalars(select(EventMeasure.event_id).where(EventMeasure.quote_id == quote_id))
-    )
+    claimed = list(session.scalars(select(Claim.event_id).where(Claim.quote_id == quote_id)))
     before = event_evidence(session, event_ids)
     delete_versioned(session, Quote, quote_id, expected_version)
     after = event_evidence(session, event_ids)
-    bump(session, Event, set(event_ids) | set(measured))
+    evidence.refresh(session, set(event_ids))
+    bump(session, Event, set(event_ids) | set(claimed))
     record_revisions(
         session,
         [

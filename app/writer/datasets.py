@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import orjson
@@ -17,6 +17,7 @@ from app.db.base import utcnow
 from app.db.bulk import chunks, insert_returning_ids, insert_rows, rowcount
 from app.models import (
     ActorExternalId,
+    Claim,
     Dataset,
     DimensionCode,
     Event,
@@ -26,6 +27,9 @@ from app.models import (
     EventSource,
     Place,
 )
+from app.models.event import FIGURE_FIELDS
+from app.writer import evidence
+from app.writer.claims import MEASURE, NewClaim, insert_claims
 from app.writer.events import NewEvent, NewEventActor, NewSource, create_events, insert_sources
 from app.writer.revisions import REVISED_FIELDS, event_actors, event_evidence, record_revisions
 
@@ -48,7 +52,9 @@ class ImportedEventUpdate:
     """A changed dataset row applied to the event imported from it.
 
     ``expected_version`` is the version the last import left (``imported_version``): the
-    update applies only if nobody has changed the event since. ``actors`` and ``article_ids``
+    update applies only if nobody has changed the event since. Figures in ``values`` are the
+    dataset's new claims (recorded where they differ from its last ones); the headline
+    figures then follow the rule (``app.writer.claims``). ``actors`` and ``article_ids``
     replace the event's actors and sources (an event still at its imported version has only
     what imports gave it). ``values`` may include status fields, to bring back an event a
     previous import retracted as absent.
@@ -157,8 +163,13 @@ def import_events(
     *,
     api_key_id: int | None,
 ) -> list[int]:
-    """Create events from dataset rows (``create_events``) with the row behind each one."""
-    ids = create_events(session, events, api_key_id=api_key_id)
+    """Create events from dataset rows (``create_events``) with the row behind each one: their
+    figures are claims of the dataset, and the row is their evidence."""
+    ids = create_events(
+        session,
+        [replace(e, dataset_id=p.dataset_id) for e, p in zip(events, provenance, strict=True)],
+        api_key_id=api_key_id,
+    )
     now = utcnow()
     # create_events leaves every new event at version 1: the version the import hands over.
     insert_rows(
@@ -229,6 +240,7 @@ def update_imported_events(
     dimensions_before = _event_dimensions(session, ids)
     dimension_rows: list[dict[str, Any]] = []
     dimensions_replaced: list[int] = []
+    dataset_figures = _dataset_figures(session, ids)
     now = utcnow()
     applied: dict[int, int] = {}
     revisions: list[tuple[int, str, dict[str, tuple[Any, Any]]]] = []
@@ -239,13 +251,31 @@ def update_imported_events(
     actors_replaced: list[int] = []
     actor_rows: list[dict[str, Any]] = []
     new_sources: list[tuple[int, NewSource]] = []
+    new_claims: list[tuple[int, NewClaim]] = []
     for u in updates:
         before = current[u.event_id]
+        values = {k: v for k, v in u.values.items() if k not in FIGURE_FIELDS}
         changes = {
-            k: (before[k], v) for k, v in u.values.items() if k != "retracted_at" and before[k] != v
+            k: (before[k], v) for k, v in values.items() if k != "retracted_at" and before[k] != v
         }
-        event_rows[tuple(sorted(u.values))].append(
-            {**u.values, "b_id": u.event_id, "b_version": u.expected_version}
+        claimed = dataset_figures.get(u.event_id, {})
+        new_claims += (
+            (
+                u.event_id,
+                NewClaim(
+                    field=f,
+                    value=u.values[f],
+                    origin="dataset",
+                    dataset_id=u.provenance.dataset_id,
+                ),
+            )
+            for f in FIGURE_FIELDS
+            if f in u.values
+            and (f not in claimed or claimed[f] != u.values[f])
+            and (f in claimed or u.values[f] is not None)
+        )
+        event_rows[tuple(sorted(values))].append(
+            {**values, "b_id": u.event_id, "b_version": u.expected_version}
         )
         version = applied[u.event_id] = u.expected_version + 1
 
@@ -327,7 +357,16 @@ def update_imported_events(
         session.execute(delete(EventDimension).where(EventDimension.event_id.in_(chunk)))
     insert_rows(session, EventDimension, dimension_rows)
     insert_sources(session, new_sources)
-    record_revisions(session, revisions, api_key_id)
+    insert_claims(session, new_claims, api_key_id=api_key_id)
+    figures = evidence.refresh(session, ids)
+    record_revisions(
+        session,
+        [
+            (event_id, action, {**changes, **figures.get(event_id, {})})
+            for event_id, action, changes in revisions
+        ],
+        api_key_id,
+    )
     return applied
 
 
@@ -340,6 +379,24 @@ def _event_dimensions(session: Session, ids: Sequence[int]) -> dict[int, list[in
             .order_by(EventDimension.event_id, EventDimension.code_id)
         ):
             out[event_id].append(code_id)
+    return out
+
+
+def _dataset_figures(session: Session, event_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """The dataset's latest standing claim on each figure of each event (its last import)."""
+    out: dict[int, dict[str, Any]] = defaultdict(dict)
+    for chunk in chunks(event_ids):
+        for event_id, field_name, value in session.execute(
+            select(Claim.event_id, Claim.field, Claim.value)
+            .where(
+                Claim.event_id.in_(chunk),
+                Claim.origin == "dataset",
+                Claim.field != MEASURE,
+                Claim.withdrawn_at.is_(None),
+            )
+            .order_by(Claim.id)
+        ):
+            out[event_id][field_name] = None if value is None else round(value)
     return out
 
 
@@ -423,4 +480,5 @@ def retract_imported_events(
         ],
         api_key_id,
     )
+    evidence.refresh_incidents_of(session, applied)
     return applied

@@ -17,10 +17,16 @@ def report(
     n: int, date: str, event_type: str, sub: str, place: dict[str, Any], actor: str
 ) -> dict[str, Any]:
     return {
-        "article": {"url": f"https://example.org/{n}", "outlet": {"name": "Example"}},
+        "article": {
+            "url": f"https://example.org/{n}",
+            "outlet": {"name": "Example"},
+            "title": f"Report {n}",
+        },
+        "quotes": [{"key": "t", "text": f"Report {n}", "in_title": True}],
         "events": [
             {
                 "key": "e",
+                "quotes": ["t"],
                 "event_type": event_type,
                 "sub_event_type": sub,
                 "date_start": date,

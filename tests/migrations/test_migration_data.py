@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, MetaData, Table, text
+from sqlalchemy import Connection, Engine, MetaData, Table, bindparam, text
 
 from app.config import Settings
 from app.db import migrate
@@ -669,6 +669,61 @@ def seed_0008(s: Seeding) -> None:
     s.insert("event_dimension", code_id=conflict, event_id=e9)
 
 
+def seed_0009(s: Seeding) -> None:
+    """Evidence (0009): a quote of a title, a protected speaker, claims side by side (a measure, and a
+    withdrawn figure), an incident linking two records with its lead and link revisions."""
+    title = "Rebels and government reach deal in East Qalamoun"
+    s.insert(
+        "quote",
+        "q_title",
+        article_id=s.id("a1"),
+        text="reach deal",
+        start_offset=title.index("reach deal"),
+        end_offset=title.index("reach deal") + len("reach deal"),
+        in_title=True,
+        created_at=_at(25),
+        updated_at=_at(25),
+    )
+    s.update("quote", (s.id("q1"),), speaker_protected=True)
+    e1, e2 = s.id("e1"), s.id("e2")
+    s.insert(
+        "claim",
+        event_id=e1,
+        field="measure",
+        kind="evacuated fighters",
+        value=1500.0,
+        qualifier="about",
+        origin="source",
+        article_id=s.id("a2"),
+        quote_id=s.id("q3"),
+        created_at=_at(25),
+    )
+    s.insert(
+        "claim",
+        event_id=e1,
+        field="fatalities_best",
+        value=40.0,
+        origin="curator",
+        created_at=_at(25),
+        withdrawn_at=_at(26),
+        withdrawn_reason="A typo: 4, not 40.",
+    )
+    # e1 and e2 were first reported on the same day (by a1): the lower id leads.
+    incident = s.insert(
+        "incident", lead_event_id=e1, version=1, created_at=_at(26), updated_at=_at(26)
+    )
+    for event_id in (e1, e2):
+        s.update("event", (event_id,), incident_id=incident)
+        s.insert(
+            "event_revision",
+            event_id=event_id,
+            api_key_id=None,
+            action="link",
+            changes={"incident_id": [None, incident]},
+            changed_at=_at(26),
+        )
+
+
 def seed_0011(s: Seeding) -> None:
     """A shared rate-limit bucket, half spent: kept as it is by later revisions."""
     s.insert("rate_limit_bucket", bucket="key:1", tokens=299.5, refilled_at=1.8e9, allowed=True)
@@ -691,6 +746,7 @@ SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0006": None,  # indexes only
     "0007": None,  # indexes only (PostgreSQL's operator class)
     "0008": seed_0008,
+    "0009": seed_0009,
     "0011": seed_0011,
 }
 
@@ -740,19 +796,25 @@ def test_upgrade_to_head_keeps_the_data(
 
 
 # Tables a migration writes rows to (0005 derives them; 0008 seeds the dataset schemes' closed
-# codes): the walk's rows must be among theirs.
+# codes; 0009 makes figures claims): the walk's rows must be among theirs.
 DERIVED = (
     "data_version",
     "event_change",
     "event_rollup",
     "event_rollup_member",
     "dimension_code",
+    "claim",
 )
 
 
 def _assert_rows_kept(engine: Engine, stored: Stored) -> None:
     with engine.connect() as conn:
         for table_name, rows in stored.rows.items():
+            if table_name == "event_measure":
+                _assert_measures_became_claims(conn, rows)
+                continue
+            if table_name == "data_version":
+                continue  # 0009 advances it: _assert_derived_as_specified says how far
             table = Table(table_name, MetaData(), autoload_with=conn)
             pk = list(table.primary_key)
             found = {
@@ -766,6 +828,26 @@ def _assert_rows_kept(engine: Engine, stored: Stored) -> None:
                 got = {name: _norm(found[key][name]) for name in values}
                 want = {name: _norm(value) for name, value in values.items()}
                 assert got == want, f"{table_name} {key}"
+
+
+def _assert_measures_became_claims(
+    conn: Connection, rows: dict[tuple[Any, ...], dict[str, Any]]
+) -> None:
+    """0009 made every measure a claim (of its quote's article, else its event's first)."""
+    measures = sorted(
+        (r["event_id"], r["kind"], r.get("value"), r.get("qualifier"), r.get("quote_id"))
+        for r in rows.values()
+    )
+    claims = conn.execute(
+        text(
+            "SELECT event_id, kind, value, qualifier, quote_id, origin, article_id FROM claim"
+            " WHERE field = 'measure' AND event_id IN :events AND kind IN :kinds"
+        ).bindparams(bindparam("events", expanding=True), bindparam("kinds", expanding=True)),
+        {"events": sorted({m[0] for m in measures}), "kinds": sorted({m[1] for m in measures})},
+    ).all()
+    assert sorted(tuple(c[:5]) for c in claims) == measures
+    for claim in claims:
+        assert claim.origin == "source" and claim.article_id is not None, claim
 
 
 def _assert_versions_defaulted(engine: Engine, stored: Stored, revision: str) -> None:
@@ -850,18 +932,25 @@ def _assert_derived_as_specified(engine: Engine, stored: Stored) -> None:
     # (at one time); a write made at 0005 follows under version 2.
     written = {(c["version"], c["event_id"]) for c in stored.rows["event_change"].values()}
     derived = [c for c in feed if (c.version, c.event_id) not in written]
-    from_0005 = {stored.ids[k] for k in stored.events if k != "e11"}
-    assert {c.event_id for c in derived} == from_0005
-    assert {(c.version, c.action) for c in derived} == {(1, "created")}
-    assert len({c.changed_at for c in derived}) == 1
+    from_0005 = [c for c in derived if c.action == "created"]
+    assert {c.event_id for c in from_0005} == {stored.ids[k] for k in stored.events if k != "e11"}
+    assert {c.version for c in from_0005} == {1}
+    assert len({c.changed_at for c in from_0005}) == 1
+    before = 2 if "e11" in stored.events else 1
+    # 0009 changed every event's row (its evidence columns): one change each, under the next
+    # data version (the walk always passes 0009, as it is below head or is the target).
+    from_0009 = [c for c in derived if c.action != "created"]
+    assert {c.event_id: c.action for c in from_0009} == {
+        stored.ids[k]: "updated" if status == "active" else "retracted"
+        for k, (_, status) in stored.events.items()
+    }
+    assert {c.version for c in from_0009} == {before + 1}
+    assert data_version == before + 1
     if "e11" in stored.events:
-        assert data_version == 2
-        assert [(c.version, c.event_id, c.action) for c in feed[-2:]] == [
+        assert [(c.version, c.event_id, c.action) for c in feed if c.version == 2] == [
             (2, stored.ids["e3"], "retracted"),
             (2, stored.ids["e11"], "created"),
         ]
-    else:
-        assert data_version == 1
 
 
 def _settings(url: str) -> Settings:
@@ -909,8 +998,19 @@ def _assert_app_reads(url: str, stored: Stored, revision: str) -> None:
         quotes = sources[ids["a1"]]["quotes"]
         assert [q["id"] for q in quotes] == [ids["q1"], ids["q2"]]
         assert all(BODY_1[q["start"] : q["end"]] == q["text"] for q in quotes)
-        assert quotes[0]["speaker"]["name"] == "Muhammad al-Ḥaddād"
-        assert [m["kind"] for m in body["measures"]] == ["buses"]
+        if revision >= "0009":  # protected at 0009: named to curators only
+            assert quotes[0]["speaker"]["name"] == "a source"
+            curator = client.get(
+                f"/v1/events/{ids['e1']}", headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+            ).json()
+            named = {s["article_id"]: s for s in curator["sources"]}[ids["a1"]]["quotes"][0]
+            assert named["speaker"]["name"] == "Muhammad al-Ḥaddād"
+            assert body["incident"] is not None
+            assert [m["kind"] for m in body["measures"]] == ["buses", "evacuated fighters"]
+        else:
+            assert quotes[0]["speaker"]["name"] == "Muhammad al-Ḥaddād"
+        if revision < "0009":
+            assert [m["kind"] for m in body["measures"]] == ["buses"]
 
         e6 = client.get(f"/v1/events/{ids['e6']}").json()
         if revision >= "0002":
@@ -985,12 +1085,14 @@ def _assert_app_writes(url: str, engine: Engine, stored: Stored) -> None:
                     "outlet": {"name": "Syria Direct"},
                     "title": "New clashes in Rif Dimashq",
                 },
+                "quotes": [{"key": "t", "text": "New clashes", "in_title": True}],
                 "events": [
                     {
                         "key": "clash",
                         "event_type": "Battles",
                         "sub_event_type": "Armed clash",
                         "date_start": "2018-04-27",
+                        "quotes": ["t"],
                         "place": {
                             "name": "Rif Dimashq",
                             "kind": "admin1",

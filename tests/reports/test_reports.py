@@ -39,7 +39,7 @@ def small_report(
                 "side": "a",
             }
         ],
-        "quotes": ["q1"] if body else [],
+        "quotes": ["q1"],
     }
     new_event.update(event)
     return {
@@ -50,7 +50,10 @@ def small_report(
             "outlet": outlet or {"name": "Example News", "url": "https://example.org"},
             "body": body,
         },
-        "quotes": [{"key": "q1", "text": "Two people died."}] if body else [],
+        # Without a body, the evidence is a quote of the title.
+        "quotes": [{"key": "q1", "text": "Two people died."}]
+        if body
+        else [{"key": "q1", "text": "Shelling in al-Bab", "in_title": True}],
         "events": [new_event],
     }
 
@@ -359,7 +362,7 @@ def test_reference_by_external_id(client: TestClient, engine: Engine) -> None:
     body = assert_problem(client.post("/v1/reports", json=third), 409)
     assert body["event_id"] == event_id
     missing = small_report(url="https://example.org/4")
-    missing["events"] = [{"external_id": "nope", "quotes": []}]
+    missing["events"] = [{"external_id": "nope", "quotes": ["q1"]}]
     assert ["body", "events", 0, "external_id"] in error_locs(
         assert_problem(client.post("/v1/reports", json=missing), 422)
     )

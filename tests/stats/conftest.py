@@ -309,6 +309,9 @@ def load(engine: Engine, *, events: int = 700, seed: int = SEED) -> Dataset:
         ds.retracted = sorted(rng.sample(ds.events, len(ds.events) // 12))
         for event_id in ds.retracted:
             writer.retract_event(session, event_id, 1, "synthetic retraction", api_key_id=None)
+        # Two records of one incident (count=incidents counts them once; incident=1).
+        active = [e for e in ds.events if e not in set(ds.retracted)]
+        writer.link_events(session, active[:2], api_key_id=None)
     return ds
 
 

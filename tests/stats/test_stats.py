@@ -227,6 +227,21 @@ def cases(ds: Dataset, *, updated_since: str | None = None) -> list[Case]:
             "event types of fifty events by id",
             {"group_by": "event_type", "id": [str(i) for i in ds.events[10:60]]},
         ),
+        Case(
+            "year by event_type, at least two articles",
+            {"interval": "year", "group_by": "event_type", "sources_min": 2},
+        ),
+        Case("country totals, at least two outlets", {"group_by": "country", "outlets_min": 2}),
+        Case(
+            "month of undisputed events without quotes",
+            {"interval": "month", "disputed": "false", "evidence": "none", "metrics": "count"},
+        ),
+        # The dataset's incident (mutate_through_the_api links a second).
+        Case("the records of one incident by country", {"group_by": "country", "incident": 1}),
+        Case(
+            "year by country counting incidents (events: the rollups count records)",
+            {"interval": "year", "group_by": "country", "count": "incidents"},
+        ),
     ]
     if updated_since is not None:
         out.append(
@@ -431,6 +446,9 @@ def mutate_through_the_api(client: TestClient, engine: Engine, ds: Dataset) -> N
         path = f"/v1/events/{event_id}"
         response = client.patch(path, json=patch, headers={"If-Match": _etag(client, path)})
         assert response.status_code == 200, response.text
+    # Two more records of one incident: count=incidents counts them once.
+    linked = client.post("/v1/incidents", json={"events": [active[40], active[41]]})
+    assert linked.status_code == 201, linked.text
     for event_id in active[30:33]:
         path = f"/v1/events/{event_id}"
         response = client.delete(
@@ -826,8 +844,15 @@ def test_openapi_documents_the_stats(client: TestClient) -> None:
 def test_buckets_reach_the_ends_of_the_calendar(client: TestClient) -> None:
     report = {
         "article": {"title": "Far dates", "outlet": {"name": "Wire", "kind": "agency"}},
+        "quotes": [{"key": "t", "text": "Far dates", "in_title": True}],
         "events": [
-            {"key": k, "event_type": "Protests", "date_start": d, "fatalities": {"best": 1}}
+            {
+                "key": k,
+                "event_type": "Protests",
+                "date_start": d,
+                "fatalities": {"best": 1},
+                "quotes": ["t"],
+            }
             for k, d in (("first", "0001-01-01"), ("last", "9999-12-31"))
         ],
     }

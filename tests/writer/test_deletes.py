@@ -50,8 +50,11 @@ def test_article_delete_when_events_keep_a_source(
         "changes": {
             "sources": [[article, other], [other]],
             "quotes": [[quote, second["quotes"]["q1"]], [second["quotes"]["q1"]]],
+            # The toll was the deleted article's claim; the other article gives none.
+            "fatalities_best": [2, None],
         },
     }
+    assert event.json()["fatalities_best"] is None
     (audit,) = audit_rows(engine, "article.delete")
     assert (audit["entity_id"], audit["detail"]) == (
         article,

@@ -81,6 +81,18 @@ def test_patch_event_changes_fields_etag_and_history(
         "fatalities_best": {"before": None, "after": 3},
         "date_end": {"before": "2018-04-18", "after": "2018-04-19"},
         "summary": {"before": old["summary"], "after": "Clashes at al-Ruheibah."},
+        # The edited headline figure is a curator's claim, recorded with the edit.
+        "claims": {
+            "before": None,
+            "after": [
+                {
+                    "id": event["claims"][-1]["id"],
+                    "field": "fatalities_best",
+                    "origin": "curator",
+                    "value": 3,
+                }
+            ],
+        },
     }
     (audit,) = audit_rows(engine, "event.update")
     assert (audit["entity"], audit["entity_id"], audit["api_key_id"]) == (
@@ -253,7 +265,7 @@ def test_compare_and_set_lets_one_of_two_holders_of_a_version_win(
     def first() -> None:
         with write_session(engine) as session:
             outcome["first"] = writer.compare_and_set(
-                session, Event, event_id, 1, {"fatalities_best": 1}
+                session, Event, event_id, 1, {"summary": "first"}
             )
             first_wrote.set()
             time.sleep(0.3)  # hold the transaction open while the second one tries
@@ -262,7 +274,7 @@ def test_compare_and_set_lets_one_of_two_holders_of_a_version_win(
         first_wrote.wait()
         try:
             with write_session(engine) as session:
-                writer.compare_and_set(session, Event, event_id, 1, {"fatalities_best": 2})
+                writer.compare_and_set(session, Event, event_id, 1, {"summary": "second"})
             outcome["second"] = "won"
         except PreconditionFailed:
             outcome["second"] = "412"
@@ -275,9 +287,9 @@ def test_compare_and_set_lets_one_of_two_holders_of_a_version_win(
     assert outcome == {"first": 2, "second": "412"}
     with read_session(engine) as session:
         row = session.execute(
-            select(Event.fatalities_best, Event.version).where(Event.id == event_id)
+            select(Event.summary, Event.version).where(Event.id == event_id)
         ).one()
-    assert tuple(row) == (1, 2)
+    assert tuple(row) == ("first", 2)
 
 
 # -- the other resources -----------------------------------------------------------------------

@@ -41,8 +41,8 @@ from app.db.session import create_db_engine, read_session
 from app.models import (
     Article,
     AuditEntry,
+    Claim,
     EventActor,
-    EventMeasure,
     EventSource,
     EventSourceQuote,
     IdempotencyRecord,
@@ -531,7 +531,7 @@ def _verify_reports(run: Run, session: Any) -> None:
         ),
     )
     actors = _group(session, select(EventActor.event_id, EventActor.actor_id))
-    measures = _group(session, select(EventMeasure.event_id, EventMeasure.id))
+    measures = _group(session, select(Claim.event_id, Claim.id).where(Claim.field == "measure"))
     reports = _group(session, select(Report.article_id, Report.id))
     audits = _group(
         session,

@@ -125,9 +125,11 @@ def test_harness_catches_a_server_that_acknowledges_before_committing(
 def _report(url: str, actor: str) -> dict[str, Any]:
     return {
         "article": {"url": url, "outlet": {"name": "Race Wire"}, "body": "Clashes were reported."},
+        "quotes": [{"key": "q", "text": "Clashes were reported."}],
         "events": [
             {
                 "key": "e1",
+                "quotes": ["q"],
                 "event_type": "Battles",
                 "date_start": "2018-04-18",
                 "actors": [{"actor": {"name": actor, "kind": "rebel_group", "country": "SY"}}],
