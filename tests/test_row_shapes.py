@@ -190,10 +190,11 @@ def _cases() -> list[tuple[type, Read]]:
         # stats (every metric asked for, so every optional key is there)
         (stats.RollupPlace, lambda s, ids: [stats.place_for_rollup(s, ids.country_place)]),
         (
-            # The totals of each place on the map (issue 12), its ``at_id`` aside.
+            # The totals of each place on the map (issue 12), its ``at_id`` and the number of
+            # events behind them (``EVENTS``, for the mean metrics) aside.
             stats.MetricTotals,
             lambda s, ids: [
-                {k: v for k, v in row.items() if k != "at_id"}
+                {k: v for k, v in row.items() if k not in ("at_id", stats.EVENTS)}
                 for row in stats.place_totals(
                     s, EventFilter(), level="place", metrics=METRICS, limit=100
                 )

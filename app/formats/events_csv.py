@@ -67,11 +67,7 @@ FLAT_COLUMNS: Final = (
     "first_reported_date",
     "disputed",
     "incident_id",
-    # -- issue 12
-    "deaths_a",
-    "deaths_b",
-    "deaths_civilians",
-    "deaths_unknown",
+    # -- issue 12 (its deaths by whom are above, with the other figures)
     "interaction",
     *DIMENSION_COLUMNS,
 )

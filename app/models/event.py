@@ -117,6 +117,9 @@ DERIVED_FIELDS: Final[tuple[str, ...]] = (
     "disputed",
     "incident_id",
 )
+# Columns the derived state keeps at commit from other rows (app.derived.interaction: the
+# kinds of the event's actors), never given nor recorded.
+DERIVED_AT_COMMIT: Final[tuple[str, ...]] = ("interaction",)
 # The headline figures: each follows its claims (app.writer.claims).
 FIGURE_FIELDS: Final[tuple[str, ...]] = (
     "fatalities_low",
@@ -136,9 +139,9 @@ FIGURE_FIELDS: Final[tuple[str, ...]] = (
 RECORDED_FIELDS: Final[tuple[str, ...]] = tuple(
     column.name
     for column in Event.__table__.columns
-    if column.name
-    not in {"id", "version", "created_at", "updated_at", "retracted_at", "interaction"}
+    if column.name not in {"id", "version", "created_at", "updated_at", "retracted_at"}
     and column.name not in DERIVED_FIELDS
+    and column.name not in DERIVED_AT_COMMIT
 )
 
 

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    ConfigDict,
     Discriminator,
     Field,
     StringConstraints,
@@ -289,8 +290,43 @@ EventIn = Annotated[
 ]
 
 
+def _article_without(name: str) -> dict[str, Any]:
+    """A report whose article lacks ``name`` (absent or null)."""
+    either = [{"not": {"required": [name]}}, {"properties": {name: {"type": "null"}}}]
+    return {"properties": {"article": {"anyOf": either}}}
+
+
+def _quotes_need_their_text(schema: dict[str, Any]) -> None:
+    """What JSON Schema can say of where quotes are (the offsets themselves it cannot check):
+    without an article body every quote is of the title (`in_title: true`), and without a
+    title none is."""
+    schema["allOf"] = [
+        {
+            "if": _article_without("body"),
+            "then": {
+                "properties": {
+                    "quotes": {
+                        "items": {
+                            "properties": {"in_title": {"const": True}},
+                            "required": ["in_title"],
+                        }
+                    }
+                }
+            },
+        },
+        {
+            "if": _article_without("title"),
+            "then": {
+                "properties": {"quotes": {"items": {"properties": {"in_title": {"const": False}}}}}
+            },
+        },
+    ]
+
+
 class ReportCreate(Strict):
     """One article with its quotes and the events they support."""
+
+    model_config = ConfigDict(json_schema_extra=_quotes_need_their_text)
 
     article: ArticleIn
     quotes: list[QuoteIn] = Field(default_factory=list, max_length=MAX_QUOTES)

@@ -219,10 +219,12 @@ def upgrade() -> None:
         "   ELSE 'none' END"
     )
 
-    # Every event's row changed: a new data version, and each event in the change feed.
+    # Every event's row changed: a new data version, and each event in the change feed (a
+    # database without events keeps its version: nothing a reader saw changed).
     op.execute(
         sa.text(
-            "UPDATE data_version SET version = version + 1, changed_at = :now WHERE id = 1"
+            "UPDATE data_version SET version = version + 1, changed_at = :now"
+            " WHERE id = 1 AND EXISTS (SELECT 1 FROM event)"
         ).bindparams(now)
     )
     op.execute(

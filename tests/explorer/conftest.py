@@ -50,7 +50,10 @@ def site(explorer_database: str, tmp_path_factory: pytest.TempPathFactory) -> It
         yield Site(server.base_url, http)
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: Playwright's sync API keeps an event loop running in the
+# worker's main thread while it is open, and a later test of another module on the same
+# worker (asyncio.run) must not find it.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     missing = chromium_missing()
     if missing:

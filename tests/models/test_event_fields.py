@@ -9,7 +9,7 @@ import dataclasses
 from app.events.schemas import EVENT_FIELDS, EventDetail, EventRead, EventUpdate
 from app.formats.records import ExportEvent
 from app.models import Event
-from app.models.event import DERIVED_FIELDS, RECORDED_FIELDS
+from app.models.event import DERIVED_AT_COMMIT, DERIVED_FIELDS, RECORDED_FIELDS
 from app.writer.events import GIVEN_FIELDS, NewEvent
 from app.writer.revisions import REVISED_FIELDS
 
@@ -41,7 +41,7 @@ def test_the_recorded_fields_are_the_event_tables_data_columns() -> None:
 def test_the_derived_fields_are_the_rest_and_shown_everywhere() -> None:
     columns = {c.name for c in Event.__table__.columns}
     bookkeeping = {"id", "version", "created_at", "updated_at", "retracted_at"}
-    assert columns == set(RECORDED_FIELDS) | set(DERIVED_FIELDS) | bookkeeping
+    assert columns == set(RECORDED_FIELDS) | set(DERIVED_FIELDS) | set(DERIVED_AT_COMMIT) | bookkeeping
     assert set(DERIVED_FIELDS) - {"incident_id"} <= set(EventDetail.model_fields)
     assert set(DERIVED_FIELDS) <= set(EVENT_FIELDS)
     assert set(DERIVED_FIELDS) <= {f.name for f in dataclasses.fields(ExportEvent)}

@@ -26,14 +26,23 @@ export const FILTERS = [
   { param: "q", label: "Text", control: "text", hint: 'words, "a phrase", OR, -word, prefix*' },
   { param: "country", label: "Country code", control: "text", hint: "ISO alpha-2, e.g. SY" },
   { param: "fatalities_min", label: "Fatalities at least", control: "number" },
-  // The datasets issue's dimensions.
-  { param: "violence_type", label: "Violence type" },
+  // The datasets issue's dimensions: a dataset's code (its schemes and codes are in GET
+  // /v1/vocabulary, `dimensions`), the sides' interaction and kinds, coarse dates.
+  {
+    param: "dimension",
+    label: "Dataset code",
+    control: "text",
+    hint: "scheme:code, e.g. ucdp.type_of_violence:1",
+  },
   { param: "interaction", label: "Interaction" },
+  { param: "actor_kind", label: "Kind of actor" },
   { param: "date_precision", label: "Date precision" },
+  { param: "date_overlap", label: "Overlapping the dates" },
   // The evidence issue's filters.
   { param: "sources_min", label: "Sources at least" },
   { param: "outlets_min", label: "Outlets at least" },
   { param: "disputed", label: "Disputed" },
+  { param: "evidence", label: "Evidence" },
 ];
 
 // The filters declared with their control are GET /v1/events's own since the explorer came;
