@@ -41,7 +41,9 @@ def test_the_recorded_fields_are_the_event_tables_data_columns() -> None:
 def test_the_derived_fields_are_the_rest_and_shown_everywhere() -> None:
     columns = {c.name for c in Event.__table__.columns}
     bookkeeping = {"id", "version", "created_at", "updated_at", "retracted_at"}
-    assert columns == set(RECORDED_FIELDS) | set(DERIVED_FIELDS) | set(DERIVED_AT_COMMIT) | bookkeeping
+    assert (
+        columns == set(RECORDED_FIELDS) | set(DERIVED_FIELDS) | set(DERIVED_AT_COMMIT) | bookkeeping
+    )
     assert set(DERIVED_FIELDS) - {"incident_id"} <= set(EventDetail.model_fields)
     assert set(DERIVED_FIELDS) <= set(EVENT_FIELDS)
     assert set(DERIVED_FIELDS) <= {f.name for f in dataclasses.fields(ExportEvent)}
