@@ -300,27 +300,18 @@ def _quotes_need_their_text(schema: dict[str, Any]) -> None:
     """What JSON Schema can say of where quotes are (the offsets themselves it cannot check):
     without an article body every quote is of the title (`in_title: true`), and without a
     title none is."""
-    schema["allOf"] = [
-        {
-            "if": _article_without("body"),
-            "then": {
-                "properties": {
-                    "quotes": {
-                        "items": {
-                            "properties": {"in_title": {"const": True}},
-                            "required": ["in_title"],
-                        }
-                    }
-                }
-            },
-        },
-        {
-            "if": _article_without("title"),
-            "then": {
-                "properties": {"quotes": {"items": {"properties": {"in_title": {"const": False}}}}}
-            },
-        },
-    ]
+
+    def quotes(in_title: bool) -> dict[str, Any]:
+        item: dict[str, Any] = {"properties": {"in_title": {"const": in_title}}}
+        if in_title:
+            item["required"] = ["in_title"]
+        return {"properties": {"quotes": {"items": item}}}
+
+    # One if/then/else at the top, not an allOf of two: generators then lose the
+    # additionalProperties beside it. No body: title quotes; else, no title: body quotes.
+    schema["if"] = _article_without("body")
+    schema["then"] = quotes(in_title=True)
+    schema["else"] = {"if": _article_without("title"), "then": quotes(in_title=False)}
 
 
 class ReportCreate(Strict):
