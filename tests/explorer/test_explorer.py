@@ -217,6 +217,31 @@ def test_an_event_shows_its_quotes_highlighted_exactly_at_their_offsets(
     watched.assert_clean()
 
 
+def test_the_panel_shows_the_claims_side_by_side_and_the_dispute(
+    watched: Watched, site: Site
+) -> None:
+    """Issue 13's evidence in the panel: every claim of the event (a row each, with its
+    value and its outlet), whether its sources disagree, and what backs it."""
+    event = _demo_event(site, '"150 missiles"')
+    detail = site.http.get(f"/v1/events/{event['id']}").json()
+    assert detail["claims"], "the demo's events carry claims"
+    page = watched.page
+    page.goto(f"{site.base_url}/?event={event['id']}")
+    page.wait_for_selector("#panel[data-state=ready]")
+    table = page.locator("table.claims")
+    assert table.is_visible()
+    assert table.locator("tbody tr").count() == len(detail["claims"])
+    text = table.inner_text()
+    for claim in detail["claims"]:
+        if claim["value"] is not None:
+            assert f"{claim['value']:g}" in text or str(claim["value"]) in text
+        if claim["outlet"] is not None:
+            assert claim["outlet"]["name"] in text
+    said = "Disputed: the sources disagree" if detail["disputed"] else "The sources agree."
+    assert said in page.inner_text("#panel")
+    watched.assert_clean()
+
+
 def test_the_url_restores_the_view(watched: Watched, site: Site, context: Any) -> None:
     page = open_explorer(watched, site)
     settle(page, lambda: page.get_by_label("Explosions/Remote violence").check())
