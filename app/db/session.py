@@ -50,7 +50,13 @@ def create_db_engine(
 
 @contextmanager
 def read_session(engine: Engine) -> Iterator[Session]:
+    """A read: on PostgreSQL one snapshot for all its statements (REPEATABLE READ; a
+    read-only transaction there never fails to serialize), as SQLite's read transaction is,
+    so a record and the data version read beside it agree (``app.derived.at_one_version``)
+    however many writes land meanwhile."""
     with Session(engine, expire_on_commit=False) as session:
+        if engine.dialect.name == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         yield session
         # End a read with COMMIT, not the implicit ROLLBACK of close(): psycopg drops its
         # prepared statements on every rollback, so queries would be re-planned each time
