@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from app.drafts.dates import MONTHS
 from app.drafts.numbers import Quantity, quantity_at
 from app.drafts.text import Sentence, Token
 
@@ -308,6 +309,11 @@ _NOT_IN_NOUN_PHRASE: Final = frozenset(
 _CURRENCY: Final = frozenset(["rs", "rs.", "$", "usd", "us$", "€", "eur", "£", "rupees", "dollars"])
 
 
+# A number right after these is a date, an ordinal or an id (when over 31), not a count:
+# "May 32" is no date, but "incident 45" and "no. 302" are no count either.
+NOT_COUNTED_AFTER: Final = frozenset({*MONTHS, "no", "no.", "#", "incident", "since", "in", "of"})
+
+
 @dataclass
 class Figure:
     kind: str  # killed, wounded, displaced, or a measure's unit ("barrel bombs")
@@ -352,32 +358,7 @@ def _numbers(tokens: list[Token]) -> list[Quantity]:
             "-",
             "am",
             "pm",
-        } or (
-            before
-            in {
-                "january",
-                "february",
-                "march",
-                "april",
-                "may",
-                "june",
-                "july",
-                "august",
-                "september",
-                "october",
-                "november",
-                "december",
-                "no",
-                "no.",
-                "#",
-                "incident",
-                "since",
-                "in",
-                "of",
-            }
-            and q.value is not None
-            and q.value > 31
-        ):
+        } or (before in NOT_COUNTED_AFTER and q.value is not None and q.value > 31):
             i = q.end
             continue
         if (

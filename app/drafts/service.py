@@ -25,7 +25,7 @@ from app.core.normalize import normalize_name, normalized
 from app.db.session import read_session
 from app.drafts import actors as actor_rules
 from app.drafts import gazetteer
-from app.drafts.dates import DateMention, dates
+from app.drafts.dates import MONTHS, WEEKDAYS, DateMention, dates
 from app.drafts.event_types import TypeGuess, event_type
 from app.drafts.figures import Figure, figures
 from app.drafts.places import (
@@ -191,25 +191,8 @@ COMMON: Final = frozenset(
         "men",
         "women",
         "protesters",
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
+        *WEEKDAYS,
+        *MONTHS,
         "today",
         "yesterday",
         "week",
