@@ -35,7 +35,7 @@ from sqlalchemy.engine import make_url
 
 from app.auth import service as auth_service
 from app.config import Settings
-from app.db import migrate
+from app.db import dialect, migrate
 from app.db.session import create_db_engine
 from app.main import create_app
 from app.writer.transaction import write_session
@@ -224,6 +224,9 @@ def _migrated(url: str) -> None:
     engine = create_db_engine(url)
     try:
         migrate.upgrade(engine)
+        # What the app's first start does (an ANALYZE on a SQLite database never analysed),
+        # done once in the template rather than in every test's copy.
+        dialect.refresh_statistics(engine)
     finally:
         engine.dispose()
 
