@@ -1131,8 +1131,11 @@ def reconcile(
             if format is ReportFormat.csv:
                 from app.formats.csvfile import write_rows
 
-                header = [side_a, side_b, "score", "km", "days", "reasons"]
-                rows = ([m.a, m.b, m.score, m.km, m.days, "; ".join(m.reasons)] for m in matches)
+                header = [side_a, side_b, "confidence", "score", "km", "days", "reasons"]
+                rows = (
+                    [m.a, m.b, m.confidence, m.score, m.km, m.days, "; ".join(m.reasons)]
+                    for m in matches
+                )
                 for chunk in write_rows(itertools.chain([header], rows)):
                     out.write(chunk)
                 return
