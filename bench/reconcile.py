@@ -295,6 +295,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--no-cli", action="store_true", help="skip timing the CLI")
     parser.add_argument("--no-apply", action="store_true", help="skip timing the CLI's --apply")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="another checkout (say `git archive` of an older commit): its `conflictdb "
+        "reconcile` is timed on the same database, alternating with this tree's, three rounds",
+    )
     args = parser.parse_args(argv)
     say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
 
@@ -385,6 +391,24 @@ def main(argv: list[str] | None = None) -> int:
                     if label == "report":
                         reads += [read_sides(engine, command[4], command[5]) for _ in range(2)]
                 cli["read_seconds"] = round(sorted(reads)[1], 2)
+                if args.baseline_tree is not None:
+                    # A/B in one run: this tree's report and the baseline tree's, alternating.
+                    timings: dict[str, list[tuple[float, float]]] = {"this": [], "baseline": []}
+                    trees = {"this": ROOT, "baseline": args.baseline_tree.resolve()}
+                    for _ in range(3):
+                        for label, tree in trees.items():
+                            t0, cpu0 = time.perf_counter(), _child_cpu()
+                            subprocess.run(
+                                command,
+                                env={**env, "PYTHONPATH": str(tree)},
+                                check=True,
+                                cwd=tree,
+                            )
+                            timings[label].append((time.perf_counter() - t0, _child_cpu() - cpu0))
+                    for label, pairs in timings.items():
+                        cli[f"ab_{label}_seconds"] = round(sorted(w for w, _ in pairs)[1], 2)
+                        cli[f"ab_{label}_cpu_seconds"] = round(sorted(c for _, c in pairs)[1], 2)
+                    say(f"A/B: {timings}")
             engine.dispose()
         finally:
             if cluster is not None:
@@ -417,6 +441,12 @@ def main(argv: list[str] | None = None) -> int:
             f"({cli['report_cpu_seconds']} s CPU); reading the two sides alone, same run: "
             f"{cli['read_seconds']} s (ratio {cli['report_seconds'] / cli['read_seconds']:.2f})"
         )
+        if "ab_this_seconds" in cli:
+            print(
+                f"A/B, same run, medians of three alternating: this tree "
+                f"{cli['ab_this_seconds']} s ({cli['ab_this_cpu_seconds']} s CPU), baseline "
+                f"tree {cli['ab_baseline_seconds']} s ({cli['ab_baseline_cpu_seconds']} s CPU)"
+            )
         if "apply_seconds" in cli:
             print(f"with --apply: {cli['apply_seconds']} s ({cli['apply_cpu_seconds']} s CPU)")
     print(f"generated in {generate_s:.1f} s, loaded in {load_s:.1f} s")
