@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from app.incidents import matching
 from app.incidents.matching import DEFAULT_THRESHOLD, Record, Settings
 
@@ -119,3 +121,49 @@ def test_a_pair_is_proposed_only_when_it_stands_out_from_its_rivals() -> None:
     # Each record in at most one pair, whatever the threshold.
     low = matching.pair_up([record, rec(4, lat=35.02)], [rec(2, lat=35.01)], SETTINGS, 0.0)
     assert len(low) == 1
+
+
+# Wanted for real sources, not adopted: the subset rule (each side's extra actors neutral, the
+# penalty only when both name an actor the other lacks) took precision below 0.89 at 100,000
+# records of the fixed generator (bench/README.md, "Subset-aware actors"). Strict: the day a
+# rule passes them, drop the marks.
+SUBSET_GAP = pytest.mark.xfail(
+    strict=True, reason="subset-aware actors not adopted: bench/README.md, 'Subset-aware actors'"
+)
+
+
+@SUBSET_GAP
+def test_naming_fewer_actors_is_no_disagreement() -> None:
+    # An outlet names only the army; ACLED names the army and the rebels it fought.
+    outlet = rec(1, actors=("Syrian Army",))
+    acled = rec(2, actors=("Syrian Arab Army", "Jabhat al-Ridu"))
+    army = rec(2, actors=("Syrian Army", "Jabhat al-Ridu"))
+    (match,) = matching.ranked(outlet, [army], SETTINGS)
+    assert match.score > 0.9
+    assert any(
+        "event 2 names more actors: Jabhat al-Ridu (naming fewer is no disagreement)" in r
+        for r in match.reasons
+    ), match.reasons
+    # Either way round, and between two sides: the one candidate is proposed.
+    (back,) = matching.ranked(army, [outlet], SETTINGS)
+    assert back.log_odds == match.log_odds
+    assert pairs([outlet], [army]) == [(1, 2)]
+    # A name that is no namesake ("Syrian Arab Army" has a word "Syrian Army" lacks) is none.
+    (other,) = matching.ranked(outlet, [acled], SETTINGS)
+    assert other.score < 0.01
+
+
+@SUBSET_GAP
+def test_each_side_naming_an_actor_the_other_lacks_disagrees() -> None:
+    record = rec(1, actors=("Syria Army", "Jabhat al-Ridu"))
+    (disjoint,) = matching.ranked(record, [rec(2, actors=("Mali Army", "Liwa Buya"))], SETTINGS)
+    (one_each,) = matching.ranked(record, [rec(2, actors=("Syria Army", "Liwa Buya"))], SETTINGS)
+    (fewer,) = matching.ranked(record, [rec(2, actors=("Jabhat al-Ridu",))], SETTINGS)
+    assert disjoint.score < 0.01 and one_each.score < 0.01
+    assert "no actor in common" in disjoint.reasons
+    assert pairs([record], [rec(2, actors=("Mali Army", "Liwa Buya"))]) == []
+    # The penalty is the fitted one: a real conflict costs what it did before.
+    model = SETTINGS.model
+    assert one_each.log_odds == pytest.approx(
+        fewer.log_odds + model.actors_differ - model.all_actors
+    )
