@@ -1081,7 +1081,7 @@ def reconcile(
     threshold: float = typer.Option(
         matching.DEFAULT_THRESHOLD,
         "--threshold",
-        help="Propose (and with --apply, link) pairs scoring at least this (0-1).",
+        help="Propose (and with --apply, link) pairs of at least this confidence (0-1).",
     ),
     apply: bool = typer.Option(False, "--apply", help="Link the proposed pairs as incidents."),
     output: Path | None = typer.Option(
@@ -1098,7 +1098,7 @@ def reconcile(
     Pairs linked already are left out. With --apply the proposed pairs are linked (POST
     /v1/incidents's writer), in transactions of 500 pairs, as the command line's principal.
 
-    Example: conflictdb reconcile dataset:acled dataset:ucdp-ged --threshold 0.5 -o links.csv
+    Example: conflictdb reconcile dataset:acled dataset:ucdp-ged --threshold 0.8 -o links.csv
     """
     import orjson
 
@@ -1131,8 +1131,11 @@ def reconcile(
             if format is ReportFormat.csv:
                 from app.formats.csvfile import write_rows
 
-                header = [side_a, side_b, "score", "km", "days", "reasons"]
-                rows = ([m.a, m.b, m.score, m.km, m.days, "; ".join(m.reasons)] for m in matches)
+                header = [side_a, side_b, "confidence", "score", "km", "days", "reasons"]
+                rows = (
+                    [m.a, m.b, m.confidence, m.score, m.km, m.days, "; ".join(m.reasons)]
+                    for m in matches
+                )
                 for chunk in write_rows(itertools.chain([header], rows)):
                     out.write(chunk)
                 return

@@ -22,6 +22,7 @@ import argparse
 import hashlib
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from app.core.normalize import normalize_name
 from app.datasets.loader import few_collections
 from app.db import migrate
 from app.db.session import create_db_engine, read_session
-from app.incidents import matching
+from app.incidents import matching, repository
 from app.incidents import service as incident_service
 from bench import reconcile_data as data
 
@@ -251,6 +252,7 @@ def run_pair(
     threshold: float,
 ) -> dict[str, Any]:
     started = time.perf_counter()
+    cpu = time.process_time()
     with read_session(engine) as session:
         side_a = incident_service.side(session, label_a)
         side_b = incident_service.side(session, label_b)
@@ -258,12 +260,30 @@ def run_pair(
             session, side_a, side_b, matching.Settings(), threshold
         )
     seconds = time.perf_counter() - started
+    cpu_seconds = time.process_time() - cpu
     return {
         "sides": [label_a, label_b],
         "events": [count_a, count_b],
         "seconds": round(seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
         **score(records, event_keys, a, b, matches),
     }
+
+
+def read_sides(engine: Engine, label_a: str, label_b: str) -> float:
+    """Seconds to read the two sides' records as the command reads them, and nothing else: the
+    same run's reference for the command's time."""
+    started = time.perf_counter()
+    with read_session(engine) as session:
+        for label in (label_a, label_b):
+            s = incident_service.side(session, label)
+            repository.side_records(session, s.kind, s.ident)
+    return time.perf_counter() - started
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -274,6 +294,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgresql", action="store_true", help="a throwaway PostgreSQL 15")
     parser.add_argument("--json", type=Path, help="write every figure here")
     parser.add_argument("--no-cli", action="store_true", help="skip timing the CLI")
+    parser.add_argument("--no-apply", action="store_true", help="skip timing the CLI's --apply")
+    parser.add_argument(
+        "--baseline-tree",
+        type=Path,
+        help="another checkout (say `git archive` of an older commit): its `conflictdb "
+        "reconcile` is timed on the same database, alternating with this tree's, three rounds",
+    )
     args = parser.parse_args(argv)
     say = lambda msg: print(msg, file=sys.stderr, flush=True)  # noqa: E731
 
@@ -349,11 +376,39 @@ def main(argv: list[str] | None = None) -> int:
                     "-o",
                     f"{tmp}/links.csv",
                 ]
-                for label, extra in (("report", []), ("apply", ["--apply"])):
-                    t0 = time.perf_counter()
+                runs: list[tuple[str, list[str]]] = [("report", [])]
+                if not args.no_apply:
+                    runs.append(("apply", ["--apply"]))
+                # The reference, in the same run: reading the two sides alone (before and after
+                # the report, the median of three).
+                reads = [read_sides(engine, command[4], command[5])]
+                for label, extra in runs:
+                    t0, cpu0 = time.perf_counter(), _child_cpu()
                     subprocess.run(command + extra, env=env, check=True, cwd=ROOT)
                     cli[f"{label}_seconds"] = round(time.perf_counter() - t0, 2)
+                    cli[f"{label}_cpu_seconds"] = round(_child_cpu() - cpu0, 2)
                     say(f"conflictdb reconcile ({label}): {cli[f'{label}_seconds']} s")
+                    if label == "report":
+                        reads += [read_sides(engine, command[4], command[5]) for _ in range(2)]
+                cli["read_seconds"] = round(sorted(reads)[1], 2)
+                if args.baseline_tree is not None:
+                    # A/B in one run: this tree's report and the baseline tree's, alternating.
+                    timings: dict[str, list[tuple[float, float]]] = {"this": [], "baseline": []}
+                    trees = {"this": ROOT, "baseline": args.baseline_tree.resolve()}
+                    for _ in range(3):
+                        for label, tree in trees.items():
+                            t0, cpu0 = time.perf_counter(), _child_cpu()
+                            subprocess.run(
+                                command,
+                                env={**env, "PYTHONPATH": str(tree)},
+                                check=True,
+                                cwd=tree,
+                            )
+                            timings[label].append((time.perf_counter() - t0, _child_cpu() - cpu0))
+                    for label, pairs in timings.items():
+                        cli[f"ab_{label}_seconds"] = round(sorted(w for w, _ in pairs)[1], 2)
+                        cli[f"ab_{label}_cpu_seconds"] = round(sorted(c for _, c in pairs)[1], 2)
+                    say(f"A/B: {timings}")
             engine.dispose()
         finally:
             if cluster is not None:
@@ -372,18 +427,29 @@ def main(argv: list[str] | None = None) -> int:
         "pairs": results,
         "cli": cli,
     }
-    print("| sides | events | true links | proposed | precision | recall | seconds |")
-    print("|---|---|---|---|---|---|---|")
+    print("| sides | events | true links | proposed | precision | recall | seconds | CPU s |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in results:
         print(
             f"| {r['sides'][0]} ~ {r['sides'][1]} | {r['events'][0]:,} + {r['events'][1]:,} | "
             f"{r['true_links']:,} | {r['proposed']:,} | {r['precision']} | {r['recall']} | "
-            f"{r['seconds']} |"
+            f"{r['seconds']} | {r['cpu_seconds']} |"
         )
     if cli:
         print(
-            f"\n`conflictdb reconcile` (whole command): {cli['report_seconds']} s; with --apply: {cli['apply_seconds']} s"
+            f"\n`conflictdb reconcile` (whole command): {cli['report_seconds']} s "
+            f"({cli['report_cpu_seconds']} s CPU); reading the two sides alone, same run: "
+            f"{cli['read_seconds']} s (ratio {cli['report_seconds'] / cli['read_seconds']:.2f})"
         )
+        if "ab_this_seconds" in cli:
+            print(
+                f"A/B, same run, medians of three alternating: this tree "
+                f"{cli['ab_this_seconds']} s ({cli['ab_this_cpu_seconds']} s CPU), baseline "
+                f"tree {cli['ab_baseline_seconds']} s ({cli['ab_baseline_cpu_seconds']} s CPU)"
+            )
+        if "apply_seconds" in cli:
+            print(f"with --apply: {cli['apply_seconds']} s ({cli['apply_cpu_seconds']} s CPU)")
+    print(f"generated in {generate_s:.1f} s, loaded in {load_s:.1f} s")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2))
     return 0
