@@ -449,7 +449,9 @@ def fetch_rows(
     keys), as plain dicts (Core rows, no ORM objects)."""
     if after is not None:
         stmt = stmt.where(SORTS[sort].after(after))
-    result = session.execute(stmt.limit(limit))
+    # On the session's connection, not through Session.execute: the statement selects
+    # columns, not entities, and the ORM's result machinery cost ~10% of a page's CPU.
+    result = session.connection().execute(stmt.limit(limit))
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result]
 
