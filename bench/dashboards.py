@@ -1190,7 +1190,7 @@ class Systems:
     def run_ab(
         self, database: str, database_url: str, truth: Truth, db_pid: int | None, against: Path
     ) -> None:
-        """Q1 on our API at another commit (``--against``) and at this one, twice each,
+        """Q1 and Q4 on our API at another commit (``--against``) and at this one, twice each,
         alternating (so that a machine that gets busier part-way shows as a difference
         between the rounds, not between the commits); then this one with the access log off
         and with the shared rate-limit store, when it has those settings."""
@@ -1989,7 +1989,7 @@ def parse_args(argv: list[str] | None) -> Options:
     parser.add_argument(
         "--against",
         metavar="REV",
-        help="A/B of the request path: Q1 only, our API at git revision REV beside this "
+        help="A/B of the request path: Q1 and Q4 only, our API at git revision REV beside this "
         "working tree (twice each, alternating), in place of the other systems",
     )
     args = parser.parse_args(argv)
