@@ -11,11 +11,9 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from app.core.errors import problem_responses
-from app.db.session import ReadEngineDep, ReadSessionDep, read_session
+from app.db.session import ReadSessionDep
 from app.http import negotiation
 from app.stats import service
 from app.stats.schemas import (
@@ -107,24 +105,15 @@ def _use_rollups(request: Request) -> bool:
         **problem_responses(406, 422, 503),
     },
 )
-async def event_stats(
+def event_stats(
     request: Request,
-    engine: ReadEngineDep,
+    session: ReadSessionDep,
     q: Annotated[EventStatsQuery, known_terms(EventStatsQuery)],
 ) -> Response:
     fmt = negotiation.negotiate(q.format, request.headers.get("accept"), EVENT_MEDIA_TYPES)
-    # The read and the serialisation in one trip to the thread pool (a sync route with a
-    # session dependency took three: the session's set-up, the route and the session's end).
-    return await run_in_threadpool(
-        _event_stats, engine, q, fmt, _max_rows(request), _use_rollups(request)
+    stats = service.event_stats(
+        session, q, max_rows=_max_rows(request), use_rollups=_use_rollups(request)
     )
-
-
-def _event_stats(
-    engine: Engine, q: EventStatsQuery, fmt: str, max_rows: int, use_rollups: bool
-) -> Response:
-    with read_session(engine) as session:
-        stats = service.event_stats(session, q, max_rows=max_rows, use_rollups=use_rollups)
     if fmt == "csv":
         return Response(service.to_csv(stats), media_type=CSV_MEDIA_TYPE, headers=VARY)
     return OrjsonResponse(stats, headers=VARY)
