@@ -22,7 +22,6 @@ from app.auth.dependencies import (
     Principal,
     rate_limit_bucket,
     read_access,
-    read_check,
     reveals_protected,
     sees_protected,
 )
@@ -145,7 +144,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         private=settings.auth_reads,
         view_of=_view,
         is_private=_answers_curator,
-        version_in=derived.current_version,
     )
     # Inside the rate limiter (a read retried on the primary takes one token), outside the
     # caching middleware (whose ETag is the answering database's version).
@@ -194,7 +192,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(
             router,
-            dependencies=[Depends(read_check)],
+            dependencies=[Depends(read_access)],
             responses=problem_responses(400, 401, 403, 429),
         )
     app.include_router(health_router)
@@ -351,7 +349,7 @@ def _document_security(app: FastAPI, schema: dict[str, Any]) -> None:
         if not isinstance(route.original_route, APIRoute) or route.path not in schema["paths"]:
             continue
         scopes = sorted(_scopes(route.dependant))
-        if not scopes and any(d.call is read_check for d in route.dependant.dependencies):
+        if not scopes and any(d.call is read_access for d in route.dependant.dependencies):
             scopes = ["read"] if auth_reads else []
             if not auth_reads:
                 security: list[dict[str, list[str]]] = [{}, {"bearer": []}, {"apiKey": []}]

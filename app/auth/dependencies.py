@@ -11,7 +11,6 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy import Engine
-from starlette.concurrency import run_in_threadpool
 
 from app.auth import keys, repository
 from app.core import context
@@ -161,18 +160,6 @@ def read_access(request: Request) -> Principal:
     return authenticate(request, get_engine(request))
 
 
-async def read_check(request: Request) -> Principal:
-    """``read_access`` as the routes' dependency: a coroutine, so that FastAPI does not send it
-    to the thread pool; only a key to look up (not yet looked up for this request) goes
-    there. Without a credential, or with one already checked, there is no I/O to wait for."""
-    cached = getattr(request.state, "principal", None)
-    if cached is None and any(
-        name in _CREDENTIAL_HEADERS for name, _ in request.scope.get("headers", ())
-    ):
-        return await run_in_threadpool(read_access, request)
-    return read_access(request)
-
-
 def reveals_protected(principal: Principal) -> bool:
     """Whether answers to this principal show protected speakers' names: keys with the curate
     scope (write and admin have it) do; anonymous and read-scope clients see "a source"."""
@@ -185,7 +172,7 @@ def sees_protected(request: Request) -> bool:
     return reveals_protected(read_access(request))
 
 
-ReadAccess = Annotated[Principal, Depends(read_check)]
+ReadAccess = Annotated[Principal, Depends(read_access)]
 # Ingestion scripts post reports and create entities; curators edit, retract, merge and
 # delete (and link incidents and claims). A key with "write" has both.
 IngestAccess = Annotated[Principal, Depends(require("ingest"))]

@@ -36,12 +36,6 @@ class RequestContext:
     retry_on_primary: bool = False
     # The API key's visible prefix (cdb_1a2b3c4d) once authenticated, for the access log.
     key_prefix: str | None = None
-    # Set by the caching middleware when a collection's ETag can wait for the route's own
-    # read: the request's first read transaction (``app.db.session.read_session``) calls it
-    # with its session, before its queries, and keeps the version in ``snapshot_version``:
-    # the version the answer reflects, read in its own snapshot, with no read of its own.
-    version_at_read: Any = None
-    snapshot_version: int | None = None
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("conflictdb_request", default=None)

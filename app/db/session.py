@@ -57,11 +57,6 @@ def read_session(engine: Engine) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         if engine.dialect.name == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        ctx = context.current()
-        if ctx is not None and ctx.version_at_read is not None:
-            # The answer's ETag version (app.http.caching), read first in this snapshot.
-            read, ctx.version_at_read = ctx.version_at_read, None
-            ctx.snapshot_version = read(session)
         yield session
         # End a read with COMMIT, not the implicit ROLLBACK of close(): psycopg drops its
         # prepared statements on every rollback, so queries would be re-planned each time
@@ -92,16 +87,6 @@ def get_read_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-# The dependencies are coroutines: they do no I/O, and FastAPI runs a plain function in the
-# thread pool (a hop each, ~0.1 ms of a page's CPU).
-async def _engine(request: Request) -> Engine:
-    return get_engine(request)
-
-
-async def _read_engine(request: Request) -> Engine:
-    return get_read_engine(request)
-
-
-EngineDep = Annotated[Engine, Depends(_engine)]
-ReadEngineDep = Annotated[Engine, Depends(_read_engine)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
 ReadSessionDep = Annotated[Session, Depends(get_read_session)]

@@ -32,7 +32,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import context
 from app.core.errors import ProblemError
 
 log = logging.getLogger(__name__)
@@ -53,10 +52,6 @@ COLLECTION_PATHS = frozenset(
     }
 )
 COLLECTION_PREFIXES = ("/v1/stats/",)
-# The collections whose routes read through ``app.db.session.read_session`` (every statement
-# of the answer, a stream's first page included): their ETag's version is read there.
-DEFERRED_PATHS = frozenset({"/v1/events"})
-DEFERRED_PREFIXES = ("/v1/stats/",)
 # Answers kept in memory (when ``stats_cache_size`` > 0): dashboards ask the same aggregates
 # again and again, and they are small.
 CACHED_PREFIXES = ("/v1/stats/",)
@@ -179,17 +174,14 @@ class CachingMiddleware:
         read_version: Callable[[Request], int],
         may_read: Callable[[Request], object],
         view_of: Callable[[Request], str] = lambda _request: "",
-        version_in: Callable[[Any], int] | None = None,
     ) -> None:
         """``read_version``: the data version of the database answering the request, read on
         its own (``app.http.routing.version_reader``); ``may_read``: the routes' own read
         check (raising a problem when the request may not read); ``view_of``: what the
-        request's credential lets it see beyond the public answer ("" for the public);
-        ``version_in``: the data version read in a read session (given it), for the ETags
-        that wait for the route's own read (``_deferred``). All are given by the app factory,
-        so this layer knows neither the derived state nor authentication."""
+        request's credential lets it see beyond the public answer ("" for the public). All
+        are given by the app factory, so this layer knows neither the derived state nor
+        authentication."""
         self.app = app
-        self.version_in = version_in
         self.read_version = read_version
         self.may_read = may_read
         self.view_of = view_of
@@ -200,9 +192,6 @@ class CachingMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or not covered(scope["path"]):
             await self.app(scope, receive, send)
-            return
-        if self._may_defer(scope):
-            await self._deferred(scope, receive, send)
             return
         plan = await run_in_threadpool(self._plan, Request(scope))
         if plan is None:
@@ -220,52 +209,6 @@ class CachingMiddleware:
             await send({"type": "http.response.body", "body": plan.cached.body})
             return
         await self.app(scope, receive, self._sender(send, plan))
-
-    def _may_defer(self, scope: Scope) -> bool:
-        """Whether the version can wait for the route's read: nothing is decided before the
-        route runs (no tag to compare, no cached answer to look up), and the route reads
-        through ``read_session`` (the paths in DEFERRED_PATHS)."""
-        if self.version_in is None or context.current() is None:
-            return False
-        path = scope["path"]
-        if path not in DEFERRED_PATHS and not path.startswith(DEFERRED_PREFIXES):
-            return False
-        if self.stats_cache is not None and path.startswith(CACHED_PREFIXES):
-            return False
-        return not any(name == b"if-none-match" for name, _ in scope.get("headers", ()))
-
-    async def _deferred(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Run the route, its first read transaction reading the data version first
-        (``RequestContext.version_at_read``), in its own snapshot: the tag names exactly the
-        version the body reflects (its first read's; a stream's later pages may be newer,
-        which a weak tag allows), at the cost of one statement in a transaction the route
-        opens anyway, instead of a read of its own and a trip to the thread pool before it.
-        """
-        ctx = context.current()
-        assert ctx is not None and self.version_in is not None
-        ctx.snapshot_version = None
-        ctx.version_at_read = self.version_in
-
-        async def sender(message: Message) -> None:
-            if message["type"] == "http.response.start" and message["status"] == 200:
-                ctx.version_at_read = None
-                version = ctx.snapshot_version
-                if version is not None:
-                    ctx.data_version = version
-                    request = Request(scope)
-                    query = scope.get("query_string", b"")
-                    accept = request.headers.get("accept", "")
-                    tag = make_etag(
-                        version, self.salt, scope["path"], query, accept, self.view_of(request)
-                    )
-                    headers = self._headers(_Plan(version, tag), list(message.get("headers", [])))
-                    message = {**message, "headers": headers}
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sender)
-        finally:
-            ctx.version_at_read = None
 
     def _plan(self, request: Request) -> _Plan | None:
         """The data version and what it allows: a 304, a cached answer, or running the route.
@@ -438,7 +381,6 @@ def install(
     private: bool = False,
     view_of: Callable[[Request], str] = lambda _request: "",
     is_private: Callable[[Scope], bool] | None = None,
-    version_in: Callable[[Any], int] | None = None,
 ) -> None:
     """Add the middleware; ``app.state.stats_cache`` is the stats cache (None when off).
     ``private`` (reads need a key): every answer is marked private to its key; otherwise
@@ -453,7 +395,6 @@ def install(
         read_version=read_version,
         may_read=may_read,
         view_of=view_of,
-        version_in=version_in,
     )
     if private or is_private is not None:
         app.add_middleware(PrivateAnswersMiddleware, always=private, is_private=is_private)
