@@ -326,15 +326,6 @@ def aggregate(
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def count_groups(session: Session, rows: Select[Any], *, dims: Sequence[str], limit: int) -> int:
-    """How many distinct groups a source's rows fall in, counting at most ``limit``."""
-    sub = rows.subquery("rows")
-    distinct = select(*(sub.c[n] for n in group_columns(dims))).distinct().limit(limit)
-    return int(
-        session.execute(select(func.count()).select_from(distinct.subquery("groups"))).scalar_one()
-    )
-
-
 def date_range(
     session: Session, rows: Select[Any], *, end: str = "day"
 ) -> tuple[date | None, date | None]:

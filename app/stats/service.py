@@ -240,18 +240,18 @@ def event_stats(
                 raise _too_many(max_rows, n)
             starts = bucket_starts(low, high, interval)
 
+    most_groups: int | None = None
     if dims and starts:
         # Every group that appears gets every bucket (or, with a top N, N groups a bucket at
-        # most): check the product before aggregating.
+        # most): the product must fit. A top N is checked here; the groups are counted in the
+        # aggregate's own rows below (one pass over the source, not a count and then the
+        # aggregate: at most max_rows + 1 rows are fetched, and more than that already
+        # means more groups than fit, since each group has a row in at least one bucket).
         most_groups = max_rows // len(starts)
         if top is not None and top > most_groups:
             raise _too_many(max_rows, top * len(starts))
-        if top is None:
-            groups = repository.count_groups(
-                session, source(None, dims, ()), dims=dims, limit=most_groups + 1
-            )
-            if groups > most_groups:
-                raise _too_many(max_rows)
+        if top is not None:
+            most_groups = None
 
     rows: list[dict[str, Any]] = []
     if starts != [] and q.spread:
@@ -266,13 +266,21 @@ def event_stats(
             interval=interval,
             dims=dims,
             metrics=metrics,
-            # Without zero-filling the rows are the answer: fetching one more tells.
-            limit=max_rows + 1 if starts is None else None,
+            # Without zero-filling the rows are the answer: fetching one more tells. With
+            # groups to count (above), more rows than the answer may hold tell too.
+            limit=max_rows + 1 if starts is None or most_groups is not None else None,
             order=order,
             top=top,
         )
         if starts is None and len(rows) > max_rows:
             raise _too_many(max_rows)
+        if most_groups is not None:
+            names = repository.group_columns(dims)
+            if (
+                len(rows) > max_rows
+                or len({tuple(r[n] for n in names) for r in rows}) > most_groups
+            ):
+                raise _too_many(max_rows)
     if starts:
         rows = _zero_filled(rows, starts, dims, metrics, groups_everywhere=top is None)
     _round_means(rows, metrics)
