@@ -23,7 +23,6 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -59,38 +58,9 @@ def engine_kwargs(
         "pool_size": pool_size,
         "max_overflow": pool_size,
         "pool_timeout": pool_timeout_s,
-        # Pinged on checkout only after PING_AFTER_IDLE_S idle (``_ping_when_idle``), not
-        # every time: a ping is a round trip, and a busy server checks out a connection per
-        # request.
-        "pool_pre_ping": False,
+        "pool_pre_ping": True,
         "connect_args": connect_args,
     }
-
-
-# A pooled PostgreSQL connection idle longer than this is pinged before it is handed out (a
-# restarted server, a failover, a proxy that dropped it). One used more recently is not: if it
-# died meanwhile, the request that gets it fails as a 503 (app.http.problems) and SQLAlchemy
-# drops the whole pool, so the next requests reconnect.
-PING_AFTER_IDLE_S = 5.0
-_RETURNED_AT = "conflictdb_returned_at"
-
-
-def _ping_when_idle(engine: Engine) -> None:
-    @event.listens_for(engine, "checkin")
-    def _returned(_dbapi_connection: Any, record: Any) -> None:
-        if record is not None:
-            record.info[_RETURNED_AT] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
-        returned = record.info.get(_RETURNED_AT)
-        if returned is not None and time.monotonic() - returned < PING_AFTER_IDLE_S:
-            return
-        try:
-            engine.dialect.do_ping(dbapi_connection)
-        except Exception as error:
-            # The pool drops the connection and checks out another (a fresh one, if need be).
-            raise DisconnectionError("the pooled connection did not answer a ping") from error
 
 
 _SQLITE_WRITE_LOCKS: dict[str, threading.RLock] = {}
@@ -158,7 +128,6 @@ def install(engine: Engine, *, busy_timeout_ms: int, read_timeout_ms: int = 0) -
     handler that interrupts the statement.
     """
     if engine.dialect.name != "sqlite":
-        _ping_when_idle(engine)
         if read_timeout_ms > 0:
 
             @event.listens_for(engine, "begin")
