@@ -374,8 +374,7 @@ def _write_report(
     # and in one global order, so
     # racing reports cannot both create an actor (PostgreSQL) nor deadlock on each other's
     # names (locks taken as resolution reaches them, in report order, did).
-    for norm, country in sorted(_described_actors(report)):
-        dialect.lock_name(session, "actor", norm, country)
+    dialect.lock_names(session, "actor", _described_actors(report))
     vocab = _vocabulary(session)
     outlet_id = _resolve_outlet(session, report.article.outlet, vocab)
 
