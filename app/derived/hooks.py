@@ -126,7 +126,16 @@ def finish(session: Session, state: State) -> int:
         ids = sorted(state.reindex)
         # Events created in this transaction have no document to drop yet.
         stale = [i for i in ids if state.events.get(i) != "created"]
-        search.replace(session, stale, search.documents(session, ids, summaries=summaries))
+        # Those whose text the writer handed over are not read back (unless rolled back to a
+        # savepoint since: then they are not among the events read above).
+        known = {
+            i: parts
+            for i, parts in state.search_texts.items()
+            if i in state.reindex and i in summaries
+        }
+        docs = search.documents(session, [i for i in ids if i not in known], summaries=summaries)
+        docs.update(search.document_of(known))
+        search.replace(session, stale, docs)
     return int(version)
 
 

@@ -78,7 +78,10 @@ def create_article(session: Session, article: NewArticle) -> int:
 def create_articles(session: Session, articles: Sequence[NewArticle]) -> list[int]:
     """Insert articles in one executemany; their ids in the order given."""
     now = utcnow()
-    return insert_returning_ids(session, Article, [_article_row(a, now) for a in articles])
+    ids = insert_returning_ids(session, Article, [_article_row(a, now) for a in articles])
+    # The search text of events created from them in this transaction is known already.
+    derived.texts_written(session, titles=zip(ids, (a.title for a in articles), strict=True))
+    return ids
 
 
 def update_article(
@@ -97,6 +100,7 @@ def update_article(
         values["content_sha256"] = sha256_text(values["body"]) if values["body"] else None
     version, changes = edit(session, Article, article_id, expected_version, values)
     if "title" in changes:
+        derived.forget_texts(session, articles=[article_id])
         derived.reindex(session, derived.events_citing_articles(session, [article_id]))
     if {"published_date", "outlet_id"} & set(changes):
         # The events it reports: when they were first reported, from how many outlets, and
@@ -183,7 +187,7 @@ def delete_article(
 
 def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
     now = utcnow()
-    return insert_returning_ids(
+    ids = insert_returning_ids(
         session,
         Quote,
         [
@@ -203,6 +207,8 @@ def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
             for q in quotes
         ],
     )
+    derived.texts_written(session, quotes=zip(ids, (q.text for q in quotes), strict=True))
+    return ids
 
 
 def update_quote(
@@ -215,6 +221,7 @@ def update_quote(
 ) -> int:
     version, changes = edit(session, Quote, quote_id, expected_version, values)
     if "text" in changes:
+        derived.forget_texts(session, quotes=[quote_id])
         derived.reindex(session, derived.events_citing_quote(session, quote_id))
     if "speaker_protected" in changes:
         # Who may read the speaker's name changed: the events citing the quote show it (or
