@@ -385,7 +385,10 @@ def actor_candidates(
     """
     params = {"norm": name_norm, "country": country, "kind": kind}
     stmt = _candidates_stmt(country is not None, kind is not None, names=False)
-    return cast(list[ActorCandidate], [dict(r) for r in session.execute(stmt, params).mappings()])
+    return cast(
+        list[ActorCandidate],
+        [dict(r) for r in session.connection().execute(stmt, params).mappings()],
+    )
 
 
 def actor_candidates_with_names(
@@ -396,7 +399,7 @@ def actor_candidates_with_names(
     params = {"norm": name_norm, "country": country, "kind": kind}
     stmt = _candidates_stmt(country is not None, kind is not None, names=True)
     found: dict[int, tuple[ActorCandidate, set[str]]] = {}
-    for r in session.execute(stmt, params):
+    for r in session.connection().execute(stmt, params):
         if r.id not in found:
             found[r.id] = (
                 {"id": r.id, "name": r.name, "kind": r.kind, "country": r.country},

@@ -331,7 +331,10 @@ def place_candidates(
     """
     params = {"norm": name_norm, "within": within, "country": country, "kind": kind}
     stmt = _candidates_stmt(within is not None, country is not None, kind is not None, False)
-    return cast(list[PlaceCandidate], [dict(r) for r in session.execute(stmt, params).mappings()])
+    return cast(
+        list[PlaceCandidate],
+        [dict(r) for r in session.connection().execute(stmt, params).mappings()],
+    )
 
 
 def place_candidates_with_names(
@@ -341,7 +344,7 @@ def place_candidates_with_names(
     params = {"norm": name_norm, "within": within, "country": country, "kind": kind}
     stmt = _candidates_stmt(within is not None, country is not None, kind is not None, True)
     found: dict[int, tuple[PlaceCandidate, set[str]]] = {}
-    for r in session.execute(stmt, params):
+    for r in session.connection().execute(stmt, params):
         if r.id not in found:
             candidate: PlaceCandidate = {
                 "id": r.id,

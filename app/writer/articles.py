@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import derived
 from app.core.normalize import normalize_url, sha256_text
 from app.db.base import utcnow
-from app.db.bulk import insert_returning_ids
+from app.db.bulk import insert_returning_ids, insert_rows
 from app.models import Article, Claim, Event, EventSource, EventSourceQuote, Quote, Report
 from app.writer import evidence
 from app.writer.revisions import audit, event_evidence, evidence_changes, record_revisions
@@ -292,11 +292,15 @@ def delete_quote(
 def record_report(
     session: Session, article_id: int, payload_sha256: str, response: dict[str, Any]
 ) -> None:
-    session.execute(
-        insert(Report).values(
-            article_id=article_id,
-            payload_sha256=payload_sha256,
-            response=response,
-            created_at=utcnow(),
-        )
+    insert_rows(
+        session,
+        Report,
+        [
+            {
+                "article_id": article_id,
+                "payload_sha256": payload_sha256,
+                "response": response,
+                "created_at": utcnow(),
+            }
+        ],
     )
