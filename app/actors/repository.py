@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any, NamedTuple, TypedDict, cast
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from app.actors.schemas import ActorFilter
@@ -382,18 +383,54 @@ def actor_candidates(
 
     Merged actors are never matched: their names moved to the actor they were merged into.
     """
-    stmt = (
+    params = {"norm": name_norm, "country": country, "kind": kind}
+    stmt = _candidates_stmt(country is not None, kind is not None, names=False)
+    return cast(
+        list[ActorCandidate],
+        [dict(r) for r in session.connection().execute(stmt, params).mappings()],
+    )
+
+
+def actor_candidates_with_names(
+    session: Session, name_norm: str, country: str | None, kind: str | None
+) -> list[tuple[ActorCandidate, set[str]]]:
+    """``actor_candidates``, each with all its normalised names, in one statement (a report
+    that matches an actor adds the aliases it gives that the actor lacks)."""
+    params = {"norm": name_norm, "country": country, "kind": kind}
+    stmt = _candidates_stmt(country is not None, kind is not None, names=True)
+    found: dict[int, tuple[ActorCandidate, set[str]]] = {}
+    for r in session.connection().execute(stmt, params):
+        if r.id not in found:
+            found[r.id] = (
+                {"id": r.id, "name": r.name, "kind": r.kind, "country": r.country},
+                set(),
+            )
+        found[r.id][1].add(r.other_norm)
+    return list(found.values())
+
+
+@functools.cache
+def _candidates_stmt(by_country: bool, by_kind: bool, *, names: bool) -> Select[*tuple[Any, ...]]:
+    # Built once per shape, values bound at execution: a report matches several actors, and
+    # building the statement cost more than running it.
+    stmt: Select[*tuple[Any, ...]] = (
         select(Actor.id, Actor.name, Actor.kind, Actor.country)
         .join(ActorAlias, ActorAlias.actor_id == Actor.id)
-        .where(ActorAlias.name_norm == name_norm, Actor.merged_into_id.is_(None))
-        .distinct()
+        .where(ActorAlias.name_norm == bindparam("norm"), Actor.merged_into_id.is_(None))
         .order_by(Actor.id)
     )
-    if country is not None:
-        stmt = stmt.where(Actor.country == country)
-    if kind is not None:
-        stmt = stmt.where(Actor.kind == kind)
-    return cast(list[ActorCandidate], [dict(r) for r in session.execute(stmt).mappings()])
+    if names:
+        other = aliased(ActorAlias)
+        stmt = stmt.join(other, other.actor_id == Actor.id).add_columns(
+            other.name_norm.label("other_norm")
+        )
+    else:
+        stmt = stmt.distinct()
+    if by_country:
+        stmt = stmt.where(Actor.country == bindparam("country"))
+    if by_kind:
+        stmt = stmt.where(Actor.kind == bindparam("kind"))
+    return stmt
 
 
 def actor_alias_norms(session: Session, actor_id: int) -> list[str]:

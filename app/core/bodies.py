@@ -132,16 +132,25 @@ MAX_JSON_DEPTH = 64
 _STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in _DEPTH_STEP)
+# A JSON number that may be an integer written as a float: a fraction of zeros ("2.0") or an
+# exponent ("1e3", "1.5e3"); "33.51" is not one ("true" has no digit before its "e").
+_INTEGRAL_FLOAT = re.compile(rb"[0-9]\.0+(?![0-9])|[0-9][eE]")
 
 
 def json_depth(raw: bytes) -> int:
     """How deep the arrays and objects of ``raw`` nest (strings skipped), without parsing it."""
-    brackets = _STRINGS.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    return _depth_outside_strings(_STRINGS.sub(b"", raw))
+
+
+def _depth_outside_strings(bare: bytes) -> int:
+    brackets = bare.translate(None, _NOT_BRACKETS)
     return max(itertools.accumulate(_DEPTH_STEP[c] for c in brackets), default=0)
 
 
 def validate_json(model: type[M], raw: bytes) -> M:
-    depth = json_depth(raw)
+    # The document without its strings: what its nesting and its numbers are read from.
+    bare = _STRINGS.sub(b"", raw)
+    depth = _depth_outside_strings(bare)
     if depth > MAX_JSON_DEPTH:
         raise ValidationProblem(
             f"The body nests {depth} levels deep; at most {MAX_JSON_DEPTH} are taken.",
@@ -149,7 +158,9 @@ def validate_json(model: type[M], raw: bytes) -> M:
         )
     # Only a body with a float that is an integer is rewritten; any other goes to pydantic's
     # parser as sent (which reports malformed JSON, lone surrogates, huge integers itself).
-    if b"." in raw or b"e" in raw or b"E" in raw:
+    # (Looked for outside strings: a report's text is full of full stops, and its other
+    # floats, coordinates mostly, have fractions.)
+    if _INTEGRAL_FLOAT.search(bare):
         try:
             value, changed = _integral_floats_as_ints(orjson.loads(raw))
             if changed:

@@ -95,12 +95,16 @@ DATE_PRECISION = Term("date_precision", "date precision", "unknown_date_precisio
 INTERACTION = Term("interaction_code", "interaction code", "unknown_interaction")
 
 
+# One scan in C, not a Python loop over the characters of every string of every body.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _storable(value: str) -> str:
     # PostgreSQL cannot store NUL and UTF-8 cannot encode lone surrogates: refuse both up
     # front so the two databases behave the same.
     if "\x00" in value:
         raise ValueError("NUL characters are not allowed")
-    if any("\ud800" <= ch <= "\udfff" for ch in value):
+    if not value.isascii() and _SURROGATE.search(value):
         raise ValueError("lone surrogate code points are not allowed")
     return value
 

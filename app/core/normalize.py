@@ -48,8 +48,11 @@ _HYPHENS = "-‐‑‒–—―_"
 _WORD_SPLIT = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
-    """A matching key for an actor, place or outlet name."""
+    """A matching key for an actor, place or outlet name.
+
+    Cached: reports and imports name the same actors and places over and over."""
     # Compatibility-decompose first ("𝕊" -> "S"), then fold case, so the result is lower case.
     text = unicodedata.normalize("NFKD", name).casefold()
     text = unicodedata.normalize("NFKD", text)

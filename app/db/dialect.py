@@ -7,7 +7,7 @@ import math
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -314,15 +314,42 @@ def lock_name(session: Session, namespace: str, *parts: str | None) -> None:
     writer wait for the first to commit; its lookup then sees the new row. SQLite needs nothing:
     write transactions already hold the database's single write lock from BEGIN IMMEDIATE.
     """
+    lock_names(session, namespace, [parts])
+
+
+def lock_names(session: Session, namespace: str, names: Iterable[Sequence[str | None]]) -> None:
+    """``lock_name`` for each of ``names``, in one statement: the locks are taken in the
+    order of their keys, whatever order the names come in, so two writers locking
+    overlapping sets cannot deadlock on each other."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(
-        "\x1f".join([namespace, *(p or "" for p in parts)]).encode(), digest_size=8
-    ).digest()
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(:key)"),
-        {"key": int.from_bytes(digest, "big", signed=True)},
+    keys = sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(
+                    "\x1f".join([namespace, *(p or "" for p in parts)]).encode(), digest_size=8
+                ).digest(),
+                "big",
+                signed=True,
+            )
+            for parts in names
+        }
     )
+    if not keys:
+        return
+    if len(keys) == 1:
+        session.execute(_LOCK_ONE, {"key": keys[0]})
+    else:
+        # unnest() yields the sorted keys in order; ORDER BY says so (volatile functions in
+        # the select list run after the sort).
+        session.execute(_LOCK_MANY, {"keys": keys})
+
+
+_LOCK_ONE = text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK_MANY = text(
+    "SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) "
+    "WITH ORDINALITY AS wanted (k, n) ORDER BY n"
+)
 
 
 class _StartsWith(FunctionElement[bool]):

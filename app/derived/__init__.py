@@ -17,11 +17,14 @@ from app.derived.marks import (
     events_citing_articles,
     events_citing_quote,
     events_in_places,
+    forget_texts,
     interaction_known,
     mark_dirty,
     places_located,
     places_moved,
     reindex,
+    search_texts_known,
+    texts_written,
 )
 from app.derived.version import at_one_version, current_version, read_version
 
@@ -33,10 +36,13 @@ __all__ = [
     "events_citing_articles",
     "events_citing_quote",
     "events_in_places",
+    "forget_texts",
     "interaction_known",
     "mark_dirty",
     "places_located",
     "places_moved",
     "read_version",
     "reindex",
+    "search_texts_known",
+    "texts_written",
 ]

@@ -18,7 +18,7 @@ that sees version v sees every change numbered below v: the change feed cannot s
 
 from __future__ import annotations
 
-from sqlalchemy import delete, event, select, text, update
+from sqlalchemy import bindparam, delete, event, select, text, update
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from app.core import context
@@ -86,12 +86,7 @@ def _after_transaction_end(session: Session, transaction: SessionTransaction) ->
 def finish(session: Session, state: State) -> int:
     """Advance the data version and bring the derived state of the marked events up to date."""
     now = utcnow()
-    version = session.execute(
-        update(DataVersion)
-        .where(DataVersion.id == 1)
-        .values(version=DataVersion.version + 1, changed_at=now)
-        .returning(DataVersion.version)
-    ).scalar_one()
+    version = session.connection().execute(_ADVANCE, {"now": now}).scalar_one()
     summaries: dict[int, str | None] = {}
     if state.places or state.located:
         points.reconcile(session, state.places, state.located)
@@ -126,8 +121,26 @@ def finish(session: Session, state: State) -> int:
         ids = sorted(state.reindex)
         # Events created in this transaction have no document to drop yet.
         stale = [i for i in ids if state.events.get(i) != "created"]
-        search.replace(session, stale, search.documents(session, ids, summaries=summaries))
+        # Those whose text the writer handed over are not read back (unless rolled back to a
+        # savepoint since: then they are not among the events read above).
+        known = {
+            i: parts
+            for i, parts in state.search_texts.items()
+            if i in state.reindex and i in summaries
+        }
+        docs = search.documents(session, [i for i in ids if i not in known], summaries=summaries)
+        docs.update(search.document_of(known))
+        search.replace(session, stale, docs)
     return int(version)
+
+
+# Built once, run as Core on the session's connection: every write's commit runs it.
+_ADVANCE = (
+    update(DataVersion)
+    .where(DataVersion.id == 1)
+    .values(version=DataVersion.version + 1, changed_at=bindparam("now"))
+    .returning(DataVersion.version)
+)
 
 
 def _action(marked: str, status: str) -> str:

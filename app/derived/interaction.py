@@ -22,13 +22,17 @@ def kinds(session: Session, actor_ids: Iterable[int]) -> dict[int, tuple[str, in
     """Each actor's kind and ACLED category."""
     out: dict[int, tuple[str, int | None]] = {}
     for chunk in chunks(sorted(set(actor_ids))):
-        for actor_id, kind, inter in session.execute(
-            select(Actor.id, Actor.kind, ActorKind.acled_inter)
-            .join(ActorKind, ActorKind.name == Actor.kind)
-            .where(Actor.id.in_(chunk))
-        ):
+        for actor_id, kind, inter in session.connection().execute(_KINDS, {"ids": chunk}):
             out[actor_id] = (kind, inter)
     return out
+
+
+# Built once (every new event needs it), run as Core on the session's connection.
+_KINDS = (
+    select(Actor.id, Actor.kind, ActorKind.acled_inter)
+    .join(ActorKind, ActorKind.name == Actor.kind)
+    .where(Actor.id.in_(bindparam("ids", expanding=True)))
+)
 
 
 def of_sides(side_a: Side, side_b: Side) -> str | None:

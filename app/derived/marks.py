@@ -6,7 +6,7 @@ marks the session dirty by itself (a listener on the session's statements, ``hoo
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -46,6 +46,13 @@ class State:
     # Events whose interaction the writer set from their actors as it created them, and
     # that nothing changed since: the commit need not derive it again.
     interaction_known: set[int] = field(default_factory=set)
+    # The search text of events created in this transaction, given by the writer from what it
+    # wrote (their summary, their articles' titles, their quotes), and that nothing changed
+    # since: the commit need not read it back.
+    search_texts: dict[int, list[str]] = field(default_factory=dict)
+    # The titles of articles and the texts of quotes written in this transaction, by id.
+    titles: dict[int, str | None] = field(default_factory=dict)
+    quotes: dict[int, str] = field(default_factory=dict)
 
 
 def _state(session: Session) -> State:
@@ -66,8 +73,12 @@ def events_changed(session: Session, event_ids: Iterable[int], action: str = "up
         if current is None or _ORDER[action] < _ORDER[current]:
             state.events[event_id] = action
     state.reindex.update(state.events)
-    if action != "created" and state.interaction_known:
-        state.interaction_known.difference_update(ids)
+    if action != "created":
+        if state.interaction_known:
+            state.interaction_known.difference_update(ids)
+        if state.search_texts:
+            for event_id in ids:
+                state.search_texts.pop(event_id, None)
 
 
 def interaction_known(session: Session, event_ids: Iterable[int]) -> None:
@@ -79,7 +90,59 @@ def reindex(session: Session, event_ids: Iterable[int]) -> None:
     """Events whose search text changed though they did not (an article's title edited)."""
     state = _state(session)
     state.dirty = True
-    state.reindex.update(event_ids)
+    ids = set(event_ids)
+    state.reindex.update(ids)
+    for event_id in ids & state.search_texts.keys():
+        del state.search_texts[event_id]
+
+
+def texts_written(
+    session: Session,
+    *,
+    titles: Iterable[tuple[int, str | None]] = (),
+    quotes: Iterable[tuple[int, str]] = (),
+) -> None:
+    """Articles' titles and quotes' texts just written (by id): what the search text of
+    events created from them in this transaction is made of (``search_texts_known``)."""
+    state = _state(session)
+    state.titles.update(titles)
+    state.quotes.update(quotes)
+
+
+def forget_texts(
+    session: Session, *, articles: Iterable[int] = (), quotes: Iterable[int] = ()
+) -> None:
+    """Titles or quotes edited after they were written in this transaction: events created
+    from them from now on read their search text back at commit."""
+    state = _state(session)
+    for article_id in articles:
+        state.titles.pop(article_id, None)
+    for quote_id in quotes:
+        state.quotes.pop(quote_id, None)
+
+
+def search_texts_known(
+    session: Session, events: Iterable[tuple[int, str | None, Sequence[tuple[int, Sequence[int]]]]]
+) -> None:
+    """Events just created, each as (id, summary, [(article id, quote ids) per source]): the
+    ones whose every article and quote was written in this transaction get their search text
+    from memory at commit, in the order ``app.derived.search.documents`` reads it (summary,
+    titles by article id, quotes by quote id)."""
+    state = _state(session)
+    if not state.titles:
+        return
+    for event_id, summary, sources in events:
+        articles = sorted(article_id for article_id, _ in sources)
+        quote_ids = sorted(q for _, ids in sources for q in dict.fromkeys(ids))
+        if not all(a in state.titles for a in articles) or not all(
+            q in state.quotes for q in quote_ids
+        ):
+            continue
+        state.search_texts[event_id] = [
+            summary or "",
+            *(state.titles[a] or "" for a in articles),
+            *(state.quotes[q] for q in quote_ids),
+        ]
 
 
 def places_moved(session: Session, place_ids: Iterable[int]) -> None:

@@ -38,12 +38,21 @@ def events(session: Session, ids: list[int]) -> list[Any]:
     """The events among ``ids`` that exist, whatever their status, with their place's country."""
     rows: list[Any] = []
     for chunk in chunks(ids):
-        rows += session.execute(
-            select(*_EVENT_COLUMNS)
-            .outerjoin(Place, Place.id == Event.place_id)
-            .where(Event.id.in_(chunk))
-        ).all()
+        rows += session.connection().execute(_EVENTS, {"ids": chunk}).all()
     return rows
+
+
+# Built once (every commit runs them), run as Core on the session's connection.
+_EVENTS = (
+    select(*_EVENT_COLUMNS)
+    .outerjoin(Place, Place.id == Event.place_id)
+    .where(Event.id.in_(bindparam("ids", expanding=True)))
+)
+_ADMIN1 = (
+    select(PlaceAncestor.place_id, PlaceAncestor.ancestor_id, PlaceAncestor.depth)
+    .join(Place, Place.id == PlaceAncestor.ancestor_id)
+    .where(PlaceAncestor.place_id.in_(bindparam("ids", expanding=True)), Place.kind == "admin1")
+)
 
 
 RollupKey = tuple[date, str, int, str, str]
@@ -54,11 +63,7 @@ def _admin1_of(session: Session, place_ids: set[int]) -> dict[int, int]:
     """Each place's nearest ancestor of kind 'admin1' (itself if it is one)."""
     found: dict[int, tuple[int, int]] = {}
     for chunk in chunks(sorted(place_ids)):
-        for place_id, ancestor_id, depth in session.execute(
-            select(PlaceAncestor.place_id, PlaceAncestor.ancestor_id, PlaceAncestor.depth)
-            .join(Place, Place.id == PlaceAncestor.ancestor_id)
-            .where(PlaceAncestor.place_id.in_(chunk), Place.kind == "admin1")
-        ):
+        for place_id, ancestor_id, depth in session.connection().execute(_ADMIN1, {"ids": chunk}):
             if place_id not in found or depth < found[place_id][1]:
                 found[place_id] = (ancestor_id, depth)
     return {place_id: ancestor for place_id, (ancestor, _) in found.items()}

@@ -239,6 +239,12 @@ def documents(
     return {event_id: " ".join(words(" ".join(texts))) for event_id, texts in parts.items()}
 
 
+def document_of(texts: Mapping[int, list[str]]) -> dict[int, str]:
+    """The documents of events whose texts are known (summary, titles, quotes), as
+    ``documents`` would build them from the database."""
+    return {event_id: " ".join(words(" ".join(parts))) for event_id, parts in texts.items()}
+
+
 def replace(session: Session, event_ids: Iterable[int], docs: dict[int, str]) -> None:
     """Drop the documents of ``event_ids`` and store ``docs`` (events missing from it stay out)."""
     ids = sorted(set(event_ids))

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection
 from typing import Any, NamedTuple, TypedDict, cast
 
-from sqlalchemy import ColumnElement, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy.orm import Session, aliased
 
 from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import fetch_page
@@ -328,22 +329,62 @@ def place_candidates(
 
     Merged places are never matched: their names moved to the place they were merged into.
     """
-    stmt = (
+    params = {"norm": name_norm, "within": within, "country": country, "kind": kind}
+    stmt = _candidates_stmt(within is not None, country is not None, kind is not None, False)
+    return cast(
+        list[PlaceCandidate],
+        [dict(r) for r in session.connection().execute(stmt, params).mappings()],
+    )
+
+
+def place_candidates_with_names(
+    session: Session, name_norm: str, *, within: int | None, country: str | None, kind: str | None
+) -> list[tuple[PlaceCandidate, set[str]]]:
+    """``place_candidates``, each with all its normalised names, in one statement."""
+    params = {"norm": name_norm, "within": within, "country": country, "kind": kind}
+    stmt = _candidates_stmt(within is not None, country is not None, kind is not None, True)
+    found: dict[int, tuple[PlaceCandidate, set[str]]] = {}
+    for r in session.connection().execute(stmt, params):
+        if r.id not in found:
+            candidate: PlaceCandidate = {
+                "id": r.id,
+                "name": r.name,
+                "kind": r.kind,
+                "country": r.country,
+                "parent_id": r.parent_id,
+            }
+            found[r.id] = (candidate, set())
+        found[r.id][1].add(r.other_norm)
+    return list(found.values())
+
+
+@functools.cache
+def _candidates_stmt(
+    within: bool, by_country: bool, by_kind: bool, names: bool
+) -> Select[*tuple[Any, ...]]:
+    # Built once per shape, values bound at execution (see app.actors.repository).
+    stmt: Select[*tuple[Any, ...]] = (
         select(Place.id, Place.name, Place.kind, Place.country, Place.parent_id)
         .join(PlaceAlias, PlaceAlias.place_id == Place.id)
-        .where(PlaceAlias.name_norm == name_norm, Place.merged_into_id.is_(None))
-        .distinct()
+        .where(PlaceAlias.name_norm == bindparam("norm"), Place.merged_into_id.is_(None))
         .order_by(Place.id)
     )
-    if within is not None:
-        stmt = stmt.join(PlaceAncestor, PlaceAncestor.place_id == Place.id).where(
-            PlaceAncestor.ancestor_id == within, PlaceAncestor.depth > 0
+    if names:
+        other = aliased(PlaceAlias)
+        stmt = stmt.join(other, other.place_id == Place.id).add_columns(
+            other.name_norm.label("other_norm")
         )
-    elif country is not None:
-        stmt = stmt.where(Place.country == country)
-    if kind is not None:
-        stmt = stmt.where(Place.kind == kind)
-    return cast(list[PlaceCandidate], [dict(r) for r in session.execute(stmt).mappings()])
+    else:
+        stmt = stmt.distinct()
+    if within:
+        stmt = stmt.join(PlaceAncestor, PlaceAncestor.place_id == Place.id).where(
+            PlaceAncestor.ancestor_id == bindparam("within"), PlaceAncestor.depth > 0
+        )
+    elif by_country:
+        stmt = stmt.where(Place.country == bindparam("country"))
+    if by_kind:
+        stmt = stmt.where(Place.kind == bindparam("kind"))
+    return stmt
 
 
 def place_alias_norms(session: Session, place_id: int) -> list[str]:

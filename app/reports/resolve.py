@@ -59,9 +59,12 @@ class StrictResolver:
         cache_key = (norm, ref.country, ref.kind)
         actor_id = self._actor_cache.get(cache_key)
         if actor_id is None:
-            candidates = actor_repository.actor_candidates(
+            # With the names each candidate has, when the report gives aliases to add: one
+            # statement, not a second per actor matched.
+            named = actor_repository.actor_candidates_with_names(
                 self.session, norm, ref.country, ref.kind
             )
+            candidates = [c for c, _ in named]
             if len(candidates) > 1:
                 raise AmbiguousName(
                     f"The actor name {ref.name!r} matches {len(candidates)} actors; "
@@ -77,12 +80,8 @@ class StrictResolver:
                 )
             if candidates:
                 actor_id = candidates[0]["id"]
-                writer.add_actor_aliases(
-                    self.session,
-                    actor_id,
-                    ref.aliases,
-                    actor_repository.actor_alias_norms(self.session, actor_id),
-                )
+                if ref.aliases:
+                    writer.add_actor_aliases(self.session, actor_id, ref.aliases, list(named[0][1]))
                 self._note(self.actors, actor_id, candidates[0]["name"], "matched")
             else:
                 if ref.kind is None:
@@ -139,6 +138,7 @@ class StrictResolver:
         if cache_key in self._place_cache:
             return self._place_cache[cache_key]
         place_id: int | None = None
+        known_names: set[str] | None = None
         if ref.geonames_id is not None:
             place_id = place_repository.place_by_geonames(self.session, ref.geonames_id)
             if place_id is not None:
@@ -147,13 +147,14 @@ class StrictResolver:
                 place_id = row.id  # the survivor, if it was merged
                 self._note(self.places, place_id, row.name, "matched")
         if place_id is None:
-            candidates = place_repository.place_candidates(
+            named = place_repository.place_candidates_with_names(
                 self.session,
                 norm,
                 within=parent_id,
                 country=ref.country if parent_id is None else None,
                 kind=None,
             )
+            candidates = [c for c, _ in named]
             if len(candidates) > 1:
                 raise AmbiguousName(
                     f"The place name {ref.name!r} matches {len(candidates)} places; "
@@ -169,16 +170,14 @@ class StrictResolver:
                 )
             if candidates:
                 place_id = candidates[0]["id"]
+                known_names = named[0][1]
                 self._note(self.places, place_id, candidates[0]["name"], "matched")
             else:
                 place_id = self._create_place(ref, parent_id, loc)
         if ref.aliases:
-            writer.add_place_aliases(
-                self.session,
-                place_id,
-                ref.aliases,
-                place_repository.place_alias_norms(self.session, place_id),
-            )
+            if known_names is None:  # found by its GeoNames id, or just created
+                known_names = set(place_repository.place_alias_norms(self.session, place_id))
+            writer.add_place_aliases(self.session, place_id, ref.aliases, list(known_names))
         self._place_cache[cache_key] = place_id
         return place_id
 

@@ -374,8 +374,7 @@ def _write_report(
     # and in one global order, so
     # racing reports cannot both create an actor (PostgreSQL) nor deadlock on each other's
     # names (locks taken as resolution reaches them, in report order, did).
-    for norm, country in sorted(_described_actors(report)):
-        dialect.lock_name(session, "actor", norm, country)
+    dialect.lock_names(session, "actor", _described_actors(report))
     vocab = _vocabulary(session)
     outlet_id = _resolve_outlet(session, report.article.outlet, vocab)
 
@@ -498,17 +497,22 @@ def _write_report(
     return Outcome(201, body)
 
 
-def _described_actors(node: object) -> set[tuple[str, str]]:
+def _described_actors(report: ReportCreate) -> set[tuple[str, str]]:
     """(normalised name, country) of every actor described by name anywhere in the report."""
     found: set[tuple[str, str]] = set()
-    if isinstance(node, ActorDescription):
-        found.add((normalize_name(node.name), node.country or ""))
-    if isinstance(node, BaseModel):
-        for name in type(node).model_fields:
-            found |= _described_actors(getattr(node, name))
-    elif isinstance(node, list):
-        for item in node:
-            found |= _described_actors(item)
+    # Walked with a stack (as check_budget walks), not recursion: one set, no set per node.
+    stack: list[object] = [report]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, BaseModel):
+            if isinstance(node, ActorDescription):
+                found.add((normalize_name(node.name), node.country or ""))
+            for name in type(node).model_fields:
+                value = getattr(node, name)
+                if isinstance(value, BaseModel | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(item for item in node if isinstance(item, BaseModel | list))
     return found
 
 

@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import derived
 from app.core.normalize import normalize_url, sha256_text
 from app.db.base import utcnow
-from app.db.bulk import insert_returning_ids
+from app.db.bulk import insert_returning_ids, insert_rows
 from app.models import Article, Claim, Event, EventSource, EventSourceQuote, Quote, Report
 from app.writer import evidence
 from app.writer.revisions import audit, event_evidence, evidence_changes, record_revisions
@@ -78,7 +78,10 @@ def create_article(session: Session, article: NewArticle) -> int:
 def create_articles(session: Session, articles: Sequence[NewArticle]) -> list[int]:
     """Insert articles in one executemany; their ids in the order given."""
     now = utcnow()
-    return insert_returning_ids(session, Article, [_article_row(a, now) for a in articles])
+    ids = insert_returning_ids(session, Article, [_article_row(a, now) for a in articles])
+    # The search text of events created from them in this transaction is known already.
+    derived.texts_written(session, titles=zip(ids, (a.title for a in articles), strict=True))
+    return ids
 
 
 def update_article(
@@ -97,6 +100,7 @@ def update_article(
         values["content_sha256"] = sha256_text(values["body"]) if values["body"] else None
     version, changes = edit(session, Article, article_id, expected_version, values)
     if "title" in changes:
+        derived.forget_texts(session, articles=[article_id])
         derived.reindex(session, derived.events_citing_articles(session, [article_id]))
     if {"published_date", "outlet_id"} & set(changes):
         # The events it reports: when they were first reported, from how many outlets, and
@@ -183,7 +187,7 @@ def delete_article(
 
 def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
     now = utcnow()
-    return insert_returning_ids(
+    ids = insert_returning_ids(
         session,
         Quote,
         [
@@ -203,6 +207,8 @@ def create_quotes(session: Session, quotes: Sequence[NewQuote]) -> list[int]:
             for q in quotes
         ],
     )
+    derived.texts_written(session, quotes=zip(ids, (q.text for q in quotes), strict=True))
+    return ids
 
 
 def update_quote(
@@ -215,6 +221,7 @@ def update_quote(
 ) -> int:
     version, changes = edit(session, Quote, quote_id, expected_version, values)
     if "text" in changes:
+        derived.forget_texts(session, quotes=[quote_id])
         derived.reindex(session, derived.events_citing_quote(session, quote_id))
     if "speaker_protected" in changes:
         # Who may read the speaker's name changed: the events citing the quote show it (or
@@ -285,11 +292,15 @@ def delete_quote(
 def record_report(
     session: Session, article_id: int, payload_sha256: str, response: dict[str, Any]
 ) -> None:
-    session.execute(
-        insert(Report).values(
-            article_id=article_id,
-            payload_sha256=payload_sha256,
-            response=response,
-            created_at=utcnow(),
-        )
+    insert_rows(
+        session,
+        Report,
+        [
+            {
+                "article_id": article_id,
+                "payload_sha256": payload_sha256,
+                "response": response,
+                "created_at": utcnow(),
+            }
+        ],
     )

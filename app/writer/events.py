@@ -224,6 +224,13 @@ def create_events(
     insert_rows(session, EventRevision, revisions)
     derived.events_changed(session, ids, "created")
     derived.interaction_known(session, ids)
+    derived.search_texts_known(
+        session,
+        (
+            (eid, e.summary, [(s.article_id, s.quote_ids) for s in e.sources])
+            for eid, e in zip(ids, events, strict=True)
+        ),
+    )
     return ids
 
 

@@ -171,10 +171,8 @@ def new_event_values(
     article_ids = {article_id for event in sources for article_id, _ in event}
     articles: dict[int, tuple[int, date | None]] = {}
     for chunk in chunks(article_ids):
-        for article_id, outlet_id, published in session.execute(
-            select(Article.id, Article.outlet_id, Article.published_date).where(
-                Article.id.in_(chunk)
-            )
+        for article_id, outlet_id, published in session.connection().execute(
+            _ARTICLES, {"ids": chunk}
         ):
             articles[article_id] = (outlet_id, published)
     out = []
@@ -192,6 +190,12 @@ def new_event_values(
             }
         )
     return out
+
+
+# Built once (every new event needs it), run as Core on the session's connection.
+_ARTICLES = select(Article.id, Article.outlet_id, Article.published_date).where(
+    Article.id.in_(bindparam("ids", expanding=True))
+)
 
 
 def refresh_incidents_of(session: Session, event_ids: Iterable[int]) -> None:

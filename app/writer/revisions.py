@@ -68,16 +68,21 @@ def audit(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """Append to the audit log, in the caller's transaction."""
-    session.execute(
-        insert(AuditEntry).values(
-            at=utcnow(),
-            api_key_id=api_key_id,
-            action=action,
-            entity=entity,
-            entity_id=entity_id,
-            detail=detail,
-        )
+    # Core on the session's connection (the log is bookkeeping: no derived state follows it).
+    session.connection().execute(
+        _AUDIT,
+        {
+            "at": utcnow(),
+            "api_key_id": api_key_id,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "detail": detail,
+        },
     )
+
+
+_AUDIT = insert(AuditEntry)
 
 
 def event_actors(session: Session, event_ids: Iterable[int]) -> dict[int, list[dict[str, Any]]]:

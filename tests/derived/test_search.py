@@ -6,15 +6,18 @@ The index is written by the writer (app/derived.py); these tests search it direc
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from app import writer
 from app.core.errors import ValidationProblem
 from app.db.session import read_session
 from app.derived import search
+from app.writer.transaction import write_session
 from tests.writer.helpers import etag_of
 
 
@@ -116,3 +119,53 @@ def test_the_index_follows_edits_of_events_articles_and_quotes(
     assert response.status_code in (200, 204), response.text
     assert found(engine, '"regime bombs"') == set()
     assert talks in found(engine, "negotiations")
+
+
+def test_an_event_created_in_the_transaction_that_wrote_its_words_is_found_by_them(
+    client: TestClient, engine: Engine
+) -> None:
+    """The writer hands the commit the search text of events it creates from an article and
+    quotes written in the same transaction (none of it is read back); a title or quote edited
+    in between is read back as stored, not as first written."""
+    with write_session(engine) as session:
+        (outlet_id,) = writer.create_outlets(session, [writer.NewOutlet(name="Handover Post")])
+        article_id = writer.create_article(
+            session,
+            writer.NewArticle(outlet_id=outlet_id, title="Firstword title", body="Body text."),
+        )
+        (quote_id,) = writer.create_quotes(
+            session, [writer.NewQuote(article_id=article_id, text="quotedword", start=0, end=4)]
+        )
+        (kept,) = writer.create_events(
+            session,
+            [
+                writer.NewEvent(
+                    event_type="Battles",
+                    date_start=date(2020, 1, 1),
+                    date_end=date(2020, 1, 1),
+                    date_precision="day",
+                    summary="Summaryword",
+                    sources=[writer.NewSource(article_id, [quote_id])],
+                )
+            ],
+        )
+        writer.update_article(
+            session, article_id, 1, {"title": "Secondword title"}, api_key_id=None
+        )
+        writer.update_quote(session, quote_id, 1, {"text": "editedquote"}, api_key_id=None)
+        (later,) = writer.create_events(
+            session,
+            [
+                writer.NewEvent(
+                    event_type="Battles",
+                    date_start=date(2020, 1, 2),
+                    date_end=date(2020, 1, 2),
+                    date_precision="day",
+                    sources=[writer.NewSource(article_id, [quote_id])],
+                )
+            ],
+        )
+    assert found(engine, "summaryword") == {kept}
+    assert found(engine, "secondword") == {kept, later}
+    assert found(engine, "editedquote") == {kept, later}
+    assert found(engine, "firstword") == found(engine, "quotedword") == set()
