@@ -241,18 +241,24 @@ def _statements(sql: SetSql) -> list[str]:
         "INSERT INTO event_source (event_id, article_id) "
         f"SELECT id, article_id FROM {_STAGE_SOURCE} ORDER BY id, ord"
     )
+    changes, joins = _create_changes(sql)
     revisions = (
         "INSERT INTO event_revision (event_id, api_key_id, action, changes, changed_at) "
-        f"SELECT s.id, :api_key_id, 'create', {sql.json_column(_create_changes(sql))}, :now "
-        f"FROM {_STAGE_EVENT} s ORDER BY s.id"
+        f"SELECT s.id, :api_key_id, 'create', {sql.json_column(changes)}, :now "
+        f"FROM {_STAGE_EVENT} s {joins} ORDER BY s.id"
     )
     return [events, provenance, claims, actors, codes, sources, revisions]
 
 
-def _create_changes(sql: SetSql) -> str:
+def _create_changes(sql: SetSql) -> tuple[str, str]:
     """The 'create' revision's changes, as ``create_events`` records them: [null, value] for
     every field given (dates as ISO text), status, then the actors (by actor id), codes and
-    sources (sorted ids) when there are any."""
+    sources (sorted ids) when there are any. (The expression, and the joins it needs.)
+
+    PostgreSQL aggregates each staged list once, grouped by event and joined (its aggregates
+    take an ORDER BY); SQLite 3.40 has no ORDER BY in an aggregate, so it aggregates each
+    event's rows by a correlated subquery that feeds them in order (by index, in process).
+    """
     pairs = []
     for name in _EVENT_FIELDS:
         value = sql.date_text(f"s.{name}") if name in ("date_start", "date_end") else f"s.{name}"
@@ -262,15 +268,25 @@ def _create_changes(sql: SetSql) -> str:
         )
     pairs.append(f"'status', {sql.json_array}(NULL, 'active')")
     changes = sql.strip_nulls(f"{sql.json_object}({', '.join(pairs)})")
+    joins = []
 
     def optional(key: str, table: str, columns: str, element: str, order: str) -> str:
-        rows = f"(SELECT {columns} FROM {table} x WHERE x.id = s.id"
+        alias = f"j_{key}"
         if sql.postgresql:
-            array = f"(SELECT {sql.json_agg(element, order)} FROM {rows}) x)"
+            distinct = columns.startswith("DISTINCT ")
+            listed = f"{'DISTINCT ' if distinct else ''}x.id, {columns.removeprefix('DISTINCT ')}"
+            joins.append(
+                f"LEFT JOIN (SELECT x.id, {sql.json_agg(element, order)} AS list FROM "
+                f"(SELECT {listed} FROM {table} x) x GROUP BY x.id) {alias} "
+                f"ON {alias}.id = s.id"
+            )
+            present, array = f"{alias}.list IS NOT NULL", f"{alias}.list"
         else:  # the rows fed to the aggregate in its order; json(): kept as JSON, not text
-            array = f"json((SELECT {sql.json_agg(element, order)} FROM {rows} ORDER BY {order}) x))"
+            rows = f"(SELECT {columns} FROM {table} x WHERE x.id = s.id ORDER BY {order}) x"
+            present = f"EXISTS (SELECT 1 FROM {table} x WHERE x.id = s.id)"
+            array = f"json((SELECT {sql.json_agg(element, order)} FROM {rows}))"
         return (
-            f"CASE WHEN EXISTS (SELECT 1 FROM {table} x WHERE x.id = s.id) "
+            f"CASE WHEN {present} "
             f"THEN {sql.json_object}('{key}', {sql.json_array}(NULL, {array})) "
             f"ELSE {sql.empty_object} END"
         )
@@ -284,4 +300,4 @@ def _create_changes(sql: SetSql) -> str:
         optional("sources", _STAGE_SOURCE, "DISTINCT x.article_id", "x.article_id", "x.article_id"),
     ):
         changes = sql.merge(changes, part)
-    return changes
+    return changes, " ".join(joins)
