@@ -19,9 +19,11 @@ What is copied, and when (derived from the schema: foreign-key order, an ``event
   index (SQLite: FTS5 ``rowid``, the event id, and the document's text, so FTS5 tokenizes it
   again; PostgreSQL: ``event_search``'s tsvector *as stored*: ``to_tsvector`` is not computed
   again, which the import's server does for every event).
-- last transaction: any articles left, the rollups (their final rows once, where the import
-  upserts them every batch) and the tables the migration seeded that the import changed
-  (``data_version``), deleted and copied.
+- last transaction: any articles left, and the rollups (their final rows once, where the
+  import upserts them every batch).
+
+The tables the migration seeded that the import changed (``data_version``, ``dimension_code``:
+the events' codes refer to it) are deleted and copied in the first transaction.
 
 Then every table's row count in the destination must equal the source's, or this fails.
 
@@ -364,6 +366,10 @@ def _batches(source: Engine, batch_size: int) -> list[tuple[int, int, int]]:
 def _copy_all(copier: Copier, work: Plan) -> None:
     """The copy itself, in the import's transactions (the module's docstring)."""
     copier.begin()
+    # Seeded tables the import added to first (dataset codes: the events' rows refer to them).
+    for table in work.replaced:
+        copier.delete(table)
+        copier.copy(table)
     for table in work.first:
         copier.copy(table)
     copier.commit()
@@ -380,9 +386,6 @@ def _copy_all(copier: Copier, work: Plan) -> None:
     if work.articles is not None:
         copier.copy(work.articles, articles)
     for table in work.last:
-        copier.copy(table)
-    for table in work.replaced:
-        copier.delete(table)
         copier.copy(table)
     copier.commit()
 

@@ -3,8 +3,9 @@
 ``import_records`` consumes a parser's stream of ``EventRecord`` / ``RowError`` in batches,
 so memory stays flat as the file grows (what grows is a set of the ids seen, for duplicates
 and ``prune``). Each batch is one transaction: its rows' provenance is looked up in one query,
-names are resolved through caches kept across batches (``resolve.BestMatchResolver``), and events,
-their actors, sources and provenance are inserted set-based through ``app.writer``.
+names are resolved through caches kept across batches (``resolve.BestMatchResolver``), and the
+new events are handed to the writer as one tuple each (``writer.ImportedRow``): staged into
+the database and written table by table with ``INSERT ... SELECT`` (``app.writer.staged``).
 
 A re-import compares each row's ``content_sha256`` with the one stored: equal -> unchanged,
 nothing written; different -> the event is updated through the writer (an 'import_update'
@@ -588,10 +589,10 @@ class _Run:
         resolved = self.resolver.resolve(session, creates + [r for r, _ in updates])
         created, changed = resolved[: len(creates)], resolved[len(creates) :]
         if creates:
-            writer.import_events(
+            writer.import_rows(
                 session,
-                [_new_event(r, refs) for r, refs in zip(creates, created, strict=True)],
-                [self._provenance(r) for r in creates],
+                self.dataset_id,
+                [_imported_row(r, refs) for r, refs in zip(creates, created, strict=True)],
                 api_key_id=self.principal_id,
             )
             outcome.created = len(creates)
@@ -856,13 +857,37 @@ def _event_values(record: EventRecord, refs: Resolved) -> dict[str, Any]:
     }
 
 
-def _new_event(record: EventRecord, refs: Resolved) -> writer.NewEvent:
-    return writer.NewEvent(
-        external_id=record.event_key,
-        actors=refs.actors,
-        sources=[writer.NewSource(article_id) for article_id in refs.article_ids],
-        dimension_ids=refs.dimension_ids,
-        **_event_values(record, refs),
+def _imported_row(record: EventRecord, refs: Resolved) -> writer.ImportedRow:
+    """A new event's row for the set-based writer (``app.writer.staged``): its fields in
+    ``GIVEN_FIELDS`` order, its resolved references, and its provenance."""
+    # A RowStream's worker encoded the provenance already (a WireEventRecord).
+    encoded = getattr(record, "provenance_json", None)
+    return writer.ImportedRow(
+        (
+            record.event_key,
+            record.event_type,
+            record.sub_event_type,
+            record.date_start,
+            record.date_end,
+            record.date_precision,
+            refs.place_id,
+            record.geo_precision,
+            record.summary,
+            record.fatalities_low,
+            record.fatalities_best,
+            record.fatalities_high,
+            record.deaths_a,
+            record.deaths_b,
+            record.deaths_civilians,
+            record.deaths_unknown,
+        ),
+        refs.actors,
+        refs.article_ids,
+        refs.dimension_ids,
+        record.external_id,
+        record.dataset_version,
+        record.content_sha256,
+        provenance_json(record) if encoded is None else encoded,
     )
 
 

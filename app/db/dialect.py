@@ -396,3 +396,68 @@ def _range(element: _StartsWith, compiler: SQLCompiler, ge: str, lt: str, **kw: 
     if not high:
         return f"({column} {ge} {low})"
     return f"({column} {ge} {low} AND {column} {lt} {high[0]})"
+
+
+# -- set-based writes (app.writer.staged) ------------------------------------------------------
+
+
+class SetSql:
+    """How set-based statements spell what the two databases spell differently: staging
+    tables (``TEMP``, rows gone with the connection), JSON built in SQL for JSON columns,
+    and a date as ISO text."""
+
+    def __init__(self, name: str) -> None:
+        self.postgresql = name == "postgresql"
+        # Column types of the staging tables.
+        self.date_type = "DATE" if self.postgresql else "TEXT"
+        self.json_object = "jsonb_build_object" if self.postgresql else "json_object"
+        self.json_array = "jsonb_build_array" if self.postgresql else "json_array"
+        # An empty object, to merge in when an optional key is absent.
+        self.empty_object = "'{}'::jsonb" if self.postgresql else "'{}'"
+
+    def emptied(self, tables: list[str]) -> list[str]:
+        """Statements emptying staging tables. PostgreSQL: TRUNCATE, or a table emptied once
+        per batch would keep every dead row (temporary tables are never vacuumed), and each
+        batch would scan all the batches before it."""
+        if self.postgresql:
+            return [f"TRUNCATE {', '.join(tables)}"]
+        return [f"DELETE FROM {table}" for table in tables]  # SQLite truncates these itself
+
+    def staged(self, tables: list[str]) -> list[str]:
+        """Statements run once a batch is staged: PostgreSQL's planner has no statistics of a
+        temporary table (autovacuum never sees one) unless it is analyzed."""
+        return [f"ANALYZE {', '.join(tables)}"] if self.postgresql else []
+
+    def date_text(self, expression: str) -> str:
+        return f"to_char({expression}, 'YYYY-MM-DD')" if self.postgresql else expression
+
+    def strip_nulls(self, expression: str) -> str:
+        """The object without its keys whose value is null (top level only, as built here:
+        its values are scalars or arrays)."""
+        if self.postgresql:
+            return f"jsonb_strip_nulls({expression})"
+        # RFC 7396 merge patch: a null in the patch removes the key.
+        return f"json_patch('{{}}', {expression})"
+
+    def merge(self, left: str, right: str) -> str:
+        """Two objects with disjoint keys as one (right's values arrays or scalars)."""
+        return f"({left} || {right})" if self.postgresql else f"json_patch({left}, {right})"
+
+    def json_agg(self, expression: str, order_by: str) -> str:
+        """An aggregate of ``expression`` into a JSON array, in ``order_by``'s order (SQLite
+        before 3.44 has no ORDER BY inside an aggregate: its caller orders the rows fed in)."""
+        if self.postgresql:
+            return f"jsonb_agg({expression} ORDER BY {order_by})"
+        return f"json_group_array({expression})"
+
+    def json_column(self, expression: str) -> str:
+        """A value built here, as stored in a JSON column (``json`` on PostgreSQL)."""
+        return f"({expression})::json" if self.postgresql else expression
+
+    def text_as_json(self, expression: str) -> str:
+        """JSON text, as stored in a JSON column."""
+        return f"({expression})::json" if self.postgresql else expression
+
+
+def set_sql(session: Session) -> SetSql:
+    return SetSql(session.get_bind().dialect.name)

@@ -89,6 +89,7 @@ from app.writer.places import (
     update_place,
 )
 from app.writer.revisions import audit, record_revisions
+from app.writer.staged import ImportedRow, import_rows
 from app.writer.transaction import bulk_session, write_session, write_transaction
 from app.writer.versions import compare_and_set
 
@@ -97,6 +98,7 @@ __all__ = [
     "FIGURE_FIELDS",
     "MEASURE",
     "ImportedEventUpdate",
+    "ImportedRow",
     "NewActor",
     "NewAffiliation",
     "NewArticle",
@@ -139,6 +141,7 @@ __all__ = [
     "delete_quote",
     "fill_place_coordinates",
     "import_events",
+    "import_rows",
     "label_dimension_codes",
     "link_events",
     "merge_actors",
