@@ -145,6 +145,18 @@ def time_of(session: Session, version: int) -> datetime | None:
     ).scalar()
 
 
+def place_merged_into(session: Session, place_id: int, version: int) -> int | None:
+    """The place ``place_id`` had been merged into at ``version`` (None: not merged then)."""
+    history = PLACE_KEYED[0].history
+    return session.execute(
+        select(history.c.merged_into_id).where(
+            history.c.id == place_id,
+            history.c.valid_from <= version,
+            or_(history.c.valid_to.is_(None), history.c.valid_to > version),
+        )
+    ).scalar()
+
+
 def ctes(version: int) -> list[CTE]:
     """One CTE per versioned table, named after it: its rows valid at ``version``."""
     out: list[CTE] = []

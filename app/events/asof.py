@@ -13,12 +13,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import derived
 from app.core.errors import ValidationProblem
 from app.derived import history
 from app.events.schemas import EventFilter
+from app.models import Actor
 
 F = TypeVar("F", bound=EventFilter)
 
@@ -125,6 +127,32 @@ def apply(session: Session, f: EventFilter) -> None:
     """Make ``session`` read at ``f``'s version, if it has one (once per session)."""
     if f._version is not None and not history.reading_at(session):
         history.shadow(session, f._version)
+
+
+def live_id(session: Session, kind: str, ident: int, version: int) -> int:
+    """The record a place or actor id stood for at ``version``, as the live read then resolved
+    it: the merges made by then followed, the later ones not.
+
+    Places: their merges are in the history (``place_history.merged_into_id`` valid then).
+    Actors are not versioned: a merged actor is frozen once merged, so its ``updated_at`` is
+    its merge's time, compared with the time ``version`` was committed.
+    """
+    seen: set[int] = set()
+    at = history.time_of(session, version)
+    while ident not in seen:
+        seen.add(ident)
+        if kind == "place":
+            target = history.place_merged_into(session, ident, version)
+        else:
+            row = session.execute(
+                select(Actor.merged_into_id, Actor.updated_at).where(Actor.id == ident)
+            ).first()
+            merged_by_then = row is not None and at is not None and row.updated_at <= at
+            target = row.merged_into_id if row is not None and merged_by_then else None
+        if target is None:
+            return ident
+        ident = int(target)
+    return ident
 
 
 def read_at(session: Session, version: int) -> None:

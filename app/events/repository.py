@@ -186,11 +186,13 @@ def with_live_ids(session: Session, f: F, *, read_as_of: bool = True) -> F:
     live._live_ids = dict(f._live_ids)
     for name, value in wanted.items():
         ident = references.record_named(session, name, value) if isinstance(value, str) else value
-        # Under as_of (issue 12) an id means that record as it was then: a record merged
-        # since still had its own events at that version.
-        if name == "place" and f._version is None:
+        # Under as_of (issue 12) a merged id stands for what it stood for then: the merges
+        # made by that version followed, not the later ones.
+        if name in ("place", "actor") and f._version is not None:
+            ident = asof.live_id(session, name, ident, f._version)
+        elif name == "place":
             ident = place_repository.live_id(session, ident)
-        elif name == "actor" and f._version is None:
+        elif name == "actor":
             ident = actor_repository.live_id(session, ident)
         live._live_ids[name] = ident
     if codes and f.dimension:
