@@ -8,7 +8,7 @@ throwaway cluster) and the same machine, in one run: our API (uvicorn, one worke
 PostgreSQL and on SQLite, the bare SQL on each database, a minimal FastAPI + asyncpg +
 orjson app (bench/refapp.py, PostgreSQL) and Datasette (SQLite), each answering
 
-  Q1  a page of 100 events of one country-year, newest first,
+  Q1  a page of 100 events of one country-year, newest first (and the same at as_of, issue 12),
   Q2  monthly counts by event type for one country over 5 years (caching off, then on),
   Q3  a GeoJSON export of one country-year (features/s; the server's peak RSS for it and
       for a 3-year export, to show that memory stays flat),
@@ -1270,6 +1270,18 @@ class Systems:
                 check_q1(truth),
                 ours=True,
             )
+            # Issue 12: the same page as it was at the current data version (as_of reads the
+            # history, not the live table): the cost of a reproducible read.
+            _, answered, _ = http_get(svc.port, API_Q1)
+            b.http_cell(
+                svc,
+                "Q1",
+                "our API, as_of",
+                database,
+                f"{API_Q1}&as_of={answered.get('data-version', '0')}",
+                check_q1(truth),
+                ours=True,
+            )
             label = "our API, caching off" if s.cache_on is not None else "our API"
             b.http_cell(svc, "Q2", label, database, API_Q2, check_q2(truth), ours=True)
             b.http_cell(
@@ -1822,6 +1834,12 @@ def targets(cells: list[Cell]) -> list[dict[str, Any]]:
             None,
         )
         ratio(f"Q1 {tag}: place=<country> / country= ≥ 0.8", (f"{api}, place=", place), q1, 0.8)
+        ratio(
+            f"Q1 {tag}: our API with as_of / without (the cost of a reproducible read)",
+            (f"{api}, as_of", _find(cells, "Q1", "our API, as_of", db)),
+            q1,
+            None,
+        )
         ratio(
             f"Q2 {tag}: our API, caching off / bare query on the rollup table ≥ 0.5",
             (api, _api_q2(cells, db, cached=False)),

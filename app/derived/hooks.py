@@ -10,7 +10,8 @@ sessions are made). Just before a transaction that wrote data commits, ``finish`
    the changed events (``points``, ``interaction``: issue 12);
 3. it reconciles the monthly rollups of the changed events (old contribution out, new in);
 4. it rewrites their full-text documents;
-5. it appends one ``event_change`` row per changed event under the new version.
+5. it appends one ``event_change`` row per changed event under the new version;
+6. it records the history of what changed under the new version (``history``: as_of reads).
 
 Because step 1 serialises the rest, two writers never race on a rollup row, and a reader
 that sees version v sees every change numbered below v: the change feed cannot skip one.
@@ -24,7 +25,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from app.core import context
 from app.db.base import utcnow
 from app.db.bulk import DRIVER_WRITES, insert_rows
-from app.derived import interaction, points, rollups, search
+from app.derived import history, interaction, points, rollups, search
 from app.derived.marks import NOT_DATA, STATE, State, events_changed, mark_dirty, places_moved
 from app.derived.version import current_version
 from app.models import DataVersion, Event, EventChange, EventRollup, EventRollupMember, Place
@@ -131,6 +132,8 @@ def finish(session: Session, state: State) -> int:
         docs = search.documents(session, [i for i in ids if i not in known], summaries=summaries)
         docs.update(search.document_of(known))
         search.replace(session, stale, docs)
+    # Last, once every derived column is up to date: the history as_of reads (issue 12).
+    history.record(session, version, now, state.events, state.places | state.located)
     return int(version)
 
 

@@ -27,6 +27,10 @@ NOT_DATA = frozenset(
         "event_change",
         "event_rollup",
         "event_rollup_member",
+        # issue 12: the history as_of reads (app.derived.history)
+        "version_history",
+        *(f"{name}_history" for name in ("event", "event_actor", "event_dimension")),
+        *(f"{name}_history" for name in ("event_source", "claim", "place", "place_ancestor")),
     }
 )
 _ORDER = {"created": 0, "retracted": 1, "updated": 2}

@@ -24,8 +24,10 @@ from sqlalchemy.orm import Session, aliased
 
 from app.actors import repository as actor_repository
 from app.core.pagination import PageQuery, decode_cursor, encode_cursor, fetch_page
+from app.db.bulk import chunks
+from app.derived import history
 from app.derived import search as search_repository
-from app.events import references
+from app.events import asof, references
 from app.events.schemas import EARTH_RADIUS_KM, EVENT_FIELDS, Circle, EventFilter, EventListQuery
 from app.models import (
     Actor,
@@ -36,6 +38,7 @@ from app.models import (
     DimensionCode,
     Event,
     EventActor,
+    EventChange,
     EventDimension,
     EventProvenance,
     EventRevision,
@@ -149,7 +152,7 @@ SORTS: dict[str, Sort] = {
 F = TypeVar("F", bound=EventFilter)
 
 
-def with_live_ids(session: Session, f: F) -> F:
+def with_live_ids(session: Session, f: F, *, read_as_of: bool = True) -> F:
     """``f`` with the live place and actor its ``place`` and ``actor`` stand for read now (a
     merged id: the record it was merged into), so its statements carry them as constants;
     and (issue 12) a name given for ``place``, ``actor`` or ``outlet`` matched to its record
@@ -163,7 +166,12 @@ def with_live_ids(session: Session, f: F) -> F:
     date index and stop after 101 rows, as it does for ``country=``. Every event query with a
     session reads them first; a statement built without (``filter_clauses`` alone) still
     resolves merged ids in SQL.
+
+    Issue 12: with ``as_of``, the version it stands for is read (a 422 out of range), merged
+    ids are taken as given (that record as it was then), and, unless ``read_as_of`` is false,
+    the session then reads at that version (``asof.apply``).
     """
+    f = asof.resolve(session, f)
     wanted = {
         name: value
         for name, value in (("place", f.place), ("actor", f.actor), ("outlet", f.outlet))
@@ -171,18 +179,27 @@ def with_live_ids(session: Session, f: F) -> F:
     }
     codes = f.dimension and not f._codes
     if not wanted and not codes:
+        if read_as_of:
+            asof.apply(session, f)
         return f
     live = f.model_copy()
     live._live_ids = dict(f._live_ids)
     for name, value in wanted.items():
         ident = references.record_named(session, name, value) if isinstance(value, str) else value
-        if name == "place":
+        # Under as_of (issue 12) a merged id stands for what it stood for then: the merges
+        # made by that version followed, not the later ones.
+        if name in ("place", "actor") and f._version is not None:
+            ident = asof.live_id(session, name, ident, f._version)
+        elif name == "place":
             ident = place_repository.live_id(session, ident)
         elif name == "actor":
             ident = actor_repository.live_id(session, ident)
         live._live_ids[name] = ident
     if codes and f.dimension:
         live._codes = references.dimension_codes(session, f.dimension)
+    # Last: names and codes are matched against today's records, the events read as of.
+    if read_as_of:
+        asof.apply(session, live)
     return live
 
 
@@ -533,6 +550,7 @@ def event_page(
     (``app.events.streams``): between two pages it holds no connection, however slowly its
     client reads. ``f`` should come through ``with_live_ids`` once, for all the pages.
     """
+    asof.apply(session, f)
     order = SORTS[f.sort]
     columns = f.columns()
     rows = fetch_rows(session, list_statement(f, f.sort, columns), f.sort, after, limit)
@@ -1190,4 +1208,89 @@ def event_sources(session: Session, event_ids: Iterable[int]) -> dict[int, list[
         ).mappings():
             source = dict(row)
             out[source.pop("event_id")].append(source)
+    return out
+
+
+# -- issue 12: what changed between two versions ------------------------------------------------
+
+# Columns a diff leaves out: bookkeeping that every change moves.
+_UNDIFFED = frozenset({"version", "created_at", "updated_at"})
+
+
+def _at(stmt: Any, version: int) -> Any:
+    """``stmt`` over the versioned tables as they were at ``version``."""
+    return stmt.add_cte(*history.ctes(version))
+
+
+def diff(session: Session, f: EventFilter, older: int, newer: int) -> dict[str, Any]:
+    """The events that entered, left or changed within ``f``'s slice between two versions
+    (both checked by the caller); ``f`` comes through ``with_live_ids(..., read_as_of=False)``.
+
+    Only events the change feed names between the versions can differ, so only those are
+    read, at each version, with the list's filters.
+    """
+    candidates = sorted(
+        set(
+            session.scalars(
+                select(EventChange.event_id).where(
+                    EventChange.version > older, EventChange.version <= newer
+                )
+            )
+        )
+    )
+    added: list[dict[str, Any]] = []
+    removed: list[dict[str, Any]] = []
+    changed: list[dict[str, Any]] = []
+    for chunk in chunks(candidates):
+        before = _matching(session, f, older, chunk)
+        after = _matching(session, f, newer, chunk)
+        rows = {v: _states(session, v, chunk) for v in (older, newer)}
+        for event_id in chunk:
+            old, new = rows[older].get(event_id), rows[newer].get(event_id)
+            if event_id in after and event_id not in before:
+                added.append({"id": event_id, "created": old is None})
+            elif event_id in before and event_id not in after:
+                retracted = new is None or new["status"] != "active"
+                removed.append({"id": event_id, "reason": "retracted" if retracted else "left"})
+            elif event_id in before and old is not None and new is not None:
+                changes = {k: {"from": old[k], "to": new[k]} for k in new if old.get(k) != new[k]}
+                if changes:
+                    changed.append({"id": event_id, "changes": changes})
+    return {"from": older, "to": newer, "added": added, "removed": removed, "changed": changed}
+
+
+def _matching(session: Session, f: EventFilter, version: int, ids: list[int]) -> set[int]:
+    stmt = select(Event.id).where(Event.id.in_(ids), *filter_clauses(f))
+    return set(session.scalars(_at(stmt, version)))
+
+
+def _states(session: Session, version: int, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Each event's fields, actors and sources at ``version`` (absent: it did not exist)."""
+    out: dict[int, dict[str, Any]] = {}
+    for row in session.execute(_at(select(Event.__table__).where(Event.id.in_(ids)), version)):
+        state = {k: v for k, v in row._mapping.items() if k not in _UNDIFFED}
+        state["actors"], state["sources"] = [], []
+        out[row.id] = state
+    for link in session.execute(
+        _at(
+            select(EventActor.event_id, EventActor.actor_id, EventActor.side, EventActor.role)
+            .where(EventActor.event_id.in_(ids))
+            .order_by(EventActor.event_id, EventActor.actor_id),
+            version,
+        )
+    ):
+        if link.event_id in out:
+            out[link.event_id]["actors"].append(
+                {"actor_id": link.actor_id, "side": link.side, "role": link.role}
+            )
+    for event_id, article_id in session.execute(
+        _at(
+            select(EventSource.event_id, EventSource.article_id)
+            .where(EventSource.event_id.in_(ids))
+            .order_by(EventSource.event_id, EventSource.article_id),
+            version,
+        )
+    ):
+        if event_id in out:
+            out[event_id]["sources"].append(article_id)
     return out

@@ -13,13 +13,16 @@ from app import derived
 from app.auth.dependencies import CurateAccess, read_access, sees_protected
 from app.core import bodies, etag, ids
 from app.core.errors import NotFound, problem_content, problem_responses
-from app.core.pagination import NoQuery, Page, PageQuery
+from app.core.pagination import Page, PageQuery
 from app.db.session import EngineDep, ReadEngineDep, ReadSessionDep, read_session
-from app.events import repository, service, streams
+from app.events import asof, repository, service, streams
 from app.events.schemas import (
     ClaimCreate,
     ClaimWithdrawal,
     EventDetail,
+    EventDetailQuery,
+    EventDiff,
+    EventDiffQuery,
     EventListQuery,
     EventRead,
     EventRetraction,
@@ -176,6 +179,9 @@ async def list_events(
     service.check_format_parameters(f, fmt)
     # The answer depends on Accept (when format= is absent): caches must key on it.
     headers = {"Vary": "Accept"}
+    if f.as_of is not None:  # issue 12: the version it stands for, read once for every page
+        f = await run_in_threadpool(_at_version, engine, f)
+        headers.update(asof.headers(f._version or 0))
     reveal = sees_protected(request)
     if fmt == "json":
         max_bytes = request.app.state.settings.page_max_bytes
@@ -224,9 +230,48 @@ def licence_links(terms: list[dict[str, Any]]) -> str:
     return ", ".join(links)
 
 
+def _at_version(engine: Engine, f: EventListQuery) -> EventListQuery:
+    with read_session(engine) as session:
+        return asof.resolve(session, f)
+
+
 def _json_page(engine: Engine, f: EventListQuery, max_bytes: int, reveal: bool) -> bytes:
     with read_session(engine) as session:
         return service.list_page(session, f, max_bytes=max_bytes, reveal=reveal)
+
+
+@router.get(
+    "/diff",
+    response_model=EventDiff,
+    summary="What changed between two data versions",
+    description=(
+        "The events that entered the slice the list's filters select between data versions "
+        "`from` and `to` (`added`: created, or edited into it), that left it (`removed`: "
+        "retracted, or edited out of it) and that changed within it (`changed`: each field "
+        "with its value at both versions, with `actors` and `sources`). `from` and `to` are "
+        "data versions (`Data-Version`) or RFC 3339 times, as `as_of`; `from` after `to`, or "
+        "a version outside the history kept, is a **422** naming the range. The filters are "
+        "the list's, read at each version; those the history cannot answer (`q`, `outlet`, "
+        "`actor_kind`, `include_affiliates`, `count=incidents`) are a **422**. The answer "
+        "never changes (`Cache-Control: immutable`); `Data-Version` names `to`. Read the "
+        "events themselves with `GET /v1/events?id=...&as_of=<to>`."
+    ),
+    responses={
+        200: {
+            "description": "The differences.",
+            "headers": etag.data_version_header(),
+        },
+        **problem_responses(422, 503),
+    },
+)
+def diff_events(
+    session: ReadSessionDep,
+    q: Annotated[EventDiffQuery, known_terms(EventDiffQuery)],
+    response: Response,
+) -> dict[str, Any]:
+    answer = service.diff(session, q)
+    response.headers.update(asof.headers(answer["to"]))
+    return answer
 
 
 @router.get(
@@ -245,15 +290,27 @@ def get_event(
     request: Request,
     session: ReadSessionDep,
     event_id: EventId,
-    _: Annotated[NoQuery, Query()],
+    q: Annotated[EventDetailQuery, Query()],
     response: Response,
 ) -> dict[str, Any]:
     # Issue 12: the exact data version the detail reflects, in Data-Version.
     reveal = sees_protected(request)
-    event, version = derived.at_one_version(
-        session, lambda: repository.get_event(session, event_id, reveal=reveal)
-    )
-    response.headers["Data-Version"] = str(version)
+    if q.as_of is not None:
+        # As it was at a version: the history's rows valid then, which never change.
+        version = asof.version_of(session, q.as_of)
+        asof.read_at(session, version)
+        event = repository.get_event(session, event_id, reveal=reveal)
+        response.headers.update(asof.headers(version))
+        if event is None:
+            raise NotFound(
+                f"No event with id {event_id} at data version {version}.",
+                headers=asof.headers(version),
+            )
+    else:
+        event, version = derived.at_one_version(
+            session, lambda: repository.get_event(session, event_id, reveal=reveal)
+        )
+        response.headers["Data-Version"] = str(version)
     if event is None:
         raise NotFound(f"No event with id {event_id}.")
     response.headers["ETag"] = service.tag(event)

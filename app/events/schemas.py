@@ -10,6 +10,7 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    ConfigDict,
     Field,
     PrivateAttr,
     StringConstraints,
@@ -188,6 +189,46 @@ def parse_near(value: str) -> Circle:
     return Circle(lat, lon, km)
 
 
+# -- issue 12: reproducible reads ---------------------------------------------------------------
+
+# A data version (a whole number, as Data-Version names it) or an RFC 3339 time, in UTC.
+AsOf = int | AwareDatetime
+AS_OF_DESCRIPTION: Final = (
+    "Reproducible read: the answer as it was at this data version (a `Data-Version` an "
+    "earlier answer carried), or at the last version committed at or before this RFC 3339 "
+    "time. The answer names the version in `Data-Version` and never changes "
+    "(`Cache-Control: immutable`). A version newer than the current one, one older than the "
+    "history kept (the earliest reproducible version), a time before it or in the future are "
+    "a **422** naming the range. Under `as_of`, the filters that read records not kept in "
+    "history (`q`, `outlet`, `actor_kind`, `include_affiliates`, `count=incidents`) are a "
+    "**422**."
+)
+
+
+def parse_as_of(value: Any) -> Any:
+    """``as_of``: a whole number is a data version; anything else must be an RFC 3339 time
+    with its UTC offset (``Z`` or ``±hh:mm``)."""
+    if not isinstance(value, str):
+        return value
+    if value.isdigit():
+        if len(value) > 18:
+            raise ValueError("as_of is a data version beyond any this database can have")
+        return int(value)
+    try:
+        parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            "as_of is a data version (a whole number, as in Data-Version) or an RFC 3339 "
+            "date-time with its UTC offset, e.g. 2026-12-07T12:00:00Z"
+        ) from None
+    if parsed.tzinfo is None:
+        raise ValueError("as_of needs a UTC offset (Z or ±hh:mm) when it is a time")
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("as_of is out of range once in UTC") from None
+
+
 def split_commas(value: Any) -> Any:
     """``a,b`` and ``a&a`` spell the same list (dashboards build either); order kept, no dupes."""
     if isinstance(value, str):
@@ -243,6 +284,8 @@ class EventFilter(StrictQuery):
     _live_ids: dict[str, int] = PrivateAttr(default_factory=dict)
     # Issue 12: the code ids each scheme of ``dimension`` stands for, once read.
     _codes: dict[str, list[int]] = PrivateAttr(default_factory=dict)
+    # Issue 12: the data version ``as_of`` stands for, once read (``app.events.asof``).
+    _version: int | None = PrivateAttr(default=None)
 
     date_from: IsoDate | None = Field(
         default=None, description="Events starting on or after this date.", examples=["2018-04-01"]
@@ -454,6 +497,11 @@ class EventFilter(StrictQuery):
         description="`events`: every matching record. " + COUNT_RULE,
         examples=["incidents"],
     )
+    as_of: AsOf | None = Field(
+        default=None,
+        description=AS_OF_DESCRIPTION,
+        examples=["42", "2026-12-07T12:00:00Z"],
+    )
 
     @field_validator("id", "evidence", mode="before")
     @classmethod
@@ -502,6 +550,11 @@ class EventFilter(StrictQuery):
             raise ValueError("side applies only with actor or actor_kind")
         return value
 
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, value: Any) -> Any:
+        return parse_as_of(value)
+
     @field_validator("updated_since", mode="before")
     @classmethod
     def _rfc3339(cls, value: Any) -> Any:
@@ -528,6 +581,27 @@ class EventFilter(StrictQuery):
 
     def circle(self) -> Circle | None:
         return parse_near(self.near) if self.near is not None else None
+
+
+class EventDetailQuery(StrictQuery):
+    """An event's detail takes one parameter: ``as_of`` (issue 12)."""
+
+    as_of: AsOf | None = Field(
+        default=None,
+        description=(
+            "The event as it was at this data version, or at the last version committed at "
+            "or before this RFC 3339 time: its fields, actors, place and the places "
+            "containing it, sources and claims then (articles, quotes and outlets are shown "
+            "as they are now). A 404 when the event did not exist yet; out-of-range values "
+            "are a **422**, as on the list."
+        ),
+        examples=["42"],
+    )
+
+    @field_validator("as_of", mode="before")
+    @classmethod
+    def _as_of(cls, value: Any) -> Any:
+        return parse_as_of(value)
 
 
 class EventListQuery(EventFilter, PageQuery):
@@ -953,3 +1027,68 @@ class EventRevisionRead(BaseModel):
         ),
         examples=[{"fatalities_best": {"before": None, "after": 3}}],
     )
+
+
+# -- issue 12: what changed between two versions ------------------------------------------------
+
+
+class EventDiffQuery(EventFilter):
+    """GET /v1/events/diff: two versions (or times) and the list's filters."""
+
+    from_: AsOf = Field(
+        alias="from",
+        description=(
+            "The earlier data version (or RFC 3339 time: the last version committed at or "
+            "before it)."
+        ),
+        examples=["40"],
+    )
+    to: AsOf = Field(
+        description="The later data version (or RFC 3339 time), at least `from`.",
+        examples=["42"],
+    )
+
+    @field_validator("from_", "to", mode="before")
+    @classmethod
+    def _versions(cls, value: Any) -> Any:
+        return parse_as_of(value)
+
+
+class DiffAdded(BaseModel):
+    id: int = Field(description="The event: it matches the filters at `to`, not at `from`.")
+    created: bool = Field(
+        description="Whether the event was created between the two versions (else an edit "
+        "brought it into the filters' slice, or it was restored)."
+    )
+
+
+class DiffRemoved(BaseModel):
+    id: int = Field(description="The event: it matched the filters at `from`, not at `to`.")
+    reason: Literal["retracted", "left"] = Field(
+        description="`retracted`: it was retracted (merged events are retracted into their "
+        "survivor); `left`: an edit took it out of the filters' slice."
+    )
+
+
+class DiffChange(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: Any = Field(alias="from", description="The value at `from`.")
+    to: Any = Field(description="The value at `to`.")
+
+
+class DiffChanged(BaseModel):
+    id: int = Field(description="The event: it matches the filters at both versions.")
+    changes: dict[str, DiffChange] = Field(
+        description="Each field that changed, with its value at both versions: the event's "
+        "fields as the list names them, `actors` ([{actor_id, side, role}]) and "
+        "`sources` (article ids)."
+    )
+
+
+class EventDiff(BaseModel):
+    from_: int = Field(alias="from", description="The data version compared from.")
+    to: int = Field(description="The data version compared to.")
+    added: list[DiffAdded]
+    removed: list[DiffRemoved]
+    changed: list[DiffChanged]

@@ -21,8 +21,8 @@ from app.core.errors import Conflict, EventRetracted, NotFound, ValidationProble
 from app.core.outcomes import Outcome
 from app.core.pagination import PageQuery
 from app.db.session import read_session
-from app.events import repository
-from app.events.schemas import ClaimCreate, EventListQuery, EventUpdate
+from app.events import asof, repository
+from app.events.schemas import ClaimCreate, EventDiffQuery, EventListQuery, EventUpdate
 from app.places import repository as place_repository
 from app.writer.transaction import write_transaction
 
@@ -68,6 +68,33 @@ def list_page(
     if f.total:
         page["total"] = repository.count_events(session, f)
     return orjson.dumps(page, option=JSON_OPTIONS)
+
+
+def diff(session: Session, q: EventDiffQuery) -> dict[str, Any]:
+    """GET /v1/events/diff (issue 12): both versions checked (a 422 naming ``from`` or ``to``
+    and the range), ``from`` no later than ``to``, the filters the history can answer."""
+    if q.as_of is not None:
+        raise ValidationProblem(
+            "as_of does not apply to a diff: its versions are from and to.",
+            errors=[
+                {"loc": ["query", "as_of"], "msg": "use from and to", "type": "as_of_conflict"}
+            ],
+        )
+    older = asof.version_of(session, q.from_, "from")
+    newer = asof.version_of(session, q.to, "to")
+    if older > newer:
+        msg = f"from (version {older}) is after to (version {newer}): from must be at most to."
+        raise ValidationProblem(
+            msg,
+            errors=[
+                {"loc": ["query", name], "msg": msg, "type": "range"} for name in ("from", "to")
+            ],
+        )
+    asof.refuse_unreproducible(q)
+    f = q.model_copy()
+    f._version = newer  # ids taken as given: merged records still had their events then
+    f = repository.with_live_ids(session, f, read_as_of=False)
+    return repository.diff(session, f, older, newer)
 
 
 # -- edits -------------------------------------------------------------------------------------

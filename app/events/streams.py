@@ -25,7 +25,7 @@ from typing import Any, Final
 from sqlalchemy import Engine
 
 from app.db.session import read_session
-from app.events import repository
+from app.events import asof, repository
 from app.events.schemas import EventFilter, EventListQuery
 from app.formats import acled, events_csv, geojson, ndjson
 from app.formats.records import ExportEvent
@@ -154,10 +154,12 @@ def export_events(
     the page's own read transaction. The filters' SQL is built (and a bad ``q`` refused) on
     the first event asked for."""
     with read_session(engine) as session:
-        clauses = repository.filter_clauses(repository.with_live_ids(session, filters))
+        filters = repository.with_live_ids(session, filters)
+        clauses = repository.filter_clauses(filters)
     after: list[Any] | None = None
     while True:
         with read_session(engine) as session:
+            asof.apply(session, filters)  # issue 12: each page's read at the same version
             rows, after = repository.export_page(session, clauses, sort, after, page_size)
             ids = [r["id"] for r in rows]
             chains = repository.place_chains(

@@ -274,10 +274,17 @@ class CachingMiddleware:
         for name in VARY:
             if name.lower() not in {token.lower() for token in vary}:
                 vary.append(name)
-        return [
+        tagged = [
             *headers,
             (b"etag", plan.etag.encode()),
             (b"vary", ", ".join(vary).encode("latin-1")),
+        ]
+        if any(k.lower() == b"data-version" for k, _ in headers):
+            # An answer at an earlier version (as_of, issue 12) names it, and its own
+            # Cache-Control (immutable): it does not change with the current version.
+            return tagged
+        return [
+            *tagged,
             (b"cache-control", self.cache_control),
             (b"data-version", str(plan.version).encode()),
         ]
@@ -363,7 +370,9 @@ def _private(headers: Headers) -> Headers:
             out.append((name, value))
     directives = cache_control.decode("latin-1") if cache_control else ""
     if not {d.strip().lower() for d in directives.split(",")} & {"private", "no-store"}:
-        directives = f"private, {directives}" if directives else "private"
+        # An answer's own `public` (as_of's immutable answers) yields to `private`.
+        kept = [d.strip() for d in directives.split(",") if d.strip().lower() != "public"]
+        directives = ", ".join(["private", *[d for d in kept if d]])
     known = {t.lower() for t in vary}
     vary += [name for name in _CREDENTIALS_VARY if name.lower() not in known]
     out.append((b"cache-control", directives.encode("latin-1")))

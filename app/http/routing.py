@@ -26,6 +26,7 @@ import re
 import secrets
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import orjson
 from sqlalchemy.exc import SQLAlchemyError
@@ -67,6 +68,19 @@ def requested_versions(scope: Scope) -> tuple[int, int]:
     return wanted, tagged
 
 
+def requested_as_of(scope: Scope) -> int:
+    """The data version an ``as_of`` (or a diff's ``to``) in the query names; 0 when none (a
+    time, or absent). A read at a version goes to a database that has it (issue 12)."""
+    query: bytes = scope.get("query_string", b"")
+    if b"as_of=" not in query and b"to=" not in query:
+        return 0
+    found = 0
+    for name, value in parse_qsl(query.decode("latin-1")):
+        if name in ("as_of", "to") and value.isdigit() and len(value) <= 18:
+            found = max(found, int(value))
+    return found
+
+
 class ReadRouting:
     def __init__(self, app: ASGIApp, *, router: ReadRouter, metrics: Metrics | None) -> None:
         self.app = app
@@ -95,7 +109,9 @@ class ReadRouting:
             return
         router = self.router
         primary = router.primary
-        target = primary if ctx.writes else router.choose(max(wanted, tagged))
+        target = (
+            primary if ctx.writes else router.choose(max(wanted, tagged, requested_as_of(scope)))
+        )
         ctx.read_target = target
         ctx.min_version = wanted
         ctx.replicated = bool(router.replicas)

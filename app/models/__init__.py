@@ -13,6 +13,7 @@ from app.models.claim import Claim
 from app.models.derived import DataVersion, EventChange, EventRollup, EventRollupMember
 from app.models.dimension import DimensionCode, DimensionScheme, EventDimension, InteractionCode
 from app.models.event import Event, EventActor, EventSource, EventSourceQuote
+from app.models.history import VersionHistory
 from app.models.incident import Incident
 from app.models.place import Place, PlaceAlias, PlaceAncestor
 from app.models.provenance import ActorExternalId, Dataset, EventProvenance
@@ -71,4 +72,5 @@ __all__ = [
     "RateLimitBucket",
     "Report",
     "SubEventType",
+    "VersionHistory",
 ]

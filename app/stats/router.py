@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from app.core.errors import problem_responses
 from app.db.session import ReadSessionDep
+from app.events import asof
 from app.http import negotiation
 from app.stats import service
 from app.stats.schemas import (
@@ -111,12 +112,16 @@ def event_stats(
     q: Annotated[EventStatsQuery, known_terms(EventStatsQuery)],
 ) -> Response:
     fmt = negotiation.negotiate(q.format, request.headers.get("accept"), EVENT_MEDIA_TYPES)
+    headers = dict(VARY)
+    if q.as_of is not None:  # issue 12: as it was at a version, which never changes
+        q = asof.resolve(session, q)
+        headers.update(asof.headers(q._version or 0))
     stats = service.event_stats(
         session, q, max_rows=_max_rows(request), use_rollups=_use_rollups(request)
     )
     if fmt == "csv":
-        return Response(service.to_csv(stats), media_type=CSV_MEDIA_TYPE, headers=VARY)
-    return OrjsonResponse(stats, headers=VARY)
+        return Response(service.to_csv(stats), media_type=CSV_MEDIA_TYPE, headers=headers)
+    return OrjsonResponse(stats, headers=headers)
 
 
 @router.get(
@@ -155,9 +160,13 @@ def place_stats(
     q: Annotated[PlaceStatsQuery, known_terms(PlaceStatsQuery)],
 ) -> Response:
     fmt = negotiation.negotiate(q.format, request.headers.get("accept"), PLACE_MEDIA_TYPES)
+    headers = dict(VARY)
+    if q.as_of is not None:  # issue 12: as it was at a version, which never changes
+        q = asof.resolve(session, q)
+        headers.update(asof.headers(q._version or 0))
     stats = service.place_stats(
         session, q, max_rows=_max_rows(request), use_rollups=_use_rollups(request)
     )
     if fmt == "csv":
-        return Response(service.places_csv(stats), media_type=CSV_MEDIA_TYPE, headers=VARY)
-    return GeoJSONResponse(stats, headers=VARY)
+        return Response(service.places_csv(stats), media_type=CSV_MEDIA_TYPE, headers=headers)
+    return GeoJSONResponse(stats, headers=headers)

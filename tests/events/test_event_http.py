@@ -148,6 +148,7 @@ def test_every_list_parameter_has_a_description_and_an_example(operation: dict[s
         "interaction",
         "date_precision",
         "dimension",
+        "as_of",
         "date_overlap",
     } == names
 

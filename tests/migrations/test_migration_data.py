@@ -736,6 +736,17 @@ def seed_0011(s: Seeding) -> None:
     )
 
 
+def seed_0012(s: Seeding) -> None:
+    """A later version's commit time (the history tables have no key of their own: their rows
+    are the app's, checked by tests/events/test_as_of.py): kept by later revisions."""
+    at = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
+    s.insert(
+        "version_history",
+        version=10**6,
+        changed_at=at.replace(tzinfo=None) if s.dialect == "sqlite" else at,
+    )
+
+
 # Every revision's data (or None, and why). A new revision must add itself here.
 SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0001": seed_0001,
@@ -748,6 +759,7 @@ SEEDS: dict[str, Callable[[Seeding], None] | None] = {
     "0008": seed_0008,
     "0009": seed_0009,
     "0011": seed_0011,
+    "0012": seed_0012,
 }
 
 

@@ -58,7 +58,7 @@ class Case:
         return given.split(",") if given else list(oracle.METRICS)
 
 
-def cases(ds: Dataset, *, updated_since: str | None = None) -> list[Case]:
+def cases(ds: Dataset, *, updated_since: str | None = None, as_of: str | None = None) -> list[Case]:
     """At least one case per filter of the events list, and per grouping the stats offer."""
     sy, ml = ds.countries["SY"], ds.countries["ML"]
     admin1 = ds.admin1[1]  # Syria Province 2
@@ -254,6 +254,13 @@ def cases(ds: Dataset, *, updated_since: str | None = None) -> list[Case]:
                 },
             )
         )
+    if as_of is not None:  # issue 12: the current version, read from the history
+        out.append(
+            Case(
+                "year by country as of a version",
+                {"interval": "year", "group_by": "country", "as_of": as_of},
+            )
+        )
     return out
 
 
@@ -266,7 +273,7 @@ def test_the_cases_cover_every_filter_of_the_events_list() -> None:
         actors=ids,
         outlets=ids,
     )
-    all_cases = cases(dummy, updated_since="2020-01-01T00:00:00+00:00")
+    all_cases = cases(dummy, updated_since="2020-01-01T00:00:00+00:00", as_of="1")
     given = {name for case in all_cases for name in case.params}
     assert set(EventFilter.model_fields) <= given, set(EventFilter.model_fields) - given
     dims = {d for case in all_cases for d in case.dims}
@@ -487,7 +494,10 @@ def test_stats_agree_with_pandas_over_the_exports_before_and_after_edits(
     check_cases(client, raw_client, rollup_calls, cases(dataset))
     since = datetime.now(UTC).isoformat()
     mutate_through_the_api(client, engine, dataset)
-    check_cases(client, raw_client, rollup_calls, cases(dataset, updated_since=since))
+    version = client.get("/v1/events?limit=1").headers["Data-Version"]
+    check_cases(
+        client, raw_client, rollup_calls, cases(dataset, updated_since=since, as_of=version)
+    )
 
 
 def test_empty_buckets_are_present_and_labelled_by_their_first_day(

@@ -785,6 +785,32 @@ ROWS: list[Row] = [
         "validation-error",
         params={"sort": "id; DROP TABLE event"},
     ),
+    # Issue 12: reproducible reads out of range.
+    Row(
+        "as_of: a version that does not exist yet",
+        "GET",
+        "/v1/events",
+        422,
+        "validation-error",
+        params={"as_of": str(2**40)},
+    ),
+    Row(
+        "as_of: a time before the first write",
+        "GET",
+        "/v1/stats/events",
+        422,
+        "validation-error",
+        params={"as_of": "1970-01-01T00:00:00Z"},
+    ),
+    Row("as_of: SQL", "GET", "/v1/events/1", 422, "validation-error", params={"as_of": SQLI}),
+    Row(
+        "diff with from after to",
+        "GET",
+        "/v1/events/diff",
+        422,
+        "validation-error",
+        params={"from": "2", "to": "1"},
+    ),
     Row("SQL in a name filter", "GET", "/v1/actors", 200, None, params={"name": SQLI}),
     # Refused as a term outside the vocabulary, before any SQL (the name filter's row above
     # still takes such text to the database).
