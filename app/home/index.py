@@ -53,6 +53,8 @@ def build(app: FastAPI, root: str = "") -> ApiIndex:
         if not path.startswith(INDEX_PATH + "/") or "{" in path:
             continue
         methods = [m.upper() for m in item if m in ("get", "post", "patch", "delete", "put")]
+        if methods == ["GET"] and _needs_parameters(item["get"]):
+            continue  # a question, not a collection (/v1/events/diff needs from and to)
         # The list's summary when there is one ("List events"), else the only operation's.
         operation = item.get("get") or next(iter(item.values()))
         collections.append(
@@ -167,3 +169,9 @@ def install(app: FastAPI) -> None:
 
     app.add_route(INDEX_PATH, index, methods=["GET"], include_in_schema=False)
     app.add_route(ROOT_PATH, front_page, methods=["GET"], include_in_schema=False)
+
+
+def _needs_parameters(operation: dict[str, object]) -> bool:
+    parameters = operation.get("parameters") or []
+    assert isinstance(parameters, list)
+    return any(p.get("required") and p.get("in") == "query" for p in parameters)

@@ -206,6 +206,7 @@ def test_every_list_filtering_by_a_term_checks_it() -> None:
         "/v1/stats/events",
         "/v1/stats/places",
         "/v1/changes",  # issue 12: the feed takes the list's filters
+        "/v1/events/diff",  # issue 12: a diff takes the list's filters
         "/v1/actors",
         "/v1/places",
         "/v1/outlets",

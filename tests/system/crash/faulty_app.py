@@ -47,8 +47,17 @@ class _CommitEachStatement(WriteSession):
         finally:
             self._committing = False
 
+    def connection(self, *args: Any, **kwargs: Any) -> Any:
+        # The writer also runs prebuilt Core statements on the session's connection
+        # (app.db.bulk, the repositories): those commit one by one too.
+        if self._committing:
+            return super().connection(*args, **kwargs)
+        return _CommittingConnection(self, lambda: super(_CommitEachStatement, self).connection())
+
     def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
-        result = super().execute(statement, *args, **kwargs)
+        return self._after(statement, super().execute(statement, *args, **kwargs))
+
+    def _after(self, statement: Any, result: Any) -> Any:
         if self._committing or not getattr(statement, "is_dml", False):
             return result
         # RETURNING rows must be read before the commit releases the connection.
@@ -59,6 +68,21 @@ class _CommitEachStatement(WriteSession):
         self.commit()
         time.sleep(STATEMENT_PAUSE)
         return frozen() if frozen is not None else result
+
+
+class _CommittingConnection:
+    """The session's connection, as the writer sees it in the row-by-row app: a write statement
+    run on it commits at once, as one run through the session does."""
+
+    def __init__(self, session: _CommitEachStatement, real: Any) -> None:
+        self._session = session
+        self._real = real  # the session's current connection (a new one after each commit)
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        return self._session._after(statement, self._real().execute(statement, *args, **kwargs))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real(), name)
 
 
 @contextmanager
