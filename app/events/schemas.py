@@ -214,19 +214,29 @@ def parse_as_of(value: Any) -> Any:
         if len(value) > 18:
             raise ValueError("as_of is a data version beyond any this database can have")
         return int(value)
+    return rfc3339(
+        value,
+        "as_of",
+        "a data version (a whole number, as in Data-Version) or an RFC 3339 date-time with its "
+        "UTC offset, e.g. 2026-12-07T12:00:00Z",
+        " when it is a time",
+    )
+
+
+def rfc3339(value: str, name: str, expected: str, offset_note: str = "") -> datetime:
+    """An RFC 3339 time as written (``t``/``z`` in either case), in UTC; a time without its
+    offset, or one datetime cannot hold (a leap second, year 0), is a value error naming
+    ``name`` and what it ``expected``."""
     try:
         parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(
-            "as_of is a data version (a whole number, as in Data-Version) or an RFC 3339 "
-            "date-time with its UTC offset, e.g. 2026-12-07T12:00:00Z"
-        ) from None
+        raise ValueError(f"{name} is {expected}") from None
     if parsed.tzinfo is None:
-        raise ValueError("as_of needs a UTC offset (Z or ±hh:mm) when it is a time")
+        raise ValueError(f"{name} needs a UTC offset (Z or ±hh:mm){offset_note}")
     try:
         return parsed.astimezone(UTC)
     except OverflowError:
-        raise ValueError("as_of is out of range once in UTC") from None
+        raise ValueError(f"{name} is out of range once in UTC") from None
 
 
 def split_commas(value: Any) -> Any:
@@ -558,23 +568,13 @@ class EventFilter(StrictQuery):
     @field_validator("updated_since", mode="before")
     @classmethod
     def _rfc3339(cls, value: Any) -> Any:
-        # RFC 3339 as written (`t`/`z` in either case); a time without its offset, or one
-        # datetime cannot hold (a leap second, year 0), is refused as a value error.
         if not isinstance(value, str):
             return value
-        try:
-            parsed = datetime.fromisoformat(value.upper().replace("Z", "+00:00"))
-        except ValueError:
-            raise ValueError(
-                "updated_since is an RFC 3339 date-time with its UTC offset, e.g. "
-                "2018-04-18T00:00:00Z"
-            ) from None
-        if parsed.tzinfo is None:
-            raise ValueError("updated_since needs a UTC offset (Z or ±hh:mm)")
-        try:
-            return parsed.astimezone(UTC)
-        except OverflowError:
-            raise ValueError("updated_since is out of range once in UTC") from None
+        return rfc3339(
+            value,
+            "updated_since",
+            "an RFC 3339 date-time with its UTC offset, e.g. 2018-04-18T00:00:00Z",
+        )
 
     def bounds(self) -> Bbox | None:
         return parse_bbox(self.bbox) if self.bbox is not None else None

@@ -157,7 +157,7 @@ def create_events(
         [
             {
                 **{name: getattr(e, name) for name in GIVEN_FIELDS},
-                "interaction": _interaction(e.actors, kinds),
+                "interaction": interaction_of(e.actors, kinds),
                 **values,
                 "status": "active",
                 "disputed": False,
@@ -234,7 +234,7 @@ def create_events(
     return ids
 
 
-def _interaction(
+def interaction_of(
     actors: Sequence[NewEventActor], kinds: Mapping[int, tuple[str, int | None]]
 ) -> str | None:
     sides: dict[str, list[tuple[str, int | None, str]]] = {"a": [], "b": []}

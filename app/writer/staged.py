@@ -29,7 +29,7 @@ from app.db.dialect import SetSql, set_sql
 from app.derived import interaction
 from app.models import Event
 from app.models.event import FIGURE_FIELDS
-from app.writer.events import GIVEN_FIELDS, NewEventActor
+from app.writer.events import GIVEN_FIELDS, NewEventActor, interaction_of
 
 # The staging tables, and the columns the loader fills (the event's id is added here).
 _EVENT_FIELDS = GIVEN_FIELDS  # external_id ... deaths_unknown, in column order
@@ -116,7 +116,7 @@ def import_rows(
             (
                 event_id,
                 *fields,
-                _interaction(r.actors, kinds),
+                interaction_of(r.actors, kinds),
                 r.row_id,
                 r.dataset_version,
                 r.content_sha256,
@@ -157,16 +157,6 @@ def import_rows(
     derived.events_changed(session, ids, "created")
     derived.interaction_known(session, ids)
     return ids
-
-
-def _interaction(
-    actors: Sequence[NewEventActor], kinds: dict[int, tuple[str, int | None]]
-) -> str | None:
-    sides: dict[str, list[tuple[str, int | None, str]]] = {"a": [], "b": []}
-    for a in actors:
-        kind, inter = kinds[a.actor_id]
-        sides["b" if a.side == "b" else "a"].append((kind, inter, a.role))
-    return interaction.of_sides(sides["a"], sides["b"])
 
 
 def _stage(session: Session, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
