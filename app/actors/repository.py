@@ -13,7 +13,7 @@ from app.actors.schemas import ActorFilter
 from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import PageQuery, fetch_page
 from app.db import dialect, merged
-from app.db.bulk import CHUNK
+from app.db.bulk import chunks
 from app.models import (
     Actor,
     ActorAffiliation,
@@ -463,18 +463,16 @@ def actors_by_alias_norms(session: Session, norms: Collection[str]) -> list[Acto
     """Live actors known by any of these normalised names, each with the alias that matched."""
     # Two queries, each on one index (see places_by_alias_norms).
     aliases: list[Any] = []
-    ordered = sorted(set(norms))
-    for i in range(0, len(ordered), CHUNK):
+    for names in chunks(norms):
         aliases += session.execute(
             select(ActorAlias.actor_id, ActorAlias.name, ActorAlias.name_norm).where(
-                ActorAlias.name_norm.in_(ordered[i : i + CHUNK])
+                ActorAlias.name_norm.in_(names)
             )
         ).all()
     actors: dict[int, dict[str, Any]] = {}
-    ids = sorted({a.actor_id for a in aliases})
-    for i in range(0, len(ids), CHUNK):
+    for ids in chunks(a.actor_id for a in aliases):
         stmt = select(Actor.id, Actor.name, Actor.kind, Actor.country).where(
-            Actor.id.in_(ids[i : i + CHUNK]), Actor.merged_into_id.is_(None)
+            Actor.id.in_(ids), Actor.merged_into_id.is_(None)
         )
         actors.update((r["id"], dict(r)) for r in session.execute(stmt).mappings())
     found = [

@@ -17,7 +17,7 @@ import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from operator import itemgetter
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, CursorResult, Insert, Table, func, insert, select
 from sqlalchemy.engine import Dialect
@@ -29,12 +29,14 @@ BULK = "conflictdb_bulk"
 # A set in a session's ``info``: the tables it wrote through the driver.
 DRIVER_WRITES = "conflictdb_driver_writes"
 
+_Key = TypeVar("_Key", int, str)
+
 # Ids per IN (...) list: well under SQLite's bound-parameter limit.
 CHUNK = 500
 
 
-def chunks(ids: Iterable[int]) -> Iterator[list[int]]:
-    """The distinct ids, sorted, in lists of at most ``CHUNK``."""
+def chunks(ids: Iterable[_Key]) -> Iterator[list[_Key]]:
+    """The distinct ids (or names), sorted, in lists of at most ``CHUNK``."""
     ordered = sorted(set(ids))
     for i in range(0, len(ordered), CHUNK):
         yield ordered[i : i + CHUNK]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import fetch_page
 from app.db import dialect, merged
-from app.db.bulk import CHUNK
+from app.db.bulk import chunks
 from app.models import Event, Place, PlaceAlias, PlaceAncestor, PlaceKind
 from app.places.schemas import PlaceFilter
 
@@ -413,16 +413,14 @@ def places_by_alias_norms(session: Session, norms: Collection[str]) -> list[Alia
     # join, SQLite walks every place and probes its aliases for every name (0.35 s for the
     # 1,800 phrases of a 1,000-word text over the GED sample's places, against 10 ms).
     aliases: list[Any] = []
-    ordered = sorted(set(norms))
-    for i in range(0, len(ordered), CHUNK):
+    for names in chunks(norms):
         aliases += session.execute(
             select(PlaceAlias.place_id, PlaceAlias.name, PlaceAlias.name_norm).where(
-                PlaceAlias.name_norm.in_(ordered[i : i + CHUNK])
+                PlaceAlias.name_norm.in_(names)
             )
         ).all()
     places: dict[int, dict[str, Any]] = {}
-    ids = sorted({a.place_id for a in aliases})
-    for i in range(0, len(ids), CHUNK):
+    for ids in chunks(a.place_id for a in aliases):
         stmt = select(
             Place.id,
             Place.name,
@@ -432,7 +430,7 @@ def places_by_alias_norms(session: Session, norms: Collection[str]) -> list[Alia
             Place.depth,
             Place.latitude,
             Place.longitude,
-        ).where(Place.id.in_(ids[i : i + CHUNK]), Place.merged_into_id.is_(None))
+        ).where(Place.id.in_(ids), Place.merged_into_id.is_(None))
         places.update((r["id"], dict(r)) for r in session.execute(stmt).mappings())
     found = [
         {**places[a.place_id], "alias": a.name, "name_norm": a.name_norm}
