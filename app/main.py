@@ -346,7 +346,11 @@ def _document_security(app: FastAPI, schema: dict[str, Any]) -> None:
     schema["components"]["securitySchemes"] = SECURITY_SCHEMES
     auth_reads = app.state.settings.auth_reads
     for route in iter_route_contexts(app.routes):
-        if not isinstance(route.original_route, APIRoute) or route.path not in schema["paths"]:
+        if (
+            not isinstance(route.original_route, APIRoute)
+            or not route.original_route.include_in_schema
+            or route.path not in schema["paths"]
+        ):
             continue
         scopes = sorted(_scopes(route.dependant))
         if not scopes and any(d.call is read_access for d in route.dependant.dependencies):

@@ -8,6 +8,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request, Response
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import derived
 from app.auth.dependencies import CurateAccess, read_access, sees_protected
@@ -272,6 +273,14 @@ def diff_events(
     answer = service.diff(session, q)
     response.headers.update(asof.headers(answer["to"]))
     return answer
+
+
+@router.api_route("/diff", methods=["POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+def diff_is_read_only() -> None:
+    """The diff is read-only: other methods get a 405 naming GET, not the event route's
+    422 for `diff` as an event id (the path also fits `/{event_id}`, routed after it; a
+    plain Starlette route would be tried only after every API route)."""
+    raise StarletteHTTPException(405)
 
 
 @router.get(

@@ -223,6 +223,12 @@ def _allowed_methods(request: Request) -> list[str]:
             for path, item in request.app.openapi()["paths"].items()
         ]
         request.app.state.allowed_methods = table
+    paths = request.app.openapi()["paths"]
+    literal = paths.get(request.url.path)
+    if literal is not None:
+        # A path of its own (/v1/events/diff) is routed before the template it also fits
+        # (/v1/events/{event_id}): only its own methods apply.
+        return sorted(m.upper() for m in literal if m != "parameters")
     methods: set[str] = set()
     for pattern, names in table:
         if pattern.match(request.url.path):

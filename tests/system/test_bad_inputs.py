@@ -1174,6 +1174,17 @@ ROWS: list[Row] = [
         allow={"GET", "PATCH", "DELETE"},
     ),
     Row("DELETE on reports", "DELETE", "/v1/reports", 405, "method-not-allowed"),
+    *(
+        Row(
+            f"{method} on the diff (a path that also fits /v1/events/{{id}}): Allow names GET",
+            method,
+            "/v1/events/diff",
+            405,
+            "method-not-allowed",
+            allow={"GET"},
+        )
+        for method in ("PATCH", "DELETE", "PUT", "POST")
+    ),
     Row("an unknown path", "GET", "/v1/../../etc/passwd", 404, "not-found"),
     # -- issue 12: dataset codes, coarse dates, names where ids are asked, dashboards' stats
     *(

@@ -42,14 +42,7 @@ FUZZ_SEED = int(os.environ.get("CONFLICTDB_FUZZ_SEED", "20180418"))
 # also xfail(strict=True) rows of tests/system/test_bad_inputs.py), as regexes: (operation, check,
 # the failure's text: message, reproducer and response) -> reason. The run prints them; any
 # other failure fails the test. Remove an entry with its fix.
-KNOWN_APP_BUGS: dict[tuple[str, str, str], str] = {
-    (
-        r"GET /v1/events/diff",
-        r"unsupported_method",
-        r"returned 422",
-    ): "PATCH/DELETE /v1/events/diff reach /v1/events/{event_id} ('diff' is refused as an id: "
-    "422) instead of a 405 naming GET (issue 12's diff route; open)",
-}
+KNOWN_APP_BUGS: dict[tuple[str, str, str], str] = {}
 
 # Pydantic's own error types: a schema-valid request must never get one of these back, since
 # the OpenAPI document is generated from the same models. `value_error` is the exception: it
