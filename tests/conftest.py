@@ -14,6 +14,7 @@ names, so workers can also share one server given by ``CONFLICTDB_TEST_PG_URL``.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -21,10 +22,10 @@ import queue
 import shutil
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
@@ -48,6 +49,7 @@ DEMO_PATH = Path(__file__).resolve().parents[1] / "app" / "demo" / "east_qalamou
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 PG_TEMPLATE = f"conflictdb_template_{WORKER}"
 BACKENDS = ["sqlite", "postgresql"]
+T = TypeVar("T")
 
 
 def unique_name(prefix: str) -> str:
@@ -88,9 +90,10 @@ class PostgresServer:
     """Creates and drops databases on the test server (ours, or one given by URL).
 
     One admin connection serves every CREATE DATABASE (a connection costs a server process
-    each time); ``drop_later`` hands drops to a background thread with its own connection, so
-    a test's teardown does not wait for the server to delete a database nobody uses any more.
-    ``close`` waits for those drops.
+    each time). A background thread with its own connection does the rest: ``drop_later``
+    hands it drops, so a test's teardown does not wait for the server to delete a database
+    nobody uses any more, and ``fresh`` has it copy the next test's database from the
+    template while this test runs. ``close`` waits for that thread.
     """
 
     def __init__(self, admin_url: str) -> None:
@@ -105,10 +108,13 @@ class PostgresServer:
         )
         self._conn: psycopg.Connection[Any] | None = None
         self._lock = threading.Lock()
-        self._drops: queue.Queue[str | None] = queue.Queue()
-        self._dropper: threading.Thread | None = None
-        self._drop_errors: list[str] = []
-        self._file_copy: bool | None = None
+        self._jobs: queue.Queue[tuple[str, str] | None] = queue.Queue()
+        self._worker: threading.Thread | None = None
+        self._errors: list[str] = []
+        # Databases copied ahead from a template, by template: (name, None) when made, or
+        # (name, the error) when the copy failed.
+        self._spares: dict[str, queue.Queue[tuple[str, str | None]]] = {}
+        self._spares_started: dict[str, bool] = {}
 
     def url_for(self, name: str) -> str:
         return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
@@ -129,67 +135,96 @@ class PostgresServer:
                 self._conn = self._connect()
                 self._conn.execute(stmt)  # type: ignore[call-overload]
 
-    def _strategy(self) -> sql.Composable:
-        # PostgreSQL 15's default, WAL_LOG, writes the whole template through the WAL; for a
-        # template of a few MB, FILE_COPY (a checkpoint and a file copy, cheap with fsync off)
-        # takes about half as long, and the database is the same. Older servers copy files
-        # anyway and know no STRATEGY.
-        if self._file_copy is None:
-            with self._lock:
-                if self._conn is None or self._conn.closed:
-                    self._conn = self._connect()
-                self._file_copy = self._conn.info.server_version >= 150000
-        return sql.SQL(" STRATEGY FILE_COPY" if self._file_copy else "")
-
     def create(self, name: str, template: str | None = None) -> str:
+        # PostgreSQL 15's default strategy, WAL_LOG: measured against FILE_COPY on a test
+        # cluster with other databases being written, 60 against 87 ms a copy of the migrated
+        # template (FILE_COPY's checkpoint writes every dirty page of the whole server first).
         if template:
             self._admin(
-                sql.SQL("CREATE DATABASE {} TEMPLATE {}{}").format(
-                    sql.Identifier(name), sql.Identifier(template), self._strategy()
+                sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(template)
                 )
             )
         else:
             self._admin(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url_for(name)
 
+    def fresh(self, template: str) -> tuple[str, str]:
+        """A new copy of ``template``: (name, URL). The copy was made while the previous test
+        ran when there is one; the next is started now. The template must not change."""
+        spares = self._spares.setdefault(template, queue.Queue())
+        self._submit("create", template)
+        if self._spares_started.get(template):
+            name, error = spares.get()
+            if error is None:
+                return name, self.url_for(name)
+            self._errors.append(f"copy of {template}: {error}")
+        self._spares_started[template] = True
+        name = unique_name("test")
+        return name, self.create(name, template=template)
+
     def drop(self, name: str) -> None:
         self._admin(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
     def drop_later(self, name: str) -> None:
         """Drop ``name`` in the background (WITH (FORCE): connections a test left go too)."""
-        if self._dropper is None:
-            self._dropper = threading.Thread(target=self._drop_loop, name="pg-drop", daemon=True)
-            self._dropper.start()
-        self._drops.put(name)
+        self._submit("drop", name)
 
-    def _drop_loop(self) -> None:
+    def _submit(self, job: str, arg: str) -> None:
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._work, name="pg-admin", daemon=True)
+            self._worker.start()
+        self._jobs.put((job, arg))
+
+    def _work(self) -> None:
         conn: psycopg.Connection[Any] | None = None
-        while (name := self._drops.get()) is not None:
-            stmt = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        while (item := self._jobs.get()) is not None:
+            job, arg = item
+            name = unique_name("test") if job == "create" else arg
+            if job == "create":
+                stmt = sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+                    sql.Identifier(name), sql.Identifier(arg)
+                )
+            else:
+                stmt = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
             try:
                 if conn is None or conn.closed:
                     conn = self._connect()
                 conn.execute(stmt)
             except psycopg.Error as exc:
-                self._drop_errors.append(f"{name}: {exc}")
+                if job == "create":
+                    self._spares[arg].put((name, str(exc)))
+                else:
+                    self._errors.append(f"{name}: {exc}")
                 if conn is not None:
                     conn.close()
                 conn = None
+            else:
+                if job == "create":
+                    self._spares[arg].put((name, None))
         if conn is not None:
             conn.close()
 
     def close(self) -> None:
         """Wait for the background drops, then close the admin connection."""
-        if self._dropper is not None:
-            self._drops.put(None)
-            self._dropper.join()
-            self._dropper = None
+        if self._worker is not None:
+            for spares in self._spares.values():  # the copies made ahead that no test took
+                while not spares.empty():
+                    self._jobs.put(("drop", spares.get()[0]))
+            self._jobs.put(None)
+            self._worker.join()
+            self._worker = None
+            for spares in self._spares.values():  # copies finished after the drops were queued
+                while not spares.empty():
+                    self.drop(spares.get()[0])
         with self._lock:
             if self._conn is not None:
                 self._conn.close()
                 self._conn = None
-        if self._drop_errors:
-            raise RuntimeError("databases not dropped:\n" + "\n".join(self._drop_errors))
+        if self._errors:
+            raise RuntimeError("databases not made or dropped:\n" + "\n".join(self._errors))
 
 
 @pytest.fixture(scope="session")
@@ -271,16 +306,82 @@ def _helper_engine_for(url: str) -> Iterator[Engine]:
         engine.dispose()
 
 
+# -- seeded databases -----------------------------------------------------------------------
+# Some fixtures load the same rows for every test that asks for them (the stats tests' 700
+# events, the GED sample, the events tests' world). Each is loaded once per worker and backend
+# into a copy of the migrated template, and that copy is the template of those tests'
+# databases: the same rows, ids and derived state as loading them into each, for the price
+# of a copy. The fixture then returns a copy of what its loader returned.
+
+_SEEDS: dict[str, Callable[[Engine], Any]] = {}
+# (backend, seed) -> (the SQLite file or PostgreSQL database, what the loader returned)
+_seeded: dict[tuple[str, str], tuple[str, Any]] = {}
+
+
+def seed(load: Callable[[Engine], T]) -> Callable[..., T]:
+    """A fixture named after ``load`` whose rows come with the test's database.
+
+    A test asking for two seeded fixtures gets the first one's copy, and the second loads its
+    rows into it as a plain fixture would.
+    """
+    name = load.__name__
+    assert name not in _SEEDS, f"two seeded fixtures named {name}"
+    _SEEDS[name] = load
+
+    def fixture(request: pytest.FixtureRequest, database_url: str) -> T:
+        if request.node.stash.get(_SEED_KEY, None) == name:
+            result: T = copy.deepcopy(_seeded[(request.getfixturevalue("backend"), name)][1])
+            return result
+        return load(request.getfixturevalue("engine"))
+
+    fixture.__name__ = name
+    fixture.__doc__ = load.__doc__
+    return pytest.fixture(name=name)(fixture)
+
+
+_SEED_KEY = pytest.StashKey[str]()
+
+
+def _seed_template(backend: str, name: str, request: pytest.FixtureRequest) -> str:
+    """This worker's template holding seed ``name``'s rows: a SQLite path or a database name."""
+    found = _seeded.get((backend, name))
+    if found is not None:
+        return found[0]
+    if backend == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        factory: pytest.TempPathFactory = request.getfixturevalue("tmp_path_factory")
+        path = factory.mktemp(f"seed-{name}") / "seed.sqlite3"
+        shutil.copyfile(template, path)
+        where, url = str(path), f"sqlite:///{path}"
+    else:
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        where = f"seed_{name}_{WORKER}"
+        server.drop(where)  # a previous run's, on a server given by URL
+        url = server.create(where, template=request.getfixturevalue("pg_template"))
+    engine = create_db_engine(url)
+    try:
+        result = _SEEDS[name](engine)
+    finally:
+        engine.dispose()
+    _seeded[(backend, name)] = (where, result)
+    return where
+
+
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated, empty database of the test's backend.
+    """A fresh, migrated database of the test's backend: empty, or holding the rows of the
+    seeded fixture the test asks for (``seed`` above).
 
     Afterwards the writer's derived state (rollups, search, change feed) is checked against
     the data the test left (tests/derived_check.py).
     """
     check = not request.node.get_closest_marker("broken_on_purpose")
+    seeds = [n for n in request.fixturenames if n in _SEEDS]
+    seeded = _seed_template(backend, seeds[0], request) if seeds else None
+    if seeds:
+        request.node.stash[_SEED_KEY] = seeds[0]
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
+        template = Path(seeded) if seeded else request.getfixturevalue("sqlite_template")
         path = tmp_path / "test.sqlite3"
         shutil.copyfile(template, path)
         url = f"sqlite:///{path}"
@@ -290,9 +391,7 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -
                 assert_derived_consistent(engine)
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    request.getfixturevalue("pg_template")
-    name = unique_name("test")
-    url = server.create(name, template=PG_TEMPLATE)
+    name, url = server.fresh(seeded or request.getfixturevalue("pg_template"))
     try:
         with _helper_engine_for(url) as engine:
             yield url

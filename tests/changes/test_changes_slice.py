@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from tests.conftest import seed
 from tests.datasets.test_loader import ged_rows, import_ged
 from tests.helpers import error_locs
 
@@ -58,7 +59,7 @@ def edit(client: TestClient, event_id: int, **fields: Any) -> None:
     assert response.status_code == 200, response.text
 
 
-@pytest.fixture
+@seed
 def imported(engine: Engine) -> None:
     import_ged(engine, ged_rows()[:60])
 

@@ -16,11 +16,12 @@ from app.core.normalize import normalize_name
 from app.db.session import read_session
 from app.formats import countries
 from app.models import Actor
+from tests.conftest import seed
 from tests.datasets.test_loader import import_ged
 from tests.samples import GED_SAMPLE
 
 
-@pytest.fixture
+@seed
 def ged(engine: Engine) -> pd.DataFrame:
     """The sample imported (every row), and the file as pandas reads it."""
     frame = pd.read_csv(GED_SAMPLE, dtype=str, keep_default_na=False)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from tests.conftest import seed
 from tests.events import world as world_module
 from tests.events.world import World
 
 
-@pytest.fixture
-def world(client: TestClient, engine: Engine) -> World:
+@seed
+def world(engine: Engine) -> World:
     return world_module.build(engine)

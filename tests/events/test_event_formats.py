@@ -22,6 +22,7 @@ from app import writer
 from app.events import streams
 from app.formats import events_csv as formats
 from app.writer.transaction import write_session
+from tests.conftest import seed
 from tests.events.test_event_pages import statements
 from tests.events.world import World
 from tests.helpers import assert_problem, error_locs
@@ -213,8 +214,8 @@ def test_streams_of_nothing_are_well_formed(client: TestClient) -> None:
 MANY = 2500
 
 
-@pytest.fixture
-def many(client: TestClient, engine: Engine) -> list[int]:
+@seed
+def many(engine: Engine) -> list[int]:
     """2,500 events through the writer's batch API, every tenth without a place and every
     seventh without a fatality figure; returns their ids."""
     with write_session(engine) as session:

@@ -13,11 +13,12 @@ from sqlalchemy import Engine
 
 from app.formats.records import ACLED, UCDP_GED
 from tests.cli.test_import_cli import run
+from tests.conftest import seed
 from tests.datasets.test_loader import ged_rows, import_acled, import_ged
 from tests.samples import ACLED_SAMPLE
 
 
-@pytest.fixture
+@seed
 def both(engine: Engine) -> None:
     """A few GED events (Syria) and the ACLED sample (Syria, Nigeria ...)."""
     import_ged(engine, ged_rows()[:20])

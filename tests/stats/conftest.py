@@ -25,6 +25,7 @@ from app.config import Settings
 from app.main import create_app
 from app.models import DimensionCode
 from app.writer.transaction import write_session
+from tests.conftest import seed
 
 SEED = 20260127
 COUNTRIES = [
@@ -315,8 +316,9 @@ def load(engine: Engine, *, events: int = 700, seed: int = SEED) -> Dataset:
     return ds
 
 
-@pytest.fixture
+@seed
 def dataset(engine: Engine) -> Dataset:
+    """The 700 events of ``load``, in the test's database from the start (a seeded copy)."""
     return load(engine)
 
 
