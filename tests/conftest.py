@@ -318,13 +318,14 @@ _SEEDS: dict[str, Callable[[Engine], Any]] = {}
 _seeded: dict[tuple[str, str], tuple[str, Any]] = {}
 
 
-def seed(load: Callable[[Engine], T]) -> Callable[..., T]:
-    """A fixture named after ``load`` whose rows come with the test's database.
+def seed(load: Callable[[Engine], T], *, name: str | None = None) -> Callable[..., T]:
+    """A fixture named after ``load`` (or ``name``) whose rows come with the test's database.
 
     A test asking for two seeded fixtures gets the first one's copy, and the second loads its
-    rows into it as a plain fixture would.
+    rows into it as a plain fixture would. Seeds are known by fixture name: no other fixture
+    may have a seed's name (a module reuses the seed itself, imported).
     """
-    name = load.__name__
+    name = name or load.__name__
     assert name not in _SEEDS, f"two seeded fixtures named {name}"
     _SEEDS[name] = load
 

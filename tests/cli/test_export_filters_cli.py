@@ -10,15 +10,9 @@ import pytest
 from sqlalchemy import Engine
 
 from tests.cli.test_import_cli import db, run
-from tests.events import world as world_module
-from tests.events.world import World
+from tests.events.world import World, world
 
-__all__ = ["db"]  # the fixture, used below by name
-
-
-@pytest.fixture
-def world(db: Engine) -> World:
-    return world_module.build(db)
+__all__ = ["db", "world"]  # fixtures, used below by name
 
 
 def exported(database_url: str, world: World, *options: str) -> list[str]:

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
+from tests.events.world import world
 
-from tests.conftest import seed
-from tests.events import world as world_module
-from tests.events.world import World
-
-
-@seed
-def world(engine: Engine) -> World:
-    return world_module.build(engine)
+__all__ = ["world"]  # the seeded fixture, used by name

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 from app import writer
 from app.events.schemas import EARTH_RADIUS_KM
 from app.writer.transaction import write_session
+from tests.conftest import seed
 
 # name -> (kind, country, parent, latitude, longitude)
 PLACES: dict[str, tuple[str, str, str | None, float | None, float | None]] = {
@@ -284,3 +285,7 @@ def ordered(specs: list[Spec], sort: str, ids: dict[str, int]) -> list[str]:
     known.sort(key=lambda s: (value(s), ids[s.key]), reverse=descending)
     unknown.sort(key=lambda s: ids[s.key], reverse=descending)
     return [s.key for s in known + unknown]
+
+
+# The fixture: the world in the test's database from the start (a seeded copy, tests/conftest.py).
+world = seed(build, name="world")
