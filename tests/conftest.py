@@ -3,6 +3,8 @@
 Each backend is migrated once with the real migrations (``alembic upgrade head``) into a
 template; every test gets a fresh copy (a file copy for SQLite, ``CREATE DATABASE ...
 TEMPLATE`` for PostgreSQL), so tests are isolated and the migrations are exercised on every run.
+Fixtures made with ``seed`` (below) load their rows once into a template of their own, and
+their tests get copies of that one.
 PostgreSQL is a throwaway cluster the suite starts itself (see tests/pgcluster.py); set
 ``CONFLICTDB_TEST_PG_URL`` to an admin URL to use a running server instead.
 
