@@ -47,15 +47,18 @@ def record(
     now: datetime,
     event_ids: Iterable[int],
     place_ids: Iterable[int],
+    created: frozenset[int] | set[int] = frozenset(),
 ) -> None:
     """The history of ``version``: the changed events' rows, and the places they (and
-    ``place_ids``: places moved or located) depend on, where those changed."""
+    ``place_ids``: places moved or located) depend on, where those changed. Events in
+    ``created`` are new in this transaction: they have no open rows to close."""
     session.execute(insert(VersionHistory).values(version=version, changed_at=now))
     events = sorted(set(event_ids))
     places = set(place_ids)
     for chunk in chunks(events):
+        new = all(i in created for i in chunk)
         for versioned in EVENT_KEYED:
-            _new_version(session, versioned, chunk, version)
+            _new_version(session, versioned, chunk, version, close=not new)
         places.update(
             session.scalars(
                 select(Event.place_id).where(Event.id.in_(chunk), Event.place_id.is_not(None))
@@ -79,15 +82,19 @@ def record(
                 _new_version(session, versioned, changed, version)
 
 
-def _new_version(session: Session, versioned: Versioned, keys: list[int], version: int) -> None:
-    """Close the open rows of the groups ``keys``, and copy their current rows as valid from
-    ``version`` (a group gone from the live table is closed only)."""
+def _new_version(
+    session: Session, versioned: Versioned, keys: list[int], version: int, *, close: bool = True
+) -> None:
+    """Close the open rows of the groups ``keys`` (unless ``close`` is false: groups new in
+    this transaction have none), and copy their current rows as valid from ``version`` (a
+    group gone from the live table is closed only)."""
     history, live = versioned.history, versioned.live
-    session.execute(
-        update(history)
-        .where(history.c[versioned.key].in_(keys), history.c.valid_to.is_(None))
-        .values(valid_to=version)
-    )
+    if close:
+        session.execute(
+            update(history)
+            .where(history.c[versioned.key].in_(keys), history.c.valid_to.is_(None))
+            .values(valid_to=version)
+        )
     names = [c.name for c in live.columns]
     session.execute(
         insert(history).from_select(

@@ -133,7 +133,14 @@ def finish(session: Session, state: State) -> int:
         docs.update(search.document_of(known))
         search.replace(session, stale, docs)
     # Last, once every derived column is up to date: the history as_of reads (issue 12).
-    history.record(session, version, now, state.events, state.places | state.located)
+    history.record(
+        session,
+        version,
+        now,
+        state.events,
+        state.places | state.located,
+        created={i for i, action in state.events.items() if action == "created"},
+    )
     return int(version)
 
 
