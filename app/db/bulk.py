@@ -176,19 +176,28 @@ def driver_insert(session: Session, table: Table, rows: Sequence[Mapping[str, An
                 except TypeError:  # unhashable (JSON documents): converted each time
                     values[index] = process(value)
     quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in names)
-    if dialect.name == "sqlite":
-        sql = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
+    driver_rows(connection, quote(table.name), [quote(name) for name in names], data)
+
+
+def driver_rows(
+    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """Rows whose values the driver takes as they are into ``table`` (names as SQL, quoted
+    where they must be): executemany on SQLite, COPY on PostgreSQL; driver errors raised as
+    SQLAlchemy's (``driver_errors``)."""
+    names = ", ".join(columns)
+    if connection.dialect.name == "sqlite":
+        sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
     else:
-        sql = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        sql = f"COPY {table} ({names}) FROM STDIN"
     with driver_errors(connection, sql) as raw:
         cursor = raw.cursor()
         try:
-            if dialect.name == "sqlite":
-                cursor.executemany(sql, data)
+            if connection.dialect.name == "sqlite":
+                cursor.executemany(sql, rows)
             else:
                 with cursor.copy(sql) as copy:
-                    for values in data:
+                    for values in rows:
                         copy.write_row(values)
         finally:
             cursor.close()

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from app import derived
 from app.db.base import utcnow
-from app.db.bulk import driver_errors, reserve_ids
+from app.db.bulk import driver_rows, reserve_ids
 from app.db.dialect import SetSql, set_sql
 from app.derived import interaction
 from app.models import Event
@@ -162,25 +162,8 @@ def import_rows(
 def _stage(session: Session, table: str, columns: list[str], rows: list[tuple[Any, ...]]) -> None:
     """Rows into a staging table through the driver: executemany on SQLite, COPY on
     PostgreSQL."""
-    if not rows:
-        return
-    connection = session.connection()
-    names = ", ".join(columns)
-    if connection.dialect.name == "sqlite":
-        statement = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
-    else:
-        statement = f"COPY {table} ({names}) FROM STDIN"
-    with driver_errors(connection, statement) as raw:
-        cursor = raw.cursor()
-        try:
-            if connection.dialect.name == "sqlite":
-                cursor.executemany(statement, rows)
-            else:
-                with cursor.copy(statement) as copy:
-                    for row in rows:
-                        copy.write_row(row)
-        finally:
-            cursor.close()
+    if rows:
+        driver_rows(session.connection(), table, columns, rows)
 
 
 def _statements(sql: SetSql) -> list[str]:
