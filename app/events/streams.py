@@ -9,7 +9,8 @@ under the same name.
 Pages follow the query's ``sort``; memory stays at about a page whatever the size of the
 result. The shapes themselves are written by ``app.formats``.
 
-Each page is one keyset query in its own short read transaction: a stream holds a database
+Each page is one keyset query in its own short read transaction (after the first, bounded
+by the ranges ``_ranged`` reads the ends of once): a stream holds a database
 connection only while it reads a page, never while it waits for its client, and each page's
 statement is bounded by the read timeout like any read. What that gives (docs: README,
 "Streams and consistency"): a page is as of the moment it is read; every event matching
@@ -19,16 +20,17 @@ throughout appears exactly once, at most once when sorted by id even if it chang
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterable, Iterator
-from typing import Any, Final
+from collections.abc import Callable, Generator, Iterable, Iterator, Sized
+from typing import Any, Final, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from app.db.session import read_session
 from app.events import asof, repository
 from app.events.schemas import EventFilter, EventListQuery
 from app.formats import acled, events_csv, geojson, ndjson
 from app.formats.records import ExportEvent
+from app.models import Event
 from app.models.event import DERIVED_FIELDS, RECORDED_FIELDS
 
 CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
@@ -95,20 +97,74 @@ def _list_pages(
 ) -> Iterator[list[dict[str, Any]]]:
     """The whole result in the list's shape, a page at a time, each page read in a session
     closed before the page is handed on."""
-    after: list[Any] | None = None
     with read_session(engine) as session:
         query = repository.with_live_ids(session, query)
-    while True:
+
+    def read(
+        after: list[Any] | None, through: list[Any] | None
+    ) -> tuple[list[dict[str, Any]], list[Any] | None]:
         with read_session(engine) as session:
-            page, after = repository.event_page(
-                session, query, after, PAGE_SIZE, max_bytes=max_bytes, reveal=reveal
+            return repository.event_page(
+                session,
+                query,
+                after,
+                PAGE_SIZE,
+                max_bytes=max_bytes,
+                reveal=reveal,
+                through=through,
             )
+
+    def bounds(after: list[Any]) -> list[list[Any]]:
+        with read_session(engine) as session:
+            asof.apply(session, query)
+            stmt = repository.list_statement(query, query.sort, [])
+            return repository.page_bounds(session, stmt, query.sort, after, _span(PAGE_SIZE))
+
+    for page in _ranged(read, bounds):
         if on_rows is not None:
             on_rows(len(page))
         if page:
             yield page
-        if after is None:
-            return
+
+
+Page = TypeVar("Page", bound=Sized)
+
+
+def _span(page_size: int) -> int:
+    """Rows in a range of ``_ranged``: nine tenths of a page, so that a range is read in one
+    page, with room for rows written into it meanwhile, and no second, empty read."""
+    return max(1, page_size * 9 // 10)
+
+
+def _ranged(
+    read: Callable[[list[Any] | None, list[Any] | None], tuple[Page, list[Any] | None]],
+    bounds: Callable[[list[Any]], list[list[Any]]],
+) -> Iterator[Page]:
+    """A whole result, page by page: ``read(after, through)`` reads one keyset page of the
+    rows after ``after`` and up to ``through`` (None: no bound), with the sort keys of its
+    last row when more may follow in that range (None when the range is done).
+
+    The first page is read alone; when the result goes on past it, ``bounds(last)`` (the
+    keys of every ``_span``-th row still to come, ``repository.page_bounds``) splits the
+    rest into ranges of a little less than a page, read in order, each as keyset pages up to its end. A page's
+    statement then reads its range, never every row still to come. The ranges cover
+    everything after the first page whatever is written meanwhile (the last one has no end),
+    so the guarantees of plain keyset pages hold: an event that matches throughout and keeps
+    its sort keys appears exactly once; a range that gained rows takes more pages."""
+    page, last = read(None, None)
+    yield page
+    if last is None:
+        return
+    after = last
+    for through in [*bounds(last), None]:
+        while True:
+            page, last = read(after, through)
+            yield page
+            if last is None:
+                break
+            after = last
+        if through is not None:
+            after = through
 
 
 def _ndjson(
@@ -156,11 +212,13 @@ def export_events(
     with read_session(engine) as session:
         filters = repository.with_live_ids(session, filters)
         clauses = repository.filter_clauses(filters)
-    after: list[Any] | None = None
-    while True:
+
+    def read(
+        after: list[Any] | None, through: list[Any] | None
+    ) -> tuple[list[ExportEvent], list[Any] | None]:
         with read_session(engine) as session:
             asof.apply(session, filters)  # issue 12: each page's read at the same version
-            rows, after = repository.export_page(session, clauses, sort, after, page_size)
+            rows, last = repository.export_page(session, clauses, sort, after, page_size, through)
             ids = [r["id"] for r in rows]
             chains = repository.place_chains(
                 session, {r["place_id"] for r in rows if r["place_id"] is not None}
@@ -169,12 +227,18 @@ def export_events(
             actors = repository.actors_of(session, ids)
             sources = repository.event_sources(session, ids)
             dimensions = repository.dimensions_of(session, ids)
+        return [_export_event(row, chains, actors, sources, dimensions) for row in rows], last
+
+    def bounds(after: list[Any]) -> list[list[Any]]:
+        with read_session(engine) as session:
+            asof.apply(session, filters)
+            stmt = select(Event.id).where(*clauses)
+            return repository.page_bounds(session, stmt, sort, after, _span(page_size))
+
+    for page in _ranged(read, bounds):
         if on_rows is not None:
-            on_rows(len(rows))
-        for row in rows:
-            yield _export_event(row, chains, actors, sources, dimensions)
-        if after is None:
-            return
+            on_rows(len(page))
+        yield from page
 
 
 def _export_event(
