@@ -83,10 +83,15 @@ def get_read_engine(request: Request) -> Engine:
 
 
 def get_read_session(request: Request) -> Iterator[Session]:
+    """The route's read session, ended (its COMMIT) once the route has built its answer and
+    before that answer is sent (``ReadSessionDep``'s function scope): a read whose database
+    fails at its end is then an error answer the read routing can still retry on the
+    primary, never a failure after a 200 was sent (which made the server drop the client's
+    connection); and no connection is held while a slow client reads."""
     with read_session(get_read_engine(request)) as session:
         yield session
 
 
 EngineDep = Annotated[Engine, Depends(get_engine)]
 ReadEngineDep = Annotated[Engine, Depends(get_read_engine)]
-ReadSessionDep = Annotated[Session, Depends(get_read_session)]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]

@@ -8,7 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.types import Message, Receive, Scope, Send
 
+from app.config import Settings
+from app.main import create_app
 from tests.helpers import assert_problem
 from tests.reports.test_reports import small_report
 
@@ -104,3 +107,27 @@ def test_a_version_written_by_another_process_is_checked_against_the_database(
         read = other.get(f"/v1/events/{event_id}", headers={"Data-Version": str(written)})
         assert read.status_code == 200, read.text
         assert version(read) >= written
+
+
+def test_a_read_ends_its_transaction_before_its_answer_is_sent(
+    settings: Settings, demo: dict[str, Any]
+) -> None:
+    # The read session's COMMIT runs before the answer starts: a database that fails at that
+    # COMMIT (a replica going away) makes an error answer the read routing can retry on the
+    # primary, not a failure after a 200 was sent, and a slow client holds no connection.
+    app = create_app(settings)
+    held: list[tuple[str, int]] = []
+
+    async def watched(scope: Scope, receive: Receive, send: Send) -> None:
+        async def watch(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                held.append((scope["path"], app.state.engine.pool.checkedout()))
+            await send(message)
+
+        await app(scope, receive, watch)
+
+    event_id = min(demo["events"].values())
+    with TestClient(watched) as client:
+        for path in ("/v1/actors", f"/v1/events/{event_id}", "/v1/places"):
+            assert client.get(path).status_code == 200, path
+    assert held and all(count == 0 for _, count in held), held

@@ -404,12 +404,6 @@ def test_read_your_writes_under_concurrent_writers_across_processes(
     assert reads["replica-1"] > 0 and reads["primary"] >= 32, reads
 
 
-@pytest.mark.xfail(
-    reason="open bug (issue 16): a read in flight on a replica that halts is sometimes "
-    "dropped (the client sees the connection close) instead of answered again from the "
-    "primary; reads that start after the halt fail over as they should",
-    strict=False,
-)
 def test_a_replica_stopped_mid_run_costs_no_failed_read(
     urls: tuple[str, str],
     pair: tuple[PostgresCluster, PostgresReplica],
