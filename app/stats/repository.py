@@ -423,7 +423,10 @@ def rollup_rows(
     joined: FromClause = r.__table__
     columns: list[ColumnElement[Any]] = [r.month.label("day")]
     if interval is not None:
-        columns.append(bucket_expression(session, r.month, interval).label("bucket"))
+        # A rollup row's month is its first day: a month's bucket is the month itself, with
+        # no date arithmetic per row for the database to do before grouping.
+        bucket = r.month if interval == "month" else bucket_expression(session, r.month, interval)
+        columns.append(bucket.label("bucket"))
     for dim in dims:
         if dim == "event_type":
             columns.append(r.event_type.label("event_type"))
