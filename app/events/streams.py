@@ -10,9 +10,9 @@ Pages follow the query's ``sort``; memory stays at about a page whatever the siz
 result. The shapes themselves are written by ``app.formats``.
 
 Each page is one keyset query in its own short read transaction (after the first, bounded
-by the ranges ``_ranged`` reads the ends of once): a stream holds a database
-connection only while it reads a page, never while it waits for its client, and each page's
-statement is bounded by the read timeout like any read. What that gives (docs: README,
+by the ranges whose ends ``_ranged`` reads once): a stream holds a database connection only
+while it reads a page, never while it waits for its client, and each page's statement is
+bounded by the read timeout like any read. What that gives (docs: README,
 "Streams and consistency"): a page is as of the moment it is read; every event matching
 throughout appears exactly once, at most once when sorted by id even if it changes meanwhile;
 ``Data-Version`` names the version at the start, from which ``/v1/changes`` has the rest.
@@ -51,6 +51,8 @@ PAGE_SIZE = 1000
 CHUNK_BYTES = 64 * 1024
 
 OnRows = Callable[[int], None]
+# A page of a stream, whatever its rows' shape.
+Page = TypeVar("Page", bound=Sized)
 # An ExportEvent's own fields: the event's recorded fields (its place is the chain), and what
 # the writer keeps from its evidence.
 EXPORTED_FIELDS = (*(name for name in RECORDED_FIELDS if name != "place_id"), *DERIVED_FIELDS)
@@ -127,9 +129,6 @@ def _list_pages(
             yield page
 
 
-Page = TypeVar("Page", bound=Sized)
-
-
 def _span(page_size: int) -> int:
     """Rows in a range of ``_ranged``: nine tenths of a page, so that a range is read in one
     page, with room for rows written into it meanwhile, and no second, empty read."""
@@ -146,11 +145,12 @@ def _ranged(
 
     The first page is read alone; when the result goes on past it, ``bounds(last)`` (the
     keys of every ``_span``-th row still to come, ``repository.page_bounds``) splits the
-    rest into ranges of a little less than a page, read in order, each as keyset pages up to its end. A page's
-    statement then reads its range, never every row still to come. The ranges cover
-    everything after the first page whatever is written meanwhile (the last one has no end),
-    so the guarantees of plain keyset pages hold: an event that matches throughout and keeps
-    its sort keys appears exactly once; a range that gained rows takes more pages."""
+    rest into ranges of a little less than a page, read in order, each as keyset pages up
+    to its end. A page's statement then reads its range, never every row still to come.
+    The ranges cover everything after the first page whatever is written meanwhile (the
+    last one has no end), so the guarantees of plain keyset pages hold: an event that
+    matches throughout and keeps its sort keys appears exactly once; a range that gained
+    rows takes more pages."""
     page, last = read(None, None)
     yield page
     if last is None:
