@@ -456,8 +456,22 @@ def _within(place: Any, circle: Circle) -> list[ColumnElement[bool]]:
 # -- the list ----------------------------------------------------------------------------------
 
 
-def list_statement(f: EventFilter, sort: str, columns: Iterable[str]) -> Select[Any]:
-    """SELECT the given columns (plus the sort's keys) of the matching events, in order."""
+def list_statement(
+    f: EventFilter,
+    sort: str,
+    columns: Iterable[str],
+    *,
+    after: Sequence[Any] | None = None,
+    through: Sequence[Any] | None = None,
+) -> Select[Any]:
+    """SELECT the given columns (plus the sort's keys) of the matching events, in order; with
+    ``after`` and ``through`` (a row's sort keys), only the rows between them (``Sort.between``).
+
+    The page's bounds come first in the WHERE clause: SQLite bounds an index scan by the first
+    condition it meets on each side of the key, so a page's own range, narrower than the
+    filter's dates, must come before them, or the scan runs on to ``date_from`` (measured at
+    1M events: a 900-row range of a country-year, 9.7 ms first, 31.8 ms last). PostgreSQL
+    compares the bounds when the statement runs, whatever their order."""
     order = SORTS[sort]
     names = list(dict.fromkeys([*columns, *(key.name for key in order.keys)]))
     stmt = select(*(COLUMNS[name].label(name) for name in names)).select_from(Event)
@@ -477,30 +491,20 @@ def list_statement(f: EventFilter, sort: str, columns: Iterable[str]) -> Select[
             ),
         )
     clauses = filter_clauses(f, joined_place=joined, joined_closure=f.place is not None)
-    return stmt.where(*clauses).order_by(*order.order_by())
+    return stmt.where(*order.between(after, through), *clauses).order_by(*order.order_by())
 
 
-def fetch_rows(
-    session: Session,
-    stmt: Select[Any],
-    sort: str,
-    after: Sequence[Any] | None,
-    limit: int,
-    through: Sequence[Any] | None = None,
-) -> list[dict[str, Any]]:
-    """One keyset page of a ``list_statement``: the rows after ``after`` (a row's sort
-    keys) and up to ``through``, as plain dicts (Core rows, no ORM objects)."""
-    stmt = stmt.where(*SORTS[sort].between(after, through))
+def fetch_rows(session: Session, stmt: Select[Any], limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` rows of a ``list_statement``, as plain dicts (Core rows, no ORM
+    objects)."""
     result = session.execute(stmt.limit(limit))
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result]
 
 
-def page_bounds(
-    session: Session, stmt: Select[Any], sort: str, after: Sequence[Any], size: int
-) -> list[list[Any]]:
-    """The sort keys of every ``size``-th row of ``stmt`` (a statement of the matching events,
-    any columns) after ``after``: the ends of the ranges a stream then reads page by page.
+def page_bounds(session: Session, stmt: Select[Any], sort: str, size: int) -> list[list[Any]]:
+    """The sort keys of every ``size``-th row of ``stmt`` (a statement of the matching events
+    still to come, any columns): the ends of the ranges a stream then reads page by page.
 
     One sort of the matching events' keys, once per stream, where keyset pages alone would
     each sort every row still to come to find their first ``size``: a stream whose filter
@@ -514,7 +518,6 @@ def page_bounds(
             *(COLUMNS[name].label(name) for name in names),
             func.row_number().over(order_by=order.order_by()).label("n"),
         )
-        .where(order.after(after))
         .order_by(None)
         .subquery()
     )
@@ -537,7 +540,7 @@ def list_events(
     order = SORTS[f.sort]
     columns = f.columns()
     after = decode_cursor(f.cursor, f.sort, order.kinds) if f.cursor else None
-    rows = fetch_rows(session, list_statement(f, f.sort, columns), f.sort, after, f.limit + 1)
+    rows = fetch_rows(session, list_statement(f, f.sort, columns, after=after), f.limit + 1)
     next_cursor = None
     if len(rows) > f.limit:
         rows = rows[: f.limit]
@@ -610,7 +613,8 @@ def event_page(
     asof.apply(session, f)
     order = SORTS[f.sort]
     columns = f.columns()
-    rows = fetch_rows(session, list_statement(f, f.sort, columns), f.sort, after, limit, through)
+    stmt = list_statement(f, f.sort, columns, after=after, through=through)
+    rows = fetch_rows(session, stmt, limit)
     last = order.values(rows[-1]) if len(rows) == limit else None
     kept = _rows_within(session, rows, f.include or (), max_bytes)
     if kept < len(rows):
@@ -1214,7 +1218,7 @@ def export_page(
         )
         .outerjoin(EventProvenance, EventProvenance.event_id == Event.id)
         .outerjoin(Dataset, Dataset.id == EventProvenance.dataset_id)
-        .where(*clauses, *order.between(after, through))
+        .where(*order.between(after, through), *clauses)  # bounds first: list_statement
         .order_by(*order.order_by())
     )
     result = session.execute(stmt.limit(limit))

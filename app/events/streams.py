@@ -119,8 +119,8 @@ def _list_pages(
     def bounds(after: list[Any]) -> list[list[Any]]:
         with read_session(engine) as session:
             asof.apply(session, query)
-            stmt = repository.list_statement(query, query.sort, [])
-            return repository.page_bounds(session, stmt, query.sort, after, _span(PAGE_SIZE))
+            stmt = repository.list_statement(query, query.sort, [], after=after)
+            return repository.page_bounds(session, stmt, query.sort, _span(PAGE_SIZE))
 
     for page in _ranged(read, bounds):
         if on_rows is not None:
@@ -232,8 +232,8 @@ def export_events(
     def bounds(after: list[Any]) -> list[list[Any]]:
         with read_session(engine) as session:
             asof.apply(session, filters)
-            stmt = select(Event.id).where(*clauses)
-            return repository.page_bounds(session, stmt, sort, after, _span(page_size))
+            stmt = select(Event.id).where(*repository.SORTS[sort].between(after, None), *clauses)
+            return repository.page_bounds(session, stmt, sort, _span(page_size))
 
     for page in _ranged(read, bounds):
         if on_rows is not None:
