@@ -21,7 +21,11 @@ from app.events.schemas import EventListQuery
 PAGE = 7
 
 
-def _create(engine: Engine, first: int, count: int) -> list[int]:
+def _create(
+    engine: Engine, first: int, count: int, *, days: int = 50, unknown_every: int = 0
+) -> list[int]:
+    """``count`` events over ``days`` days, fatalities repeating (every ``unknown_every``-th
+    one unknown, if given)."""
     with writer.write_session(engine) as session:
         return writer.create_events(
             session,
@@ -29,10 +33,12 @@ def _create(engine: Engine, first: int, count: int) -> list[int]:
                 writer.NewEvent(
                     event_type="Battles",
                     sub_event_type="Armed clash",
-                    date_start=date(2020, 1, 1) + timedelta(days=(first + n) % 50),
-                    date_end=date(2020, 1, 1) + timedelta(days=(first + n) % 50),
+                    date_start=date(2020, 1, 1) + timedelta(days=(first + n) % days),
+                    date_end=date(2020, 1, 1) + timedelta(days=(first + n) % days),
                     date_precision="day",
-                    fatalities_best=(first + n) % 9,
+                    fatalities_best=(
+                        None if unknown_every and n % unknown_every == 0 else (first + n) % 9
+                    ),
                 )
                 for n in range(count)
             ],
@@ -104,21 +110,7 @@ def test_ranged_pages_give_the_lists_order_in_every_sort(
     # After its first page a stream reads ranges whose ends one statement finds; with ties in
     # every sort key (five dates, fatalities repeating or unknown), the ranges still give
     # each event once, in the list's order.
-    with writer.write_session(engine) as session:
-        writer.create_events(
-            session,
-            [
-                writer.NewEvent(
-                    event_type="Battles",
-                    sub_event_type="Armed clash",
-                    date_start=date(2021, 3, 1 + n % 5),
-                    date_end=date(2021, 3, 1 + n % 5),
-                    date_precision="day",
-                    fatalities_best=None if n % 4 == 0 else n % 3,
-                )
-                for n in range(23)
-            ],
-        )
+    _create(engine, 0, 23, days=5, unknown_every=4)
     monkeypatch.setattr(streams, "PAGE_SIZE", page)
     for sort in ("id", "-id", "date_start", "-date_start", "fatalities_best", "-fatalities_best"):
         listed = [
