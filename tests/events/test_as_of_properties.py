@@ -101,8 +101,12 @@ class Run:
             "events": events,
         }
         response = self.client.post("/v1/reports", json=body)
-        if response.status_code == 422 and response.json()["type"].endswith("/ambiguous-name"):
-            return None  # moves made two places of one name: nothing written
+        if response.status_code == 422:
+            problem = response.json()
+            if problem["type"].endswith("/ambiguous-name"):
+                return None  # moves made two places of one name: nothing written
+            if [e["type"] for e in problem.get("errors", [])] == ["duplicate_actor"]:
+                return None  # a merge made the two actors named one record: nothing written
         assert response.status_code in (200, 201), response.text
         answer: dict[str, Any] = response.json()
         return answer
