@@ -17,6 +17,7 @@ reads the rows as they were, and the default read path is not touched at all.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from sqlalchemy import (
@@ -47,7 +48,7 @@ def record(
     now: datetime,
     event_ids: Iterable[int],
     place_ids: Iterable[int],
-    created: frozenset[int] | set[int] = frozenset(),
+    created: AbstractSet[int] = frozenset(),
 ) -> None:
     """The history of ``version``: the changed events' rows, and the places they (and
     ``place_ids``: places moved or located) depend on, where those changed. Events in

@@ -529,6 +529,19 @@ def page_bounds(session: Session, stmt: Select[Any], sort: str, size: int) -> li
     return [list(row) for row in rows]
 
 
+def export_bounds(
+    session: Session,
+    clauses: Sequence[ColumnElement[bool]],
+    sort: str,
+    after: Sequence[Any],
+    size: int,
+) -> list[list[Any]]:
+    """``page_bounds`` of the events matching ``clauses`` after ``after`` (``export_page``'s
+    rows)."""
+    stmt = select(Event.id).where(*SORTS[sort].between(after, None), *clauses)
+    return page_bounds(session, stmt, sort, size)
+
+
 def list_events(
     session: Session, f: EventListQuery, *, max_bytes: int | None = None
 ) -> tuple[list[dict[str, Any]], str | None]:

@@ -23,14 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterable, Iterator, Sized
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from app.db.session import read_session
 from app.events import asof, repository
 from app.events.schemas import EventFilter, EventListQuery
 from app.formats import acled, events_csv, geojson, ndjson
 from app.formats.records import ExportEvent
-from app.models import Event
 from app.models.event import DERIVED_FIELDS, RECORDED_FIELDS
 
 CSV_MEDIA_TYPE: Final = "text/csv; charset=utf-8"
@@ -232,8 +231,7 @@ def export_events(
     def bounds(after: list[Any]) -> list[list[Any]]:
         with read_session(engine) as session:
             asof.apply(session, filters)
-            stmt = select(Event.id).where(*repository.SORTS[sort].between(after, None), *clauses)
-            return repository.page_bounds(session, stmt, sort, _span(page_size))
+            return repository.export_bounds(session, clauses, sort, after, _span(page_size))
 
     for page in _ranged(read, bounds):
         if on_rows is not None:
