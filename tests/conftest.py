@@ -5,7 +5,8 @@ template; every test gets a fresh copy (a file copy for SQLite, ``CREATE DATABAS
 TEMPLATE`` for PostgreSQL), so tests are isolated and the migrations are exercised on every run.
 Fixtures made with ``seed`` (below) load their rows once into a template of their own, and
 their tests get copies of that one.
-PostgreSQL is a throwaway cluster the suite starts itself (see tests/pgcluster.py); set
+PostgreSQL is a throwaway cluster the suite starts itself, in memory when a tmpfs has room
+(see tests/pgcluster.py); set
 ``CONFLICTDB_TEST_PG_URL`` to an admin URL to use a running server instead.
 
 The suite runs in parallel (pytest-xdist, ``-n`` in pyproject.toml). Session fixtures are per
@@ -245,7 +246,7 @@ def pg_server() -> Iterator[PostgresServer]:
             "PostgreSQL server binaries not found (install postgresql-15, or set "
             "CONFLICTDB_PG_BIN or CONFLICTDB_TEST_PG_URL)"
         )
-    cluster = PostgresCluster(bin_dir)
+    cluster = PostgresCluster(bin_dir, in_memory=True)
     cluster.start()
     server = PostgresServer(cluster.admin_url)
     try:

@@ -2,6 +2,11 @@
 
 PostgreSQL refuses to run as root and CI runs as root, so as root the server runs as `nobody`
 via `runuser`.
+
+``PostgresCluster(in_memory=True)`` (the test suite's) keeps its data directory on a tmpfs
+(/dev/shm) when one with room is mounted: on this project's ext4 disk a ``CREATE DATABASE``
+from the migrated template cost about 0.5 s of system time (the file creations), on tmpfs
+about 0.02 s, and the suite makes one per PostgreSQL test. Benchmarks keep the disk.
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ _SERVER_SETTINGS = {
     "max_connections": "200",
 }
 
+# An in-memory cluster's WAL is capped (checkpoints are cheap in memory) so that its files stay
+# well below the room it asks of the tmpfs.
+_IN_MEMORY_SETTINGS = {"max_wal_size": "'256MB'", "min_wal_size": "'64MB'"}
+IN_MEMORY_ROOT = "/dev/shm"
+# Free space a cluster needs on the tmpfs, or it goes on disk (a container's /dev/shm is
+# often 64 MB): its WAL, the templates and the databases the tests have open at once.
+IN_MEMORY_ROOM = 2 * 1024**3
+
 _live_clusters: set[PostgresCluster] = set()
 
 
@@ -67,6 +80,15 @@ def _major_version(bin_dir: str) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", name)) or (0,)
 
 
+def _has_room(root: str) -> bool:
+    """Whether ``root`` is a writable directory with room for an in-memory cluster."""
+    try:
+        stat = os.statvfs(root)
+    except OSError:
+        return False
+    return os.access(root, os.W_OK | os.X_OK) and stat.f_bavail * stat.f_frsize >= IN_MEMORY_ROOM
+
+
 def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -93,7 +115,9 @@ def _tail(path: Path, lines: int = 40) -> str:
 class PostgresCluster:
     """A private PostgreSQL cluster in a temp dir, listening on 127.0.0.1 and a unix socket."""
 
-    def __init__(self, bin_dir: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self, bin_dir: str | None = None, port: int | None = None, *, in_memory: bool = False
+    ) -> None:
         resolved = bin_dir or find_bin_dir()
         if resolved is None:
             raise RuntimeError(
@@ -102,6 +126,7 @@ class PostgresCluster:
             )
         self.bin_dir = resolved
         self._requested_port = port
+        self.in_memory = in_memory
         self.port: int | None = port
         self.base_dir: Path | None = None
         self.socket_dir: Path | None = None
@@ -210,7 +235,8 @@ class PostgresCluster:
     def _make_dirs(self) -> None:
         # Under /tmp rather than $TMPDIR: the unix socket path must stay under ~107 bytes.
         tmp_root = "/tmp" if os.path.isdir("/tmp") else None
-        self.base_dir = Path(tempfile.mkdtemp(prefix="conflictdb-pg-", dir=tmp_root))
+        data_root = IN_MEMORY_ROOT if self.in_memory and _has_room(IN_MEMORY_ROOT) else tmp_root
+        self.base_dir = Path(tempfile.mkdtemp(prefix="conflictdb-pg-", dir=data_root))
         self.socket_dir = Path(tempfile.mkdtemp(prefix="conflictdb-pgsock-", dir=tmp_root))
         data_dir = self.data_dir
         assert data_dir is not None
@@ -272,6 +298,8 @@ class PostgresCluster:
 
         assert self.data_dir is not None
         settings = dict(_SERVER_SETTINGS, unix_socket_directories=f"'{self.socket_dir}'")
+        if self.in_memory:
+            settings.update(_IN_MEMORY_SETTINGS)
         # Appending to postgresql.conf (last setting wins) keeps paths out of pg_ctl's -o
         # string, which is re-parsed by a shell.
         with (self.data_dir / "postgresql.conf").open("a") as conf:
@@ -386,7 +414,7 @@ class PostgresReplica(PostgresCluster):
     """
 
     def __init__(self, primary: PostgresCluster) -> None:
-        super().__init__(primary.bin_dir)
+        super().__init__(primary.bin_dir, in_memory=primary.in_memory)
         self.primary = primary
 
     def _initdb(self) -> None:

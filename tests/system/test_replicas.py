@@ -43,7 +43,7 @@ FAST_POLL = 0.05  # seconds between each process's checks of the replicas
 def pair() -> Iterator[tuple[PostgresCluster, PostgresReplica]]:
     if find_bin_dir() is None:
         pytest.fail("PostgreSQL server binaries not found (CONFLICTDB_PG_BIN)")
-    primary = PostgresCluster()
+    primary = PostgresCluster(in_memory=True)
     primary.start()
     replica = PostgresReplica(primary)
     try:
