@@ -477,16 +477,24 @@ def run_crash_test(cfg: CrashConfig, database_url: str, workdir: Path) -> CrashR
         ]
         for thread in threads:
             thread.start()
-        # Kills at random moments in the middle of the run, so each lands among writes.
+        # Kills at random moments in the middle of the run, so each lands among writes. The
+        # run's clock is the server's time up: a restart's time is added to the moments still
+        # to come and to the deadlines, so a slow restart (a loaded machine) never leaves the
+        # clients less time with a live server, nor one kill right after another.
+        down = 0.0
         for moment in sorted(rng.uniform(0.1, 0.85) * cfg.seconds for _ in range(cfg.kills)):
-            time.sleep(max(0.0, started + moment - time.monotonic()))
+            time.sleep(max(0.0, started + down + moment - time.monotonic()))
             with run.lock:
                 run.result.in_flight_at_kills.append(run.in_flight)
             killed_at = time.monotonic()
             server.kill()
             run.result.kills_done += 1
             server.start()
-            run.result.restart_seconds.append(time.monotonic() - killed_at)
+            restart = time.monotonic() - killed_at
+            run.result.restart_seconds.append(restart)
+            down += restart
+            run.deadline += restart
+            run.hard_deadline += restart
         for thread in threads:
             thread.join(timeout=max(0.0, run.hard_deadline - time.monotonic()) + 60)
         run.result.elapsed = time.monotonic() - started
