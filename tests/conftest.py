@@ -6,8 +6,8 @@ TEMPLATE`` for PostgreSQL), so tests are isolated and the migrations are exercis
 Fixtures made with ``seed`` (below) load their rows once into a template of their own, and
 their tests get copies of that one.
 PostgreSQL is a throwaway cluster the suite starts itself, in memory when a tmpfs has room
-(see tests/pgcluster.py); set
-``CONFLICTDB_TEST_PG_URL`` to an admin URL to use a running server instead.
+(see tests/pgcluster.py); set ``CONFLICTDB_TEST_PG_URL`` to an admin URL to use a running
+server instead.
 
 The suite runs in parallel (pytest-xdist, ``-n`` in pyproject.toml). Session fixtures are per
 worker process, so each worker starts its own cluster and migrates its own templates (about a
