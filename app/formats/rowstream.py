@@ -247,8 +247,10 @@ class _Worker:
             except queue.Empty:
                 if self._process.exitcode is None:
                     continue  # still at work
-            except EOFError:
-                pass  # gone in mid-message (its end of the pipe closed with it)
+            except (EOFError, OSError):
+                # Gone before or in mid-message (its end of the pipe closed with it): an
+                # empty read is an EOFError, a message cut short an OSError.
+                pass
             raise RuntimeError(
                 f"the process parsing the file stopped (exit code {self._process.exitcode})"
             )
