@@ -18,21 +18,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     CompoundSelect,
+    Connection,
+    Insert,
+    Integer,
     Select,
+    Update,
+    bindparam,
     event,
     exists,
     func,
     insert,
-    literal,
     or_,
     select,
     update,
 )
 from sqlalchemy.orm import ORMExecuteState, Session
+from sqlalchemy.sql.elements import BindParameter
 from sqlalchemy.sql.selectable import CTE
 
 from app.db.bulk import chunks
@@ -52,79 +59,108 @@ def record(
 ) -> None:
     """The history of ``version``: the changed events' rows, and the places they (and
     ``place_ids``: places moved or located) depend on, where those changed. Events in
-    ``created`` are new in this transaction: they have no open rows to close."""
-    session.execute(insert(VersionHistory).values(version=version, changed_at=now))
+    ``created`` are new in this transaction: they have no open rows to close.
+
+    Every commit that writes data runs this: its statements are built once (``_STATEMENTS``,
+    the keys and the version bound) and run as Core on the session's connection."""
+    conn = session.connection()
+    conn.execute(_VERSION_ROW, {"version": version, "changed_at": now})
     events = sorted(set(event_ids))
     places = set(place_ids)
     for chunk in chunks(events):
         new = all(i in created for i in chunk)
         for versioned in EVENT_KEYED:
-            _new_version(session, versioned, chunk, version, close=not new)
-        places.update(
-            session.scalars(
-                select(Event.place_id).where(Event.id.in_(chunk), Event.place_id.is_not(None))
-            )
-        )
+            _new_version(conn, versioned, chunk, version, close=not new)
+        places.update(conn.scalars(_EVENT_PLACES, {_KEYS: chunk}))
     if not places:
         return
     # The places' ancestors too: a detail shows the chain, and centroids move up it.
     wanted: set[int] = set()
     for chunk in chunks(sorted(places)):
-        wanted.update(
-            session.scalars(
-                select(PlaceAncestor.ancestor_id).where(PlaceAncestor.place_id.in_(chunk))
-            )
-        )
+        wanted.update(conn.scalars(_ANCESTORS, {_KEYS: chunk}))
     wanted.update(places)
     for chunk in chunks(sorted(wanted)):
         for versioned in PLACE_KEYED:
-            changed = _changed_keys(session, versioned, chunk)
+            changed = _changed_keys(conn, versioned, chunk)
             if changed:
-                _new_version(session, versioned, changed, version)
+                _new_version(conn, versioned, changed, version)
+
+
+# The statements' parameters: the groups' keys (a list) and the version.
+_KEYS = "history_keys"
+_VERSION = "history_version"
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """What ``record`` runs on one versioned table, built once."""
+
+    close: Update  # the open rows of the groups end at the version
+    copy: Insert  # the live rows of the groups, valid from the version
+    added: Select[Any]  # groups with a live row unlike any open one (compare only)
+    gone: Select[Any]  # groups with an open row unlike any live one (compare only)
+
+
+def _statements_of(versioned: Versioned) -> _Statements:
+    history, live, key = versioned.history, versioned.live, versioned.key
+    keys: BindParameter[list[int]] = bindparam(_KEYS, expanding=True)
+    names = [c.name for c in live.columns]
+    compared = [c.name for c in live.columns if c.name not in UNCOMPARED]
+    same = [history.c[n].is_not_distinct_from(live.c[n]) for n in compared]
+    open_ = history.c.valid_to.is_(None)
+    return _Statements(
+        close=update(history)
+        .where(history.c[key].in_(keys), open_)
+        .values(valid_to=bindparam(_VERSION, type_=Integer)),
+        copy=insert(history).from_select(
+            [*names, "valid_from"],
+            select(*(live.c[n] for n in names), bindparam(_VERSION, type_=Integer)).where(
+                live.c[key].in_(keys)
+            ),
+        ),
+        added=select(live.c[key]).where(
+            live.c[key].in_(keys),
+            ~exists().where(history.c[key] == live.c[key], open_, *same),
+        ),
+        gone=select(history.c[key]).where(
+            history.c[key].in_(keys),
+            open_,
+            ~exists().where(live.c[key] == history.c[key], *same),
+        ),
+    )
+
+
+_STATEMENTS = {v.history.name: _statements_of(v) for v in VERSIONED}
+_VERSION_ROW = insert(VersionHistory)
+_EVENT_PLACES = select(Event.place_id).where(
+    Event.id.in_(bindparam(_KEYS, expanding=True)), Event.place_id.is_not(None)
+)
+_ANCESTORS = select(PlaceAncestor.ancestor_id).where(
+    PlaceAncestor.place_id.in_(bindparam(_KEYS, expanding=True))
+)
 
 
 def _new_version(
-    session: Session, versioned: Versioned, keys: list[int], version: int, *, close: bool = True
+    conn: Connection, versioned: Versioned, keys: list[int], version: int, *, close: bool = True
 ) -> None:
     """Close the open rows of the groups ``keys`` (unless ``close`` is false: groups new in
     this transaction have none), and copy their current rows as valid from ``version`` (a
     group gone from the live table is closed only)."""
-    history, live = versioned.history, versioned.live
+    statements = _STATEMENTS[versioned.history.name]
+    params = {_KEYS: keys, _VERSION: version}
     if close:
-        session.execute(
-            update(history)
-            .where(history.c[versioned.key].in_(keys), history.c.valid_to.is_(None))
-            .values(valid_to=version)
-        )
-    names = [c.name for c in live.columns]
-    session.execute(
-        insert(history).from_select(
-            [*names, "valid_from"],
-            select(*(live.c[n] for n in names), literal(version)).where(
-                live.c[versioned.key].in_(keys)
-            ),
-        )
-    )
+        conn.execute(statements.close, params)
+    conn.execute(statements.copy, params)
 
 
-def _changed_keys(session: Session, versioned: Versioned, keys: list[int]) -> list[int]:
+def _changed_keys(conn: Connection, versioned: Versioned, keys: list[int]) -> list[int]:
     """The groups among ``keys`` whose live rows differ from their open history (a row added,
     gone or changed in a compared column)."""
-    history, live = versioned.history, versioned.live
-    key = versioned.key
-    compared = [c.name for c in live.columns if c.name not in UNCOMPARED]
-    same = [history.c[n].is_not_distinct_from(live.c[n]) for n in compared]
-    open_ = history.c.valid_to.is_(None)
-    added = select(live.c[key]).where(
-        live.c[key].in_(keys),
-        ~exists().where(history.c[key] == live.c[key], open_, *same),
-    )
-    gone = select(history.c[key]).where(
-        history.c[key].in_(keys),
-        open_,
-        ~exists().where(live.c[key] == history.c[key], *same),
-    )
-    return sorted(set(session.scalars(added)) | set(session.scalars(gone)))
+    statements = _STATEMENTS[versioned.history.name]
+    params = {_KEYS: keys}
+    added: set[int] = set(conn.scalars(statements.added, params))
+    gone: set[int] = set(conn.scalars(statements.gone, params))
+    return sorted(added | gone)
 
 
 # -- reads at a version ------------------------------------------------------------------------
