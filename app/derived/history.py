@@ -16,7 +16,7 @@ reads the rows as they were, and the default read path is not touched at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,8 +25,10 @@ from typing import Any
 from sqlalchemy import (
     CompoundSelect,
     Connection,
+    Executable,
     Insert,
     Integer,
+    Result,
     Select,
     Update,
     bindparam,
@@ -230,6 +232,16 @@ def shadow(session: Session, version: int) -> None:
 
 def reading_at(session: Session) -> bool:
     return AS_OF in session.info
+
+
+def run(session: Session, statement: Executable, params: Mapping[str, Any]) -> Result[Any]:
+    """A read statement built once (bound parameters) run as ``session`` reads: at its
+    version when ``shadow`` set one (the listener rewrites the statement), else as Core on
+    its connection, without the ORM's step per statement (the detail's and the lists'
+    embedded relations: several statements a request)."""
+    if AS_OF in session.info:
+        return session.execute(statement, params)
+    return session.connection().execute(statement, params)
 
 
 def _at_version(state: ORMExecuteState) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     Select,
     and_,
+    bindparam,
     false,
     func,
     literal_column,
@@ -679,24 +680,27 @@ def attach(
 def actors_of(session: Session, event_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
     """Each event's actors with side and role: side a, side b, then those without one."""
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for event_id, *values in session.execute(
-        select(
-            EventActor.event_id,
-            Actor.id,
-            Actor.name,
-            Actor.kind,
-            Actor.country,
-            EventActor.side,
-            EventActor.role,
-        )
-        .join(EventActor, EventActor.actor_id == Actor.id)
-        .where(EventActor.event_id.in_(event_ids))
-        .order_by(EventActor.event_id, EventActor.side.nulls_last(), Actor.id)
-    ):
+    for row in history.run(session, _ACTORS_OF, {"event_ids": list(event_ids)}):
+        event_id, *values = tuple(row)
         out[event_id].append(dict(zip(_ACTOR_KEYS, values, strict=True)))
     return out
 
 
+# The detail's and the lists' embedded relations, built once (``history.run`` runs them).
+_ACTORS_OF = (
+    select(
+        EventActor.event_id,
+        Actor.id,
+        Actor.name,
+        Actor.kind,
+        Actor.country,
+        EventActor.side,
+        EventActor.role,
+    )
+    .join(EventActor, EventActor.actor_id == Actor.id)
+    .where(EventActor.event_id.in_(bindparam("event_ids", expanding=True)))
+    .order_by(EventActor.event_id, EventActor.side.nulls_last(), Actor.id)
+)
 _ACTOR_KEYS = ("id", "name", "kind", "country", "side", "role")
 
 
@@ -705,39 +709,10 @@ def sources_of(
 ) -> dict[int, list[dict[str, Any]]]:
     """Each event's sources (article, outlet) with the quotes supporting it, in one query:
     sources by publication date, quotes by position in the article (its title's first)."""
-    speaks_for = aliased(Actor)
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
     current: dict[str, Any] | None = None
     current_source = None
-    for r in session.execute(
-        select(
-            EventSource.event_id,
-            EventSource.id.label("source_id"),
-            Article.id.label("article_id"),
-            Article.title,
-            Article.url,
-            Article.published_date,
-            Outlet.id.label("outlet_id"),
-            Outlet.name.label("outlet_name"),
-            *QUOTE_COLUMNS,
-            speaks_for.id.label("speaks_for_id"),
-            speaks_for.name.label("speaks_for_name"),
-        )
-        .join(Article, Article.id == EventSource.article_id)
-        .join(Outlet, Outlet.id == Article.outlet_id)
-        .outerjoin(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
-        .outerjoin(Quote, Quote.id == EventSourceQuote.quote_id)
-        .outerjoin(speaks_for, speaks_for.id == Quote.speaks_for_actor_id)
-        .where(EventSource.event_id.in_(event_ids))
-        .order_by(
-            EventSource.event_id,
-            Article.published_date.nulls_last(),
-            Article.id,
-            Quote.in_title.desc(),
-            Quote.start_offset,
-            Quote.id,
-        )
-    ).mappings():
+    for r in history.run(session, _SOURCES_OF, {"event_ids": list(event_ids)}).mappings():
         if r["source_id"] != current_source:
             current_source = r["source_id"]
             current = {
@@ -758,7 +733,7 @@ def sources_of(
 
 
 def get_event(session: Session, event_id: int, *, reveal: bool = False) -> dict[str, Any] | None:
-    row = session.execute(select(Event.__table__).where(Event.id == event_id)).mappings().first()
+    row = history.run(session, _EVENT_ROW, {"event_id": event_id}).mappings().first()
     if row is None:
         return None
     event = dict(row)
@@ -791,34 +766,7 @@ def claims_of(session: Session, event_id: int) -> list[dict[str, Any]]:
     """The event's claims, oldest first, each with its status: withdrawn; superseded (a
     figure claim whose outlet, dataset or curators have a later one: ``app.writer.claims``);
     or standing."""
-    rows = [
-        dict(r)
-        for r in session.execute(
-            select(
-                Claim.id,
-                Claim.field,
-                Claim.kind,
-                Claim.value,
-                Claim.qualifier,
-                Claim.origin,
-                Claim.article_id,
-                Outlet.id.label("outlet_id"),
-                Outlet.name.label("outlet_name"),
-                Claim.quote_id,
-                Claim.dataset_id,
-                Dataset.name.label("dataset"),
-                Article.published_date,
-                Claim.created_at.label("recorded_at"),
-                Claim.withdrawn_at,
-                Claim.withdrawn_reason,
-            )
-            .outerjoin(Article, Article.id == Claim.article_id)
-            .outerjoin(Outlet, Outlet.id == Article.outlet_id)
-            .outerjoin(Dataset, Dataset.id == Claim.dataset_id)
-            .where(Claim.event_id == event_id)
-            .order_by(Claim.id)
-        ).mappings()
-    ]
+    rows = [dict(r) for r in history.run(session, _CLAIMS_OF, {"event_id": event_id}).mappings()]
     standing = [r for r in rows if r["withdrawn_at"] is None and r["field"] != "measure"]
     latest: set[int] = set()
     by_field: dict[str, list[ClaimRow]] = defaultdict(list)
@@ -873,14 +821,11 @@ def incident_of(session: Session, incident_id: int | None) -> dict[str, Any] | N
     """An incident with its lead record and every record linked as it."""
     if incident_id is None:
         return None
-    lead = session.execute(
-        select(Incident.lead_event_id).where(Incident.id == incident_id)
-    ).scalar_one_or_none()
+    params = {"incident_id": incident_id}
+    lead = history.run(session, _INCIDENT_LEAD, params).scalar_one_or_none()
     if lead is None:
         return None
-    members = list(
-        session.scalars(select(Event.id).where(Event.incident_id == incident_id).order_by(Event.id))
-    )
+    members = list(history.run(session, _INCIDENT_MEMBERS, params).scalars())
     return {"id": incident_id, "lead_event_id": lead, "event_ids": members}
 
 
@@ -890,17 +835,8 @@ def dimensions_of(
     """Each event's dataset codes (scheme, code, label), by scheme then code (issue 12)."""
     out: dict[int, list[tuple[str, str, str | None]]] = defaultdict(list)
     for chunk in _export_chunks(event_ids):
-        for event_id, scheme, code, label in session.execute(
-            select(
-                EventDimension.event_id,
-                DimensionCode.scheme,
-                DimensionCode.code,
-                DimensionCode.label,
-            )
-            .join(DimensionCode, DimensionCode.id == EventDimension.code_id)
-            .where(EventDimension.event_id.in_(chunk))
-            .order_by(EventDimension.event_id, DimensionCode.scheme, DimensionCode.code)
-        ):
+        for row in history.run(session, _DIMENSIONS_OF, {"event_ids": chunk}):
+            event_id, scheme, code, label = tuple(row)
             out[event_id].append((scheme, code, label))
     return out
 
@@ -928,24 +864,7 @@ def datasets_of(session: Session, f: EventFilter) -> list[dict[str, Any]]:
 
 def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
     """The dataset row an imported event came from, with the dataset's licence and citation."""
-    row = (
-        session.execute(
-            select(
-                Dataset.name.label("dataset"),
-                EventProvenance.dataset_version.label("version"),
-                EventProvenance.external_id,
-                Dataset.licence,
-                Dataset.citation,
-                Dataset.url,
-                EventProvenance.original,
-                EventProvenance.imported_at,
-            )
-            .join(Dataset, Dataset.id == EventProvenance.dataset_id)
-            .where(EventProvenance.event_id == event_id)
-        )
-        .mappings()
-        .first()
-    )
+    row = history.run(session, _PROVENANCE, {"event_id": event_id}).mappings().first()
     if row is None:
         return None
     provenance = dict(row)
@@ -954,6 +873,59 @@ def _provenance(session: Session, event_id: int) -> dict[str, Any] | None:
     provenance["original"] = stored.get("row", {})
     provenance["flags"] = stored.get("flags", [])
     return provenance
+
+
+# The detail's statements, built once (``history.run`` runs them).
+_EVENT_ROW = select(Event.__table__).where(Event.__table__.c.id == bindparam("event_id"))
+_CLAIMS_OF = (
+    select(
+        Claim.id,
+        Claim.field,
+        Claim.kind,
+        Claim.value,
+        Claim.qualifier,
+        Claim.origin,
+        Claim.article_id,
+        Outlet.id.label("outlet_id"),
+        Outlet.name.label("outlet_name"),
+        Claim.quote_id,
+        Claim.dataset_id,
+        Dataset.name.label("dataset"),
+        Article.published_date,
+        Claim.created_at.label("recorded_at"),
+        Claim.withdrawn_at,
+        Claim.withdrawn_reason,
+    )
+    .outerjoin(Article, Article.id == Claim.article_id)
+    .outerjoin(Outlet, Outlet.id == Article.outlet_id)
+    .outerjoin(Dataset, Dataset.id == Claim.dataset_id)
+    .where(Claim.event_id == bindparam("event_id"))
+    .order_by(Claim.id)
+)
+_INCIDENT_LEAD = select(Incident.lead_event_id).where(Incident.id == bindparam("incident_id"))
+_INCIDENT_MEMBERS = (
+    select(Event.id).where(Event.incident_id == bindparam("incident_id")).order_by(Event.id)
+)
+_DIMENSIONS_OF = (
+    select(EventDimension.event_id, DimensionCode.scheme, DimensionCode.code, DimensionCode.label)
+    .join(DimensionCode, DimensionCode.id == EventDimension.code_id)
+    .where(EventDimension.event_id.in_(bindparam("event_ids", expanding=True)))
+    .order_by(EventDimension.event_id, DimensionCode.scheme, DimensionCode.code)
+)
+_PROVENANCE = (
+    select(
+        Dataset.name.label("dataset"),
+        EventProvenance.dataset_version.label("version"),
+        EventProvenance.external_id,
+        Dataset.licence,
+        Dataset.citation,
+        Dataset.url,
+        EventProvenance.original,
+        EventProvenance.imported_at,
+    )
+    .join(Dataset, Dataset.id == EventProvenance.dataset_id)
+    .where(EventProvenance.event_id == bindparam("event_id"))
+)
 
 
 # What anonymous and read-scope answers show for a protected speaker's name.
@@ -996,6 +968,37 @@ QUOTE_COLUMNS = (
     Quote.speaker_name,
     Quote.speaker_role,
     Quote.speaker_protected,
+)
+
+_SPEAKS_FOR = aliased(Actor)
+_SOURCES_OF = (
+    select(
+        EventSource.event_id,
+        EventSource.id.label("source_id"),
+        Article.id.label("article_id"),
+        Article.title,
+        Article.url,
+        Article.published_date,
+        Outlet.id.label("outlet_id"),
+        Outlet.name.label("outlet_name"),
+        *QUOTE_COLUMNS,
+        _SPEAKS_FOR.id.label("speaks_for_id"),
+        _SPEAKS_FOR.name.label("speaks_for_name"),
+    )
+    .join(Article, Article.id == EventSource.article_id)
+    .join(Outlet, Outlet.id == Article.outlet_id)
+    .outerjoin(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+    .outerjoin(Quote, Quote.id == EventSourceQuote.quote_id)
+    .outerjoin(_SPEAKS_FOR, _SPEAKS_FOR.id == Quote.speaks_for_actor_id)
+    .where(EventSource.event_id.in_(bindparam("event_ids", expanding=True)))
+    .order_by(
+        EventSource.event_id,
+        Article.published_date.nulls_last(),
+        Article.id,
+        Quote.in_title.desc(),
+        Quote.start_offset,
+        Quote.id,
+    )
 )
 
 

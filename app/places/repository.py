@@ -13,6 +13,7 @@ from app.core.normalize import normalize_name, normalize_prefix
 from app.core.pagination import fetch_page
 from app.db import dialect, merged
 from app.db.bulk import chunks
+from app.derived import history
 from app.models import Event, Place, PlaceAlias, PlaceAncestor, PlaceKind
 from app.places.schemas import PlaceFilter
 
@@ -37,15 +38,7 @@ def place_with_ancestors(session: Session, place_id: int | None) -> dict[str, An
     """The place (id, name, kind, country, latitude, longitude) with its ancestors, outermost first."""
     if place_id is None:
         return None
-    row = (
-        session.execute(
-            select(
-                Place.id, Place.name, Place.kind, Place.country, Place.latitude, Place.longitude
-            ).where(Place.id == place_id)
-        )
-        .mappings()
-        .first()
-    )
+    row = history.run(session, _PLACE, {"place_id": place_id}).mappings().first()
     if row is None:
         return None
     place = dict(row)
@@ -55,13 +48,19 @@ def place_with_ancestors(session: Session, place_id: int | None) -> dict[str, An
 
 def ancestors(session: Session, place_id: int) -> list[dict[str, Any]]:
     """Every place containing ``place_id``, from the outermost inward (the place itself excluded)."""
-    stmt = (
-        select(Place.id, Place.name, Place.kind, Place.country)
-        .join(PlaceAncestor, PlaceAncestor.ancestor_id == Place.id)
-        .where(PlaceAncestor.place_id == place_id, PlaceAncestor.depth > 0)
-        .order_by(PlaceAncestor.depth.desc())
-    )
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    return [dict(r) for r in history.run(session, _ANCESTORS, {"place_id": place_id}).mappings()]
+
+
+# An event's detail reads both: built once (``history.run`` runs them).
+_PLACE = select(
+    Place.id, Place.name, Place.kind, Place.country, Place.latitude, Place.longitude
+).where(Place.id == bindparam("place_id"))
+_ANCESTORS = (
+    select(Place.id, Place.name, Place.kind, Place.country)
+    .join(PlaceAncestor, PlaceAncestor.ancestor_id == Place.id)
+    .where(PlaceAncestor.place_id == bindparam("place_id"), PlaceAncestor.depth > 0)
+    .order_by(PlaceAncestor.depth.desc())
+)
 
 
 def live_id(session: Session, place_id: int) -> int:
