@@ -19,14 +19,16 @@ def read_version(engine: Engine) -> int:
     SELECT and COMMIT cost three round trips to PostgreSQL; this costs one). Versions are
     handed out in commit order, so any committed value is a consistent one."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        return int(
-            conn.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar_one()
-        )
+        return int(conn.execute(_VERSION).scalar_one())
 
 
 def current_version(session: Session) -> int:
     """The data version readers see: it changes with every committed write of data."""
-    return int(session.execute(select(DataVersion.version).where(DataVersion.id == 1)).scalar_one())
+    return int(session.connection().execute(_VERSION).scalar_one())
+
+
+# Built once, run as Core: most requests read it, and every write's commit.
+_VERSION = select(DataVersion.version).where(DataVersion.id == 1)
 
 
 def at_one_version(session: Session, read: Callable[[], T], attempts: int = 5) -> tuple[T, int]:

@@ -498,7 +498,7 @@ def list_statement(
 def fetch_rows(session: Session, stmt: Select[Any], limit: int) -> list[dict[str, Any]]:
     """The first ``limit`` rows of a ``list_statement``, as plain dicts (Core rows, no ORM
     objects)."""
-    result = session.execute(stmt.limit(limit))
+    result = history.run(session, stmt.limit(limit), {})
     keys = list(result.keys())
     return [dict(zip(keys, row, strict=True)) for row in result]
 
@@ -583,18 +583,8 @@ def _rows_within(
         return len(rows)
     ids = [row["id"] for row in rows]
     sizes: dict[int, int] = {}
-    for event_id, sources, quotes, characters in session.execute(
-        select(
-            EventSource.event_id,
-            func.count(func.distinct(EventSource.id)),
-            func.count(EventSourceQuote.quote_id),
-            func.coalesce(func.sum(func.length(Quote.text)), 0),
-        )
-        .outerjoin(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
-        .outerjoin(Quote, Quote.id == EventSourceQuote.quote_id)
-        .where(EventSource.event_id.in_(ids))
-        .group_by(EventSource.event_id)
-    ):
+    for counts in history.run(session, _SIZES, {"event_ids": ids}):
+        event_id, sources, quotes, characters = tuple(counts)
         # Characters may take up to 6 bytes each in JSON (escapes); most take one.
         sizes[event_id] = sources * _SOURCE_BYTES + quotes * _QUOTE_BYTES + int(characters) * 2
     total = 0
@@ -603,6 +593,21 @@ def _rows_within(
         if total > max_bytes and kept > 0:
             return kept
     return len(rows)
+
+
+# Each event's sources, quotes and quote characters (``_rows_within``), built once.
+_SIZES = (
+    select(
+        EventSource.event_id,
+        func.count(func.distinct(EventSource.id)),
+        func.count(EventSourceQuote.quote_id),
+        func.coalesce(func.sum(func.length(Quote.text)), 0),
+    )
+    .outerjoin(EventSourceQuote, EventSourceQuote.event_source_id == EventSource.id)
+    .outerjoin(Quote, Quote.id == EventSourceQuote.quote_id)
+    .where(EventSource.event_id.in_(bindparam("event_ids", expanding=True)))
+    .group_by(EventSource.event_id)
+)
 
 
 def event_page(
@@ -1237,7 +1242,7 @@ def export_page(
         .where(*order.between(after, through), *clauses)  # bounds first: list_statement
         .order_by(*order.order_by())
     )
-    result = session.execute(stmt.limit(limit))
+    result = history.run(session, stmt.limit(limit), {})
     keys = list(result.keys())
     rows = [dict(zip(keys, row, strict=True)) for row in result]
     return rows, order.values(rows[-1]) if len(rows) == limit else None
