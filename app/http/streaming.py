@@ -120,8 +120,18 @@ class BoundedStream(StreamingResponse):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         timeout = self._slots.limits.send_timeout_seconds
+        held = True
 
         async def timed_send(message: Message) -> None:
+            nonlocal held
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                # Every chunk is sent; this message only ends the body. The slot is free
+                # before it goes: once it has, the server may take the connection's next
+                # request (as soon as the response completes, before this call returns),
+                # and a client asking for one stream after another must never meet its own
+                # last one still holding a slot.
+                held = False
+                self._slots.release("completed")
             # A client that stopped reading blocks the send once its buffers are full.
             try:
                 await asyncio.wait_for(send(message), timeout)
@@ -138,7 +148,8 @@ class BoundedStream(StreamingResponse):
             log.info("%s %s: %s", scope.get("method"), scope.get("path"), exc)
             raise
         finally:
-            self._slots.release(outcome)
+            if held:
+                self._slots.release(outcome)
             # Closed even when the response was cancelled (the client went away): shielded.
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(self._chunks.close)
