@@ -36,10 +36,11 @@ def at_one_version(session: Session, read: Callable[[], T], attempts: int = 5) -
 
     The version is read before and after: every write of data advances it in the transaction
     that writes, so when both reads agree, no write committed in between and every statement
-    of ``read`` saw the data at that version (PostgreSQL reads each statement at its own
-    snapshot; SQLite's read transaction keeps one). When writes keep landing in between, the
-    read is tried again, and after ``attempts`` a 503 says to retry rather than name a
-    version the answer may not be.
+    of ``read`` saw the data at that version. When writes keep landing in between, the read
+    is tried again, and after ``attempts`` a 503 says to retry rather than name a version the
+    answer may not be. In a ``read_session`` (one snapshot on both databases: REPEATABLE READ
+    on PostgreSQL, a read transaction on SQLite) the two reads always agree; the second one
+    guards a session without a snapshot, at the price of one statement a detail.
     """
     for _ in range(attempts):
         before = current_version(session)
